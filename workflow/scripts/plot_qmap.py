@@ -1,0 +1,25 @@
+"""Figure `qmap`: the length map for tanh (Poole et al. 2016, Fig. 1A)."""
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory)
+sim = io.read_table(snakemake.input.simulation)
+
+fig, ax = style.figure(width=3.6, height=3.2)
+for colour, (sigma_w, curve) in zip(
+    style.PALETTE, theory.groupby("sigma_w", sort=True), strict=False
+):
+    ax.plot(curve["q_in"], curve["q_out"], color=colour, label=rf"$\sigma_w={sigma_w:g}$")
+    q_star = curve["q_star"].iloc[0]
+    ax.plot([q_star], [q_star], marker="*", ms=11, color=colour, mec="k", mew=0.5, zorder=5)
+    dots = sim[sim["sigma_w"] == sigma_w]
+    ax.plot(dots["q_in"], dots["q_out"], "o", ms=3, color=colour, alpha=0.8)
+q_max = theory["q_in"].max()
+ax.plot([0, q_max], [0, q_max], "--", color="0.5", lw=1, label="identity")
+ax.set(xlim=(0, q_max), ylim=(0, q_max), xlabel=r"$q^{l-1}$", ylabel=r"$q^{l}$")
+ax.set_title(rf"Length map, $\phi=\tanh$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$")
+ax.legend(loc="upper left")
+style.caption(ax, f"lines: theory; dots: one N={int(sim['width'].iloc[0])} layer; stars: q*")
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))
