@@ -144,3 +144,8 @@ def test_bad_config_is_rejected_by_key_before_any_job(workflow_dir, case):
 
 def test_snakemake_is_the_venv_one():
     assert Path(SNAKEMAKE).exists()
+
+
+def test_slurm_profile_resolves():
+    out = run_snakemake(ROOT, "-n", "--nolock", "--forceall", "--profile", "profiles/slurm", "qmap")
+    assert "qmap_theory" in out.stdout
