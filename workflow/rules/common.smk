@@ -21,7 +21,14 @@ def pkg(*modules):
 
 
 def figure_outputs(figure_id):
-    return [f"results/figures/{figure_id}.png", f"results/figures/{figure_id}.pdf"]
+    """PNG (in the Snakemake report, captioned by workflow/report/<id>.rst) and PDF."""
+    png = report(
+        f"results/figures/{figure_id}.png",
+        caption=f"../report/{figure_id}.rst",
+        category="Figures",
+        labels={"figure": figure_id},
+    )
+    return [png, f"results/figures/{figure_id}.pdf"]
 
 
 def figure_targets():
