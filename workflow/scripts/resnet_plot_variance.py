@@ -1,0 +1,70 @@
+"""Figure `resnet_variance`: Problem 3(a-d), variances per layer of a linear residual conv net."""
+
+import numpy as np
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory)
+border_th = io.read_table(snakemake.input.border_theory)
+sim = io.read_table(snakemake.input.simulation)
+border_sim = io.read_table(snakemake.input.border_simulation)
+cfg = io.read_params(snakemake.input.simulation)["cfg"]
+n_nets = sim["network"].nunique()
+
+fig, (ax_v, ax_g, ax_b) = style.figure(ncols=3, width=3.4, height=3.3)
+for colour, (label, th) in zip(style.PALETTE, theory.groupby("label", sort=False), strict=False):
+    s = th["sigma_w"].iloc[0]
+    name = rf"$\sigma_W$={s:.3g}" + (f" ({label.split('(')[1]}" if "(" in label else "")
+    ax_v.plot(th["layer"], th["var"], color=colour, lw=1.2, label=name)
+    ax_g.plot(th["layer"], th["grad_var"], color=colour, lw=1.2)
+    runs = sim[sim["label"] == label]
+    for ax, col in ((ax_v, "var"), (ax_g, "grad_var")):
+        by_layer = runs.groupby("layer")[col]
+        mean, se = by_layer.mean(), by_layer.std() / np.sqrt(n_nets)
+        lo, hi = by_layer.min(), by_layer.max()
+        ax.fill_between(mean.index, lo, hi, color=colour, alpha=0.15, lw=0)
+        ax.errorbar(mean.index, mean, yerr=2 * se, fmt="o", ms=2.5, color=colour, lw=0.8)
+    bt = border_th[border_th["label"] == label]
+    bs = border_sim[border_sim["label"] == label]
+    ref = bt["var_unpadded"].iloc[0]
+    ax_b.plot(bt["distance"], bt["var_padded"] / ref, color=colour, lw=1.2)
+    ax_b.plot(bs["distance"], bs["var_forward_L"] / ref, "o", ms=3, color=colour)
+    ax_b.plot(bs["distance"], bs["var_grad_0"] / ref, "x", ms=3.5, color=colour)
+
+L, N, C = cfg["n_layers"], cfg["n_filter"], cfg["channels"]
+ax_v.axhline(2.0, color="0.5", ls=":", lw=1, label=r"$\sigma_L^2=2$")
+ax_v.set(
+    yscale="log",
+    xlabel=r"layer $\ell$",
+    ylabel=r"$\sigma_\ell^2$ (interior pixels)",
+    title=r"(a,b) $\sigma_\ell^2=(1+N^2C\sigma_W)^\ell$",
+)
+ax_v.legend(loc="upper left", fontsize=7)
+ax_g.set(
+    yscale="log",
+    xlabel=r"layer $\ell$",
+    ylabel=r"$\sigma^2_{\ell,\mathrm{grad}}$",
+    title=r"(d) $\sigma^2_{\ell,grad}=(1+N^2C\sigma_W)^{L-\ell}$",
+)
+style.caption(
+    ax_g,
+    f"N={N}, C={C}, L={L}, {cfg['image']}x{cfg['image']} px, batch {cfg['batch']}\n"
+    f"dots: mean of {n_nets} nets (2 s.e.), band: range\n"
+    "interior pixels; unit-variance $x^L$.grad",
+    loc="upper right",
+)
+k = (N - 1) // 2
+ax_b.axhline(1.0, color="0.5", ls=":", lw=1)
+ax_b.axvline(L * k, color="0.5", ls="--", lw=0.8)
+ax_b.text(L * k, 0.5, r"$Lk$: interior ", fontsize=7, color="0.3", ha="right")
+ax_b.set(
+    xlim=(-0.5, L * k + 4.5),
+    ylim=(0, 1.15),
+    xlabel="pixels from the left/right border",
+    ylabel=r"variance / closed form (layer $L$)",
+    title="borders (zero padding)",
+)
+style.caption(ax_b, "lines: padded recursion; o: $x^L$, x: $x^0$.grad", loc="lower right")
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))

@@ -1,0 +1,32 @@
+"""Problem 3(e): W^l.grad at decreasing sigma_W against its limits, linear and relu."""
+
+import pandas as pd
+import torch
+
+from dltheory import io, resnet
+
+SEED_OFFSET = 7400
+log = io.script_logger(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+cfg = snakemake.params.cfg
+seed = int(snakemake.params.seed) + SEED_OFFSET
+rows = resnet.small_sigma_grads(
+    cfg["n_layers"],
+    cfg["channels"],
+    cfg["n_filter"],
+    cfg["image"],
+    cfg["batch"],
+    sorted(cfg["sigma_w"], reverse=True),
+    seed,
+)
+table = pd.DataFrame(rows)
+table["seed"] = seed
+for (act, s), grp in table.groupby(["activation", "sigma_w"], sort=False):
+    log.info(
+        "%s sigma_W=%.1e: max rel. distance to linear limit %.3e, between draws %.3e",
+        act,
+        s,
+        grp["rel_to_linear_limit"].max(),
+        grp["rel_between_draws"].max(),
+    )
+io.write_table(table, snakemake.output[0], params=snakemake.params)
