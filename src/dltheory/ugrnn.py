@@ -64,6 +64,7 @@ __all__ = [
     "gradcheck",
     "init_params",
     "loss_autograd",
+    "relative_errors",
     "split_step",
 ]
 

@@ -30,7 +30,7 @@ for ax, act in ((ax_l, "linear"), (ax_r, "relu")):
                 alpha=alpha,
                 label=name if layer == layers[-1] else None,
             )
-    ax.set(xscale="log", yscale="log", xlabel=r"weight variance $\sigma_W$")
+    ax.set(xscale="log", yscale="log", ylim=(3e-6, 3e3), xlabel=r"weight variance $\sigma_W$")
 s = np.array(sorted(data["sigma_w"].unique()))
 guide = data[(data["activation"] == "linear")]["rel_to_linear_limit"].median()
 ref = np.sqrt(s / np.median(s)) * guide
