@@ -62,6 +62,7 @@ __all__ = [
     "border_profile",
     "convergence_slope",
     "interior_mean",
+    "log_variance_spread",
     "residual_forward",
     "sigma_w_cases",
     "simulate",
@@ -108,6 +109,22 @@ def variance(layer, n_filter, channels, sigma_w):
 def grad_variance(layer, n_layers, n_filter, channels, sigma_w):
     """``sigma_{l,grad}^2 = (1 + N^2 C sigma_W)^(L - l)`` for unit ``x^L.grad`` (Problem 3d)."""
     return gain(n_filter, channels, sigma_w) ** (n_layers - np.asarray(layer, dtype=float))
+
+
+def log_variance_spread(depth, channels, sigma_w):
+    r"""Leading-order std of :math:`\ln\sigma_\ell^2` across networks, ``sqrt(4 depth sigma_W/C)``.
+
+    The formulas (a)-(d) hold for the average over the weights. For *one* network the cross
+    term :math:`2\langle x^\ell, \mathrm{Conv}(W^\ell, x^\ell)\rangle` does not vanish: the
+    centre tap :math:`W^\ell_{c,c,k,k}` multiplies the whole energy of channel ``c`` at every
+    pixel (weight sharing), so the layer's gain is :math:`1 + N^2C\sigma_W + \delta_\ell` with
+    :math:`\delta_\ell \approx (2/C)\sum_c W^\ell_{c,c,k,k}`, of variance
+    :math:`4\sigma_W/C`, independent across layers. This is where "assume the two terms are
+    independent" fails; it is O(sqrt(sigma_W)) per layer while the mean growth is O(sigma_W).
+    ``depth`` is ``l`` for the forward pass and ``L - l`` for the gradients.
+    """
+    depth = np.asarray(depth, dtype=float)
+    return np.sqrt(4.0 * depth * _check_sigma_w(sigma_w) / channels)
 
 
 def final_variance_sigma_w(n_layers, n_filter, channels, target=2.0, exact=False):

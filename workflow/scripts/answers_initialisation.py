@@ -171,14 +171,29 @@ add(
     f"{z_var.max():.2f} s.e. (max rel. dev. {rel_var:.3f}); at the border pixel of layer L "
     f"the variance is only {edge_txt} of it (zero padding; the padded recursion predicts it)",
 )
+last = res[res["layer"] == L]
+spread = last.groupby("label", sort=False)["var"].apply(lambda v: np.log(v).std(ddof=1))
+pred = (
+    last.groupby("label", sort=False)["sigma_w"]
+    .first()
+    .map(lambda s: float(resnet.log_variance_spread(L, C, s)))
+)
+spread_txt = ", ".join(
+    f"sigma_W={last[last['label'] == lab]['sigma_w'].iloc[0]:.3g}: {spread[lab]:.3f} "
+    f"(predicted {pred[lab]:.3f})"
+    for lab in spread.index
+)
 add(
     "p3b_closed_form",
     "P3(b) sigma_l^2 as a function of sigma_W and l (unit input variance)",
-    "sigma_l^2 = (1 + N^2 C sigma_W)^l",
-    formula="sigma_l^2 = (1 + N^2 C sigma_W)^l",
-    check="resnet_variance (figure, panel a): see p3a; the range over networks widens with "
-    "depth (a single network's variance is random: the same W acts on all pixels, which the "
-    "independence assumption ignores; only the average over W follows the formula)",
+    "sigma_l^2 = (1 + N^2 C sigma_W)^l. It holds for the average over the weights. One "
+    "network scatters about it: the cross term 2<x^l, Conv(W^l, x^l)> vanishes only on average "
+    "(the shared centre taps W_{c,c,k,k} multiply each channel's whole energy), giving a std "
+    "of ln sigma_l^2 across networks of about sqrt(4 l sigma_W / C). That is where the sheet's "
+    "'assume the two terms are independent' fails.",
+    formula="sigma_l^2 = (1 + N^2 C sigma_W)^l; std_nets(ln sigma_l^2) ~ sqrt(4 l sigma_W / C)",
+    check=f"resnet_variance_simulation (figure resnet_variance): mean over networks, see "
+    f"p3a; std of ln sigma_L^2 over {n_nets} networks: {spread_txt}",
 )
 s_apx = resnet.final_variance_sigma_w(L, N, C)
 s_ex = resnet.final_variance_sigma_w(L, N, C, exact=True)

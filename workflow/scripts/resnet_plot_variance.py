@@ -12,7 +12,8 @@ border_sim = io.read_table(snakemake.input.border_simulation)
 cfg = io.read_params(snakemake.input.simulation)["cfg"]
 n_nets = sim["network"].nunique()
 
-fig, (ax_v, ax_g, ax_b) = style.figure(ncols=3, width=3.4, height=3.3)
+fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.2)
+(ax_v, ax_g), (ax_s, ax_b) = axes
 for colour, (label, th) in zip(style.PALETTE, theory.groupby("label", sort=False), strict=False):
     s = th["sigma_w"].iloc[0]
     name = rf"$\sigma_W$={s:.3g}" + (f" ({label.split('(')[1]}" if "(" in label else "")
@@ -25,6 +26,11 @@ for colour, (label, th) in zip(style.PALETTE, theory.groupby("label", sort=False
         lo, hi = by_layer.min(), by_layer.max()
         ax.fill_between(mean.index, lo, hi, color=colour, alpha=0.15, lw=0)
         ax.errorbar(mean.index, mean, yerr=2 * se, fmt="o", ms=2.5, color=colour, lw=0.8)
+    spread = runs.groupby("layer")["var"].apply(lambda v: np.log(v).std(ddof=1))
+    grad_spread = runs.groupby("layer")["grad_var"].apply(lambda v: np.log(v).std(ddof=1))
+    ax_s.plot(th["layer"], th["log_spread"], color=colour, lw=1.2)
+    ax_s.plot(spread.index, spread, "o", ms=3, color=colour)
+    ax_s.plot(th["layer"].max() - grad_spread.index, grad_spread, "x", ms=3.5, color=colour)
     bt = border_th[border_th["label"] == label]
     bs = border_sim[border_sim["label"] == label]
     ref = bt["var_unpadded"].iloc[0]
@@ -53,6 +59,17 @@ style.caption(
     f"dots: mean of {n_nets} nets (2 s.e.), band: range\n"
     "interior pixels; unit-variance $x^L$.grad",
     loc="upper right",
+)
+ax_s.set(
+    xlabel=r"depth: $\ell$ for $x^\ell$ (o), $L-\ell$ for $x^\ell$.grad (x)",
+    ylabel=r"std of $\ln\sigma_\ell^2$ over networks",
+    title="scatter of single networks",
+)
+style.caption(
+    ax_s,
+    "lines: sqrt(4 depth sigma_W / C): the cross term\n"
+    "2<x, Conv(W, x)> is not 0 for one network\n(shared centre taps)",
+    loc="upper left",
 )
 k = (N - 1) // 2
 ax_b.axhline(1.0, color="0.5", ls=":", lw=1)

@@ -19,6 +19,8 @@ for label, s in resnet.sigma_w_cases(L, N, C, cfg["sigma_w"]):
                 "layer": layers,
                 "var": resnet.variance(layers, N, C, s),
                 "grad_var": resnet.grad_variance(layers, L, N, C, s),
+                "log_spread": resnet.log_variance_spread(layers, C, s),
+                "grad_log_spread": resnet.log_variance_spread(L - layers, C, s),
             }
         )
     )
