@@ -37,7 +37,8 @@ add(
     "P1(a) weight variance sigma giving u = Wx + b (b = 0) zero mean and unit variance",
     f"sigma = 1/d_x (std 1/sqrt(d_x)). E u_i = sum_j E W_ij E x_j = 0 and Var u_i = "
     f"sum_j E W_ij^2 E x_j^2 = d_x sigma = 1. {AMBIGUITY}",
-    formula="Var u_i = d_x sigma  =>  sigma = 1/d_x",
+    value=1.0,
+    formula="Var u_i = d_x sigma  =>  sigma = 1/d_x (value: sigma d_x)",
     check=f"init_unit_simulation (figure init_variance a): Monte Carlo over x ~ N(0,I) and W, "
     f"{n} draws per point, d_x in {{{dx}}}: at sigma = 1/d_x Var u = "
     f"{', '.join(f'{v:.4f}' for v in a1['var_u'])} (max |z| = {z1:.2f} s.e.), "
@@ -87,7 +88,8 @@ add(
     "m_d = sqrt(2) Gamma((d_x+1)/2)/Gamma(d_x/2) (2.508/d_x at d_x = 1), tending to the above. "
     f"{AMBIGUITY}",
     value=factor,
-    formula="Var u' = d_x sigma (1/2 - 1/(2 pi)) = 1  =>  sigma = 1/(d_x (1/2 - 1/(2 pi)))",
+    formula="Var u' = d_x sigma (1/2 - 1/(2 pi)) = 1  =>  sigma = 1/(d_x (1/2 - 1/(2 pi))) "
+    "(value: sigma d_x)",
     check=f"init_unit_simulation (figure init_variance b, c): at the exact sigma Var u' = "
     f"{', '.join(f'{v:.4f}' for v in exact['var_u_prime'])} for d_x in {{{dx}}} "
     f"(max |z| = {zv:.2f} s.e.); at the Gaussian sigma and d_x = {int(big['d_x'])}: "
@@ -114,8 +116,9 @@ add(
     "h^{t+1}_{b,i} = f^t_{b,i} h^t_{b,i} + (1 - f^t_{b,i}) d^t_{b,i}",
     formula="h^{t+1}_{bi} = f_{bi} h^t_{bi} + (1 - f_{bi}) d_{bi}, f_{bi} = sigma(sum_j "
     "W^{f,x}_{ij} x_{bj} + sum_k W^{f,h}_{ik} h_{bk} + b^f_i)",
-    check="implemented literally in dltheory.ugrnn.split_step (torch.einsum); checked in "
-    "ttic_p2a_split_form and ttic_p2c_backward_index",
+    check="ugrnn_gradcheck_data: the index form (dltheory.ugrnn.split_step, torch.einsum) "
+    f"matches the concatenated form to {grads['forward_max_abs_diff'].max():.1e} over every "
+    "h^t of every checked sequence; its backward is ttic_p2c_backward_index",
 )
 worst_n, worst_e = grads["rel_err_normwise"].max(), grads["rel_err_elementwise"].max()
 steps = sorted(int(v) for v in grads["steps"].unique())
