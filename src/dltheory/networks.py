@@ -1,14 +1,35 @@
 """Random deep networks at initialisation, simulated in PyTorch (CPU, float64).
 
 Convention of the sheets: ``h^l = W^l phi(h^{l-1}) + b^l`` with
-``W^l_ij ~ N(0, sigma_w^2 / N)`` and ``b^l_i ~ N(0, sigma_b^2)``, fresh weights in every
-layer. All randomness comes from an explicit seeded :class:`torch.Generator`, so a run is
-reproducible to the bit.
+``W^l_ij ~ N(0, sigma_w^2 / N)`` (or ``W^l = sigma_w O`` with ``O`` Haar orthogonal) and
+``b^l_i ~ N(0, sigma_b^2)``, fresh weights in every layer. With dropout (keep probability
+``rho``, Schoenholz et al. 2017) the post-activations are masked and rescaled,
+``h^l = W^l (m^l * phi(h^{l-1}) / rho) + b^l``, ``m^l_i ~ Bernoulli(rho)``.
+
+Measured per layer (``l = 0..L``, ``h^0`` the input):
+
+* length ``q^l_a = (1/N) sum_i (h^l_{i,a})^2`` of every input ``a``;
+* correlation ``c^l_ab = q^l_ab / sqrt(q^l_aa q^l_bb)``, ``q^l_ab = (1/N) h^l_a . h^l_b``;
+* on request, the layer Jacobian ``J^l = dh^l/dh^{l-1} = W^l D^{l-1}``,
+  ``D^{l-1} = diag(phi'(h^{l-1}))``, whose normalised trace
+  ``(1/N) Tr(J^l J^l^T)`` estimates ``chi_1 = sigma_w^2 E[phi'(h)^2]`` at ``q*``,
+  and the input-output Jacobian ``J = J^L ... J^1``;
+* on request, gradients of ``E = 1/2 sum_a |h^L_a - y_a|^2`` with respect to every
+  ``W^l`` (autograd).
+
+All randomness comes from an explicit seeded :class:`torch.Generator`, so a run is
+reproducible to the bit. A length that overflows float64 (e.g. ReLU with
+``sigma_w^2 > 2`` many layers deep) is reported as ``q = inf`` with ``overflow = True``
+from that layer on; the propagation stops there instead of producing NaNs.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 import torch
 
 from . import activations
@@ -23,6 +44,16 @@ _TORCH_PHI = {
     "linear": lambda x: x,
 }
 
+_TORCH_DPHI = {
+    "tanh": lambda x: 1.0 - torch.tanh(x) ** 2,
+    "relu": lambda x: (x > 0).to(x.dtype),
+    "abs": torch.sign,
+    "erf": lambda x: (2.0 / math.sqrt(math.pi)) * torch.exp(-(x**2)),
+    "linear": torch.ones_like,
+}
+
+WEIGHTS = ("gaussian", "orthogonal")
+
 
 def torch_activation(name: str):
     """The torch version of a registry activation."""
@@ -30,12 +61,37 @@ def torch_activation(name: str):
     try:
         return _TORCH_PHI[name]
     except KeyError:
-        raise ValueError(f"activation {name!r} has no torch implementation yet") from None
+        raise ValueError(
+            f"activation {name!r} has no torch implementation yet; "
+            f"allowed: {', '.join(sorted(_TORCH_PHI))}"
+        ) from None
+
+
+def torch_derivative(name: str):
+    """phi' of a registry activation, in torch."""
+    torch_activation(name)
+    return _TORCH_DPHI[name]
 
 
 def generator(seed: int) -> torch.Generator:
-    gen = torch.Generator().manual_seed(int(seed))
-    return gen
+    if int(seed) < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return torch.Generator().manual_seed(int(seed))
+
+
+def _check(sigma_w, sigma_b, width, depth=1, weights="gaussian", keep_prob=1.0):
+    if not sigma_w > 0:
+        raise ValueError(f"sigma_w must be > 0, got {sigma_w}")
+    if not sigma_b >= 0:
+        raise ValueError(f"sigma_b must be >= 0, got {sigma_b}")
+    if int(width) < 1:
+        raise ValueError(f"width must be a positive integer, got {width}")
+    if int(depth) < 1:
+        raise ValueError(f"depth must be a positive integer, got {depth}")
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
 
 
 def input_with_length(q: float | np.ndarray, width: int, gen: torch.Generator) -> torch.Tensor:
@@ -46,11 +102,55 @@ def input_with_length(q: float | np.ndarray, width: int, gen: torch.Generator) -
     return z * q.sqrt()[:, None]
 
 
+def input_pair(q: float, c: float, width: int, gen: torch.Generator) -> torch.Tensor:
+    """Two inputs (2, width), both of length q exactly, with correlation c exactly."""
+    if not -1 <= c <= 1:
+        raise ValueError(f"correlation c must be in [-1, 1], got {c}")
+    z = torch.randn(2, width, generator=gen, dtype=DTYPE)
+    u = z[0] / z[0].norm()
+    v = z[1] - (z[1] @ u) * u
+    v = v / v.norm()
+    scale = math.sqrt(q * width)
+    return scale * torch.stack([u, c * u + math.sqrt(1.0 - c * c) * v])
+
+
+def input_circle(q: float, n_points: int, width: int, gen: torch.Generator) -> torch.Tensor:
+    """A great circle of inputs h(theta) = sqrt(N q) (u cos theta + v sin theta), (M, width)."""
+    pair = input_pair(q, 0.0, width, gen)
+    theta = torch.linspace(0, 2 * math.pi, n_points + 1, dtype=DTYPE)[:-1]
+    return torch.cos(theta)[:, None] * pair[0] + torch.sin(theta)[:, None] * pair[1]
+
+
+def orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
+    """Haar-distributed n x n orthogonal matrix (QR of a Gaussian with the sign fix)."""
+    a = torch.randn(n, n, generator=gen, dtype=DTYPE)
+    q, r = torch.linalg.qr(a)
+    return q * torch.sign(torch.diagonal(r))[None, :]
+
+
 def random_layer(
-    width_in: int, width_out: int, sigma_w: float, sigma_b: float, gen: torch.Generator
+    width_in: int,
+    width_out: int,
+    sigma_w: float,
+    sigma_b: float,
+    gen: torch.Generator,
+    weights: str = "gaussian",
 ):
-    """Gaussian weights (width_out x width_in, variance sigma_w^2/width_in) and biases."""
-    w = torch.randn(width_out, width_in, generator=gen, dtype=DTYPE) * (sigma_w / np.sqrt(width_in))
+    """Weights (width_out x width_in, variance sigma_w^2/width_in) and biases.
+
+    ``weights="orthogonal"`` gives ``sigma_w O`` with ``O`` Haar orthogonal (square only),
+    so that ``W W^T = sigma_w^2 I``; entries then have variance ``sigma_w^2 / N`` as well.
+    """
+    if weights == "orthogonal":
+        if width_in != width_out:
+            raise ValueError("orthogonal weights need width_in == width_out")
+        w = orthogonal(width_in, gen) * sigma_w
+    elif weights == "gaussian":
+        w = torch.randn(width_out, width_in, generator=gen, dtype=DTYPE) * (
+            sigma_w / np.sqrt(width_in)
+        )
+    else:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     b = torch.randn(width_out, generator=gen, dtype=DTYPE) * sigma_b
     return w, b
 
@@ -67,3 +167,279 @@ def one_layer_q_map(q_in, sigma_w: float, sigma_b: float, width: int, activation
     w, b = random_layer(width, width, sigma_w, sigma_b, gen)
     h = phi(h_prev) @ w.T + b
     return (h**2).mean(dim=1).numpy()
+
+
+@dataclass
+class Propagation:
+    """What :func:`propagate` measured; arrays are indexed by layer l = 0..L first.
+
+    ``q``: (L+1, B) lengths; ``c``: (L+1, B, B) correlations (NaN where undefined);
+    ``overflow``: (L+1,) True from the first layer whose activity is not finite;
+    ``chi_trace``: (L+1,) ``(1/N) Tr(J^l J^l^T)`` (NaN at l = 0 or when not requested);
+    ``layer_jacobians``: list of the ``J^l`` of input 0 (l = 1..L) when requested;
+    ``jacobian``: the input-output Jacobian of input 0 when requested.
+    """
+
+    q: np.ndarray
+    c: np.ndarray
+    overflow: np.ndarray
+    chi_trace: np.ndarray
+    layer_jacobians: list | None = None
+    jacobian: torch.Tensor | None = None
+
+
+def _lengths_and_correlations(h: torch.Tensor):
+    n = h.shape[1]
+    gram = h @ h.T / n
+    q = torch.diagonal(gram).clone()
+    c = gram / torch.sqrt(q[:, None] * q[None, :])
+    return q.numpy(), c.numpy()
+
+
+def _lengths_only(h: torch.Tensor):
+    q = (torch.linalg.vector_norm(h, dim=1) ** 2 / h.shape[1]).numpy()
+    return q, np.full((q.size, q.size), np.nan)
+
+
+def propagate(
+    x: torch.Tensor,
+    depth: int,
+    sigma_w: float,
+    sigma_b: float,
+    activation: str,
+    gen: torch.Generator,
+    *,
+    weights: str = "gaussian",
+    keep_prob: float = 1.0,
+    layer_jacobians: bool = False,
+    trace: bool = False,
+    jacobian: bool = False,
+    correlations: bool = True,
+) -> Propagation:
+    """Send the inputs ``x`` (B, N) through ``depth`` fresh random layers of width N.
+
+    ``trace`` records ``(1/N) Tr(J^l J^l^T) = (1/N) sum_ij (W^l_ij)^2 phi'(h^{l-1}_j)^2``
+    for input 0 (no matrix product needed); ``layer_jacobians`` keeps every
+    ``J^l = W^l diag(phi'(h^{l-1}))`` of input 0; ``jacobian`` accumulates the
+    input-output Jacobian of input 0 (``J^1`` takes ``h^0`` through ``phi`` as well, so
+    the first layer is treated like every other: ``J = prod_l W^l D^{l-1}``).
+    ``correlations=False`` skips the B x B Gram matrices (``c`` stays NaN), which cost as
+    much as the propagation itself when the batch is as large as the width.
+    """
+    width = x.shape[1]
+    _check(sigma_w, sigma_b, width, depth, weights, keep_prob)
+    phi = torch_activation(activation)
+    dphi = torch_derivative(activation)
+    n_in = x.shape[0]
+    q = np.full((depth + 1, n_in), np.inf)
+    c = np.full((depth + 1, n_in, n_in), np.nan)
+    overflow = np.zeros(depth + 1, dtype=bool)
+    chi = np.full(depth + 1, np.nan)
+    jac_list = [] if layer_jacobians else None
+    jac = None
+    measure = _lengths_and_correlations if correlations else _lengths_only
+    h = x.to(DTYPE)
+    q[0], c[0] = measure(h)
+    for layer in range(1, depth + 1):
+        w, b = random_layer(width, width, sigma_w, sigma_b, gen, weights)
+        a = phi(h)
+        if keep_prob < 1.0:
+            mask = torch.rand(a.shape, generator=gen, dtype=DTYPE) < keep_prob
+            a = a * mask / keep_prob
+        if trace or layer_jacobians or jacobian:
+            d = dphi(h[0])
+            if trace:
+                chi[layer] = float(((w**2) @ (d**2)).sum() / width)
+            if layer_jacobians or jacobian:
+                j_l = w * d[None, :]
+                if layer_jacobians:
+                    jac_list.append(j_l)
+                if jacobian:
+                    jac = j_l if jac is None else j_l @ jac
+        h = torch.matmul(a, w.T)
+        h.add_(b)
+        q_l, c_l = measure(h)
+        # an overflow anywhere in h makes its q infinite or NaN: checking q is enough
+        if not np.all(np.isfinite(q_l)):
+            overflow[layer:] = True
+            break
+        q[layer], c[layer] = q_l, c_l
+    return Propagation(q, c, overflow, chi, jac_list, jac)
+
+
+def layer_gradients(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    depth: int,
+    sigma_w: float,
+    sigma_b: float,
+    activation: str,
+    gen: torch.Generator,
+    *,
+    weights: str = "gaussian",
+):
+    """Gradients of ``E = 1/2 sum_a |h^L_a - y_a|^2`` with respect to every ``W^l``.
+
+    Returns ``(grads, h_grads)``: the list of ``dE/dW^l`` (l = 1..L, each N x N) and of
+    ``dE/dh^l`` (l = 1..L, each B x N), by autograd in float64.
+    """
+    width = x.shape[1]
+    _check(sigma_w, sigma_b, width, depth, weights)
+    phi = torch_activation(activation)
+    params, hidden = [], []
+    h = x.to(DTYPE)
+    for _ in range(depth):
+        w, b = random_layer(width, width, sigma_w, sigma_b, gen, weights)
+        w.requires_grad_(True)
+        params.append(w)
+        h = phi(h) @ w.T + b
+        h.retain_grad()
+        hidden.append(h)
+    loss = 0.5 * ((h - y.to(DTYPE)) ** 2).sum()
+    loss.backward()
+    return [w.grad.detach() for w in params], [t.grad.detach() for t in hidden]
+
+
+def trajectory_length(h: torch.Tensor) -> float:
+    """Length of the closed polygon through the rows of ``h`` (a sampled closed curve)."""
+    return float((torch.roll(h, -1, dims=0) - h).norm(dim=1).sum())
+
+
+def propagate_lengths(
+    x: torch.Tensor,
+    depth: int,
+    sigma_w: float,
+    sigma_b: float,
+    activation: str,
+    gen: torch.Generator,
+) -> np.ndarray:
+    """Trajectory length of the closed curve ``x`` (M, N) after every layer, (L+1,)."""
+    width = x.shape[1]
+    _check(sigma_w, sigma_b, width, depth)
+    phi = torch_activation(activation)
+    out = np.empty(depth + 1)
+    h = x.to(DTYPE)
+    out[0] = trajectory_length(h)
+    for layer in range(1, depth + 1):
+        w, b = random_layer(width, width, sigma_w, sigma_b, gen)
+        h = torch.addmm(b, phi(h), w.T)
+        out[layer] = trajectory_length(h)
+    return out
+
+
+# --------------------------------------------------------------------------- sweeps
+# Tidy tables: one row per seed x setting x layer (x input), for the workflow.
+
+
+def seed_for(base_seed: int, *offsets: int) -> int:
+    """A deterministic per-job seed from the config ``seed`` and fixed integer offsets."""
+    s = int(base_seed)
+    for off in offsets:
+        s = s * 1_000_003 + int(off)
+    return s % (2**63 - 1)
+
+
+def lengths_table(
+    widths,
+    depth: int,
+    q0,
+    sigma_w,
+    sigma_b: float,
+    activation: str,
+    n_seeds: int,
+    base_seed: int,
+    weights: str = "gaussian",
+    log=None,
+) -> pd.DataFrame:
+    """q^l of the inputs of lengths ``q0`` through one net per (width, sigma_w, seed).
+
+    Columns: width, sigma_w, sigma_b, seed, layer, input, q0, q, overflow.
+    """
+    rows = []
+    for i_w, width in enumerate(np.atleast_1d(widths)):
+        for i_s, sw in enumerate(np.atleast_1d(sigma_w)):
+            for rep in range(int(n_seeds)):
+                seed = seed_for(base_seed, i_w, i_s, rep)
+                gen = generator(seed)
+                x = input_with_length(q0, int(width), gen)
+                p = propagate(x, depth, float(sw), sigma_b, activation, gen, weights=weights)
+                layer, inp = np.meshgrid(np.arange(depth + 1), np.arange(len(q0)), indexing="ij")
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "width": int(width),
+                            "sigma_w": float(sw),
+                            "sigma_b": float(sigma_b),
+                            "seed": seed,
+                            "layer": layer.ravel(),
+                            "input": inp.ravel(),
+                            "q0": np.asarray(q0, float)[inp.ravel()],
+                            "q": p.q.ravel(),
+                            "overflow": np.repeat(p.overflow, len(q0)),
+                        }
+                    )
+                )
+            if log:
+                log.info("width %d, sigma_w %g: %d nets of depth %d", width, sw, n_seeds, depth)
+    return pd.concat(rows, ignore_index=True)
+
+
+def iterate_map(f, x0, depth: int) -> np.ndarray:
+    """``[x0, f(x0), f(f(x0)), ...]`` (depth + 1 entries along axis 0), for a mean-field map."""
+    out = [np.asarray(x0, dtype=float)]
+    for _ in range(depth):
+        out.append(np.asarray(f(out[-1]), dtype=float))
+    return np.stack(out)
+
+
+def empirical_fixed_point(table: pd.DataFrame, layer_min: int, by=("width",)) -> pd.DataFrame:
+    """Estimate q* per group from q^l at layers >= ``layer_min`` (transient gone).
+
+    Every net (seed) gives one value, the mean of its q^l over those layers and over its
+    inputs; the estimate is the mean over nets and the standard error their standard
+    deviation / sqrt(n_nets) (nets are independent; layers of one net are not).
+    """
+    deep = table[(table["layer"] >= layer_min) & ~table["overflow"]]
+    per_net = deep.groupby([*by, "seed"], sort=True)["q"].mean().reset_index()
+    g = per_net.groupby(list(by), sort=True)["q"]
+    out = g.agg(q_mean="mean", q_std="std", n_nets="count").reset_index()
+    out["q_se"] = out["q_std"] / np.sqrt(out["n_nets"])
+    return out
+
+
+def jacobian_spectrum_table(
+    activations_, weights_, depths, width: int, n_seeds: int, base_seed: int, log=None
+) -> pd.DataFrame:
+    """Singular values of the input-output Jacobian at the closed-form critical points.
+
+    One input of length q* through a net of each depth; columns: activation, weights,
+    depth, seed, index, singular_value.
+    """
+    from . import isometry
+
+    rows = []
+    for i_a, act in enumerate(activations_):
+        sw, sb, _ = isometry.critical_setting(act)
+        for i_w, wts in enumerate(weights_):
+            for depth in depths:
+                for rep in range(int(n_seeds)):
+                    seed = seed_for(base_seed, i_a, i_w, int(depth), rep)
+                    gen = generator(seed)
+                    x = input_with_length([1.0], int(width), gen)
+                    p = propagate(x, int(depth), sw, sb, act, gen, weights=wts, jacobian=True)
+                    sv = torch.linalg.svdvals(p.jacobian).numpy()
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "activation": act,
+                                "weights": wts,
+                                "depth": int(depth),
+                                "seed": seed,
+                                "index": np.arange(sv.size),
+                                "singular_value": sv,
+                            }
+                        )
+                    )
+                if log:
+                    log.info("%s %s depth %d: %d Jacobians", act, wts, depth, n_seeds)
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,179 @@
+"""Random deep networks (dltheory.networks, dltheory.isometry) against theory.
+
+Statistical tests use fixed seeds and tolerances derived from the finite-width standard
+error of the quantity tested (stated next to each assertion).
+"""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT, run_snakemake
+
+from dltheory import io, isometry, meanfield, networks
+
+SEED = 20161205
+
+
+def _chi1_mpmath(sigma_w, sigma_b):
+    """chi_1 = sigma_w^2 E[sech^4(sqrt(q*) z)] for tanh at q*, by mpmath (independent)."""
+    mp.mp.dps = 30
+
+    def gauss(f):
+        return mp.quad(lambda z: f(z) * mp.exp(-(z**2) / 2), [-mp.inf, 0, mp.inf]) / mp.sqrt(
+            2 * mp.pi
+        )
+
+    q = mp.mpf(1)
+    for _ in range(200):
+        q = sigma_w**2 * gauss(lambda z, q=q: mp.tanh(mp.sqrt(q) * z) ** 2) + sigma_b**2
+    return float(q), float(sigma_w**2 * gauss(lambda z: mp.sech(mp.sqrt(q) * z) ** 4))
+
+
+def test_empirical_qstar_within_three_standard_errors():
+    # Sheet 2 Q1(b): sigma_w = 2, sigma_b = 0.3; 8 nets of width 500, layers 8..20.
+    table = networks.lengths_table([500], 20, [0.5, 4.0], 2.0, 0.3, "tanh", 8, SEED)
+    est = networks.empirical_fixed_point(table, layer_min=8).iloc[0]
+    q_star = meanfield.q_star(2.0, 0.3, "tanh")
+    assert round(q_star, 4) == 2.2538
+    assert est["q_se"] < 0.02  # the test has power: 3 s.e. is < 3% of q*
+    assert abs(est["q_mean"] - q_star) < 3 * est["q_se"], (est["q_mean"], est["q_se"], q_star)
+
+
+def test_layer_jacobian_trace_estimates_chi1_within_two_percent():
+    # (1/N) Tr(J^l J^l^T) at q*: per-layer relative s.d. ~ 1/sqrt(N) = 4.5% at N = 500,
+    # so 3 nets x 20 layers give ~0.6%; we demand 3 s.e. and 2%.
+    q_star, chi1 = _chi1_mpmath(2.0, 0.3)
+    traces = []
+    for rep in range(3):
+        gen = networks.generator(SEED + rep)
+        x = networks.input_with_length([q_star], 500, gen)
+        p = networks.propagate(x, 25, 2.0, 0.3, "tanh", gen, trace=True)
+        traces.append(p.chi_trace[6:])
+    t = np.concatenate(traces)
+    se = t.std(ddof=1) / np.sqrt(t.size)
+    assert abs(t.mean() - chi1) < 3 * se, (t.mean(), se, chi1)
+    assert abs(t.mean() / chi1 - 1) < 0.02
+
+
+def test_relu_trace_is_half_sigma_w_squared():
+    gen = networks.generator(SEED)
+    x = networks.input_with_length([1.0], 400, gen)
+    p = networks.propagate(x, 30, 1.2, 0.0, "relu", gen, trace=True)
+    t = p.chi_trace[1:]
+    assert abs(t.mean() - 1.2**2 / 2) < 3 * t.std(ddof=1) / np.sqrt(t.size)
+
+
+def test_correlation_of_an_input_pair_is_exact_and_propagates():
+    gen = networks.generator(SEED)
+    x = networks.input_pair(2.0, 0.3, 300, gen)
+    p = networks.propagate(x, 3, 1.5, 0.1, "tanh", gen)
+    assert p.q[0] == pytest.approx([2.0, 2.0], rel=1e-12)
+    assert p.c[0, 0, 1] == pytest.approx(0.3, abs=1e-12)
+    assert np.all(np.abs(p.c[1:, 0, 1]) <= 1)
+
+
+def test_same_seed_same_parquet_bytes(tmp_path):
+    paths = []
+    for name in ("a", "b"):
+        table = networks.lengths_table([50, 80], 5, [1.0, 3.0], [1.5, 2.5], 0.3, "tanh", 2, 7)
+        paths.append(io.write_table(table, tmp_path / f"{name}.parquet", params={"seed": 7}))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    other = networks.lengths_table([50, 80], 5, [1.0, 3.0], [1.5, 2.5], 0.3, "tanh", 2, 8)
+    assert not np.array_equal(other["q"].to_numpy(), io.read_table(paths[0])["q"].to_numpy())
+
+
+def test_orthogonal_weights_are_orthogonal():
+    gen = networks.generator(SEED)
+    w, _ = networks.random_layer(200, 200, 1.7, 0.0, gen, weights="orthogonal")
+    eye = torch.eye(200, dtype=torch.float64)
+    assert torch.allclose(w @ w.T, 1.7**2 * eye, atol=1e-12)
+    assert torch.allclose(w.T @ w, 1.7**2 * eye, atol=1e-12)
+    # entries have variance sigma_w^2 / N like the Gaussian ones (s.e. ~ sqrt(2/N^2))
+    assert float((w**2).mean()) == pytest.approx(1.7**2 / 200, rel=1e-12)
+
+
+def test_divergent_relu_is_flagged_not_nan():
+    # ReLU with sigma_w^2 = 900: q grows ~450x per layer and overflows float64 by layer ~120.
+    table = networks.lengths_table([100], 160, [1.0], 30.0, 0.0, "relu", 1, SEED)
+    assert table["overflow"].any() and not table["overflow"].all()
+    assert not table["q"].isna().any()
+    assert np.isinf(table.loc[table["overflow"], "q"]).all()
+    assert np.isfinite(table.loc[~table["overflow"], "q"]).all()
+    first = table.loc[table["overflow"], "layer"].min()
+    assert table.loc[table["layer"] >= first, "overflow"].all()
+
+
+def test_jacobian_moments_match_free_probability():
+    # Variance of the J J^T spectrum at criticality, width 300, depth 6, 6 nets. Tolerance:
+    # 3 s.e. over nets (the ReLU spectrum is heavy-tailed) plus 10% for the O(L^2/N)
+    # finite-width bias; the Gaussian/orthogonal gap (L vs 2L, 0 vs L) is far larger.
+    width, depth, n_nets = 300, 6, 6
+    for act in ("linear", "relu"):
+        sw, sb, ratio = isometry.critical_setting(act)
+        for wts in ("gaussian", "orthogonal"):
+            var = []
+            for rep in range(n_nets):
+                gen = networks.generator(SEED + rep)
+                x = networks.input_with_length([1.0], width, gen)
+                p = networks.propagate(x, depth, sw, sb, act, gen, weights=wts, jacobian=True)
+                var.append(float(torch.linalg.svdvals(p.jacobian).pow(2).var(unbiased=False)))
+            theory = float(isometry.jjt_variance(depth, ratio, wts))
+            if theory == 0:
+                assert max(var) < 1e-20
+            else:
+                se = np.std(var, ddof=1) / np.sqrt(n_nets)
+                assert abs(np.mean(var) - theory) < 3 * se + 0.1 * theory, (act, wts, var, theory)
+
+
+def test_gradients_have_one_matrix_per_layer_and_match_the_chain_rule():
+    gen = networks.generator(SEED)
+    x = networks.input_with_length([1.0, 2.0], 40, gen)
+    y = torch.zeros(2, 40, dtype=torch.float64)
+    grads, h_grads = networks.layer_gradients(x, y, 4, 1.3, 0.1, "tanh", gen)
+    assert len(grads) == len(h_grads) == 4
+    # dE/dW^l = sum_a dE/dh^l_a phi(h^{l-1}_a)^T; for l = 1, h^0 = x
+    assert torch.allclose(grads[0], h_grads[0].T @ torch.tanh(x), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"weights": "unitary"}, "weights"),
+        ({"keep_prob": 0.0}, "keep_prob"),
+        ({"activation": "tanhh"}, "tanhh"),
+        ({"sigma_w": -1.0}, "sigma_w"),
+    ],
+)
+def test_bad_arguments_name_themselves(kwargs, named):
+    args = {"sigma_w": 1.0, "sigma_b": 0.1, "activation": "tanh", **kwargs}
+    gen = networks.generator(0)
+    x = networks.input_with_length([1.0], 10, gen)
+    with pytest.raises(ValueError, match=named):
+        networks.propagate(
+            x,
+            2,
+            args["sigma_w"],
+            args["sigma_b"],
+            args["activation"],
+            gen,
+            **{k: v for k, v in kwargs.items() if k in ("weights", "keep_prob")},
+        )
+
+
+def test_full_config_is_valid_and_resolves():
+    out = run_snakemake(
+        ROOT,
+        "-n",
+        "--nolock",
+        "--forceall",
+        "q_dynamics",
+        "qstar_empirical",
+        "jacobian_spectrum",
+        "--configfile",
+        "config.full.yaml",
+    ).stdout
+    assert "width: 1000" in (ROOT / "config.full.yaml").read_text()
+    assert "networks_qstar_simulation" in out

@@ -1,0 +1,29 @@
+"""Figure `q_dynamics`: q^l against layer l (Poole et al. 2016, Fig. 1B)."""
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory)
+sim = io.read_table(snakemake.input.simulation)
+
+sigmas = sorted(theory["sigma_w"].unique())
+fig, axes = style.figure(ncols=len(sigmas), width=3.6, height=3.2, squeeze=False)
+for ax, sigma_w in zip(axes[0], sigmas, strict=True):
+    th = theory[theory["sigma_w"] == sigma_w]
+    sm = sim[sim["sigma_w"] == sigma_w]
+    for colour, (q0, curve) in zip(style.PALETTE, th.groupby("q0", sort=True), strict=False):
+        ax.plot(curve["layer"], curve["q"], color=colour, label=f"$q^0={q0:g}$")
+        dots = sm[sm["q0"] == q0].groupby("layer")["q"].mean()
+        ax.plot(dots.index, dots, "o", ms=3.5, color=colour)
+    ax.axhline(th["q_star"].iloc[0], color="0.5", ls="--", lw=1)
+    ax.set(xlabel="layer $l$", ylabel="$q^l$", ylim=(-0.18 * th["q"].max(), 1.08 * th["q"].max()))
+    ax.set_title(rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, tanh")
+    ax.legend(loc="right")
+    style.caption(
+        ax,
+        f"lines: iterated q-map; dots: one N={int(sm['width'].iloc[0])} net;"
+        f" dashed: q*={th['q_star'].iloc[0]:.3f}",
+        loc="lower right",
+    )
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))

@@ -1,0 +1,21 @@
+"""q^l against l through one N-unit net per sigma_w, for `q_dynamics` (Poole Fig. 1B)."""
+
+import torch
+
+from dltheory import io, networks
+
+log = io.script_logger(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+cfg = snakemake.params.cfg
+table = networks.lengths_table(
+    [cfg["width"]],
+    cfg["depth"],
+    cfg["q0"],
+    cfg["sigma_w"],
+    cfg["sigma_b"],
+    cfg["activation"],
+    cfg["n_seeds"],
+    networks.seed_for(snakemake.params.seed, 502),
+    log=log,
+)
+io.write_table(table, snakemake.output[0], params=snakemake.params)
