@@ -177,3 +177,18 @@ def test_full_config_is_valid_and_resolves():
     ).stdout
     assert "width: 1000" in (ROOT / "config.full.yaml").read_text()
     assert "networks_qstar_simulation" in out
+
+
+def test_trajectory_length_grows_like_sqrt_chi1():
+    # critical ReLU (chi_1 = 1) and sigma_w = 2 (chi_1 = 2): length ratio after 4 layers,
+    # N = 300, 1024 points, 3 nets; per-layer relative s.d. ~ sqrt(3/N) = 10%, so 3 nets x
+    # 4 layers give ~6%; we allow 12% (plus the polygon's small low bias).
+    for sigma_w in (np.sqrt(2.0), 2.0):
+        table = networks.trajectory_table("relu", [sigma_w], 0.0, 300, 4, 1024, 1.0, 3, SEED)
+        ratio = table[table["layer"] == 4]["ratio"].mean()
+        theory = float(networks.homogeneous_growth(sigma_w, "relu")) ** 4
+        assert theory == pytest.approx(sigma_w**4 / 4, rel=1e-10)
+        assert ratio == pytest.approx(theory, rel=0.12)
+        assert ratio > networks.price_bound(sigma_w, 300, 4)
+    with pytest.raises(ValueError, match="homogeneous"):
+        networks.homogeneous_growth(2.0, "tanh")

@@ -443,3 +443,74 @@ def jacobian_spectrum_table(
                 if log:
                     log.info("%s %s depth %d: %d Jacobians", act, wts, depth, n_seeds)
     return pd.concat(rows, ignore_index=True)
+
+
+#: activations with phi(a x) = |a| phi(x)-type homogeneity (degree 1), for which the length
+#: map with sigma_b = 0 is linear, q -> chi_1 q, and a curve's tangent scales like its radius
+HOMOGENEOUS = ("relu", "abs", "linear")
+
+
+def homogeneous_growth(sigma_w, activation: str):
+    """Mean-field per-layer length growth sqrt(chi_1) of a curve, homogeneous phi, sigma_b = 0.
+
+    For degree-1 homogeneous phi, ``chi_1 = sigma_w^2 E[phi'(h)^2] = V(q) / q`` with the
+    length map ``V`` of :mod:`dltheory.meanfield` at ``sigma_b = 0`` (any q), so the growth
+    factor is ``sqrt(V(1))``: sigma_w / sqrt(2) for ReLU, sigma_w for abs and linear.
+    """
+    from . import meanfield
+
+    if activation not in HOMOGENEOUS:
+        raise ValueError(
+            f"homogeneous_growth needs a homogeneous activation ({', '.join(HOMOGENEOUS)}), "
+            f"got {activation!r}"
+        )
+    return np.sqrt(meanfield.q_map(1.0, sigma_w, 0.0, activation))
+
+
+def price_bound(sigma_w, width, depth):
+    """Price et al. lower bound (M/2)^L on the expected length ratio of a trajectory.
+
+    For rows w_i of W with i.i.d. N(0, sigma_w^2/N) entries, u^T w_i ~ N(0, sigma_w^2
+    |u|^2 / N), so E|u^T w_i| = M |u| with ``M = sigma_w sqrt(2 / (pi N))``.
+    """
+    m = np.asarray(sigma_w, float) * np.sqrt(2.0 / (np.pi * np.asarray(width, float)))
+    return (m / 2.0) ** np.asarray(depth, float)
+
+
+def trajectory_table(
+    activation: str,
+    sigma_w,
+    sigma_b: float,
+    width: int,
+    depth: int,
+    n_points: int,
+    q0: float,
+    n_seeds: int,
+    base_seed: int,
+    log=None,
+) -> pd.DataFrame:
+    """Length of a great circle of ``n_points`` inputs (length q0) after every layer.
+
+    Columns: sigma_w, seed, layer, length, ratio (length / input length).
+    """
+    rows = []
+    for i_s, sw in enumerate(np.atleast_1d(sigma_w)):
+        for rep in range(int(n_seeds)):
+            seed = seed_for(base_seed, i_s, rep)
+            gen = generator(seed)
+            x = input_circle(q0, int(n_points), int(width), gen)
+            lengths = propagate_lengths(x, int(depth), float(sw), sigma_b, activation, gen)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": float(sw),
+                        "seed": seed,
+                        "layer": np.arange(depth + 1),
+                        "length": lengths,
+                        "ratio": lengths / lengths[0],
+                    }
+                )
+            )
+        if log:
+            log.info("sigma_w %g: %d circles through depth %d", sw, n_seeds, depth)
+    return pd.concat(rows, ignore_index=True)

@@ -2,7 +2,9 @@
 # mean-field theory (Poole et al. 2016, Sheet 2) and free probability (Pennington 2017).
 
 
-FIGURE_IDS.extend(["q_dynamics", "qstar_empirical", "jacobian_spectrum"])
+FIGURE_IDS.extend(
+    ["q_dynamics", "qstar_empirical", "trajectory_length", "jacobian_spectrum"]
+)
 ANSWER_PARTS.append("results/answers/networks.parquet")
 
 
@@ -102,6 +104,66 @@ rule q_dynamics:
         runtime=10,
     script:
         "../scripts/networks_plot_q_dynamics.py"
+
+
+rule networks_trajectory_simulation:
+    input:
+        pkg("networks", "activations", "io"),
+    output:
+        "results/data/networks_trajectory_simulation.parquet",
+    log:
+        "results/logs/networks_trajectory_simulation.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=config["networks"]["trajectory_length"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_trajectory_simulation.py"
+
+
+rule networks_trajectory_theory:
+    input:
+        pkg("networks", "meanfield", "activations", "io"),
+    output:
+        "results/data/networks_trajectory_theory.parquet",
+    log:
+        "results/logs/networks_trajectory_theory.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["trajectory_length"],
+    script:
+        "../scripts/networks_trajectory_theory.py"
+
+
+rule trajectory_length:
+    input:
+        theory="results/data/networks_trajectory_theory.parquet",
+        simulation="results/data/networks_trajectory_simulation.parquet",
+        code=pkg("style", "io"),
+    output:
+        figure_outputs("trajectory_length"),
+    log:
+        "results/logs/trajectory_length.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["trajectory_length"],
+    script:
+        "../scripts/networks_plot_trajectory_length.py"
 
 
 rule networks_jacobian_simulation:
