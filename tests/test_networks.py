@@ -6,6 +6,8 @@ error of the quantity tested (stated next to each assertion).
 
 from __future__ import annotations
 
+import functools
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -17,18 +19,20 @@ from dltheory import io, isometry, meanfield, networks
 SEED = 20161205
 
 
+@functools.lru_cache
 def _chi1_mpmath(sigma_w, sigma_b):
-    """chi_1 = sigma_w^2 E[sech^4(sqrt(q*) z)] for tanh at q*, by mpmath (independent)."""
-    mp.mp.dps = 30
+    """(q*, chi_1 = sigma_w^2 E[sech^4(sqrt(q*) z)]) for tanh, by mpmath (independent)."""
+    mp.mp.dps = 20
 
     def gauss(f):
         return mp.quad(lambda z: f(z) * mp.exp(-(z**2) / 2), [-mp.inf, 0, mp.inf]) / mp.sqrt(
             2 * mp.pi
         )
 
-    q = mp.mpf(1)
-    for _ in range(200):
-        q = sigma_w**2 * gauss(lambda z, q=q: mp.tanh(mp.sqrt(q) * z) ** 2) + sigma_b**2
+    def excess(q):
+        return sigma_w**2 * gauss(lambda z: mp.tanh(mp.sqrt(q) * z) ** 2) + sigma_b**2 - q
+
+    q = mp.findroot(excess, mp.mpf(sigma_w**2) / 2)
     return float(q), float(sigma_w**2 * gauss(lambda z: mp.sech(mp.sqrt(q) * z) ** 4))
 
 
@@ -192,3 +196,40 @@ def test_trajectory_length_grows_like_sqrt_chi1():
         assert ratio > networks.price_bound(sigma_w, 300, 4)
     with pytest.raises(ValueError, match="homogeneous"):
         networks.homogeneous_growth(2.0, "tanh")
+
+
+def _c_map_reference(c, sigma_w, sigma_b, q_star, order=120):
+    """Tanh C-map at q* by a 2-D Gauss-Hermite rule in numpy (independent of meanfield)."""
+    z, w = np.polynomial.hermite_e.hermegauss(order)
+    w = w / w.sum()
+    z1, z2 = np.meshgrid(z, z, indexing="ij")
+    u1 = np.sqrt(q_star) * z1
+    u2 = np.sqrt(q_star) * (c * z1 + np.sqrt(1 - c * c) * z2)
+    e = np.einsum("i,j,ij->", w, w, np.tanh(u1) * np.tanh(u2))
+    return (sigma_w**2 * e + sigma_b**2) / q_star
+
+
+def test_pair_correlation_after_one_layer_matches_the_c_map():
+    # c^1 of pairs at q* with c^0 = 0.5, N = 500, 8 nets: s.d. of c^1 over nets ~ 0.03,
+    # s.e. ~ 0.01; tolerance 3 s.e.
+    for sigma_w in (1.3, 2.5):
+        q_star, _ = _chi1_mpmath(sigma_w, 0.3)
+        table = networks.correlation_table("tanh", [(sigma_w, 0.3)], [0.5], 500, 1, 8, SEED)
+        c1 = table[table["layer"] == 1]["c"].to_numpy()
+        ref = _c_map_reference(0.5, sigma_w, 0.3, q_star)
+        se = c1.std(ddof=1) / np.sqrt(c1.size)
+        assert abs(c1.mean() - ref) < 3 * se, (sigma_w, c1.mean(), se, ref)
+
+
+def test_backpropagated_gradients_scale_by_chi1_per_layer():
+    # |dE/dh^l|^2 = |dE/dh^L|^2 chi_1^(L-l): log-slope over 12 layers, N = 300, batch 8,
+    # 3 nets; per-layer noise ~ sqrt(2/(N B)) = 3% -> slope error ~ 0.005; we allow 0.03
+    for sigma_w in (1.3, 2.5):
+        _, chi1 = _chi1_mpmath(sigma_w, 0.3)
+        norms, samples = networks.gradient_table(
+            "tanh", [(sigma_w, 0.3)], 300, 12, 8, 3, SEED, n_sample=100
+        )
+        mean = norms.groupby("layer")["grad_h_sq"].mean()
+        slope = np.polyfit(mean.index.to_numpy(), np.log(mean.to_numpy()), 1)[0]
+        assert slope == pytest.approx(-np.log(chi1), abs=0.03), (sigma_w, slope, chi1)
+        assert len(samples) == 3 * 12 * 100

@@ -514,3 +514,191 @@ def trajectory_table(
         if log:
             log.info("sigma_w %g: %d circles through depth %d", sw, n_seeds, depth)
     return pd.concat(rows, ignore_index=True)
+
+
+def correlation_table(
+    activation: str,
+    settings,
+    c0,
+    width: int,
+    depth: int,
+    n_seeds: int,
+    base_seed: int,
+    q0=None,
+    keep_prob: float = 1.0,
+    log=None,
+) -> pd.DataFrame:
+    """Correlation c^l of input pairs (length q0, correlation c0) through one net per seed.
+
+    ``settings``: iterable of (sigma_w, sigma_b); ``q0`` defaults to q* of each setting
+    (:func:`dltheory.meanfield.q_star`), as in Poole et al. Fig. 2B. Every pair goes
+    through the same net of one seed. Columns: sigma_w, sigma_b, keep_prob, seed, layer,
+    c0, c, q_a, q_b, overflow.
+    """
+    from . import meanfield
+
+    c0 = np.atleast_1d(np.asarray(c0, dtype=float))
+    rows = []
+    for i_s, (sw, sb) in enumerate(settings):
+        q_in = float(meanfield.q_star(sw, sb, activation)) if q0 is None else float(q0)
+        for rep in range(int(n_seeds)):
+            seed = seed_for(base_seed, i_s, rep)
+            gen = generator(seed)
+            x = torch.cat([input_pair(q_in, float(c), int(width), gen) for c in c0])
+            p = propagate(x, int(depth), float(sw), float(sb), activation, gen, keep_prob=keep_prob)
+            a, b = np.arange(0, 2 * c0.size, 2), np.arange(1, 2 * c0.size, 2)
+            layer, k = np.meshgrid(np.arange(depth + 1), np.arange(c0.size), indexing="ij")
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": float(sw),
+                        "sigma_b": float(sb),
+                        "keep_prob": float(keep_prob),
+                        "seed": seed,
+                        "layer": layer.ravel(),
+                        "c0": c0[k.ravel()],
+                        "c": p.c[:, a, b].ravel(),
+                        "q_a": p.q[:, a].ravel(),
+                        "q_b": p.q[:, b].ravel(),
+                        "overflow": np.repeat(p.overflow, c0.size),
+                    }
+                )
+            )
+        if log:
+            log.info("sigma_w %g sigma_b %g: %d nets of depth %d", sw, sb, n_seeds, depth)
+    return pd.concat(rows, ignore_index=True)
+
+
+def gradient_table(
+    activation: str,
+    settings,
+    width: int,
+    depth: int,
+    batch: int,
+    n_seeds: int,
+    base_seed: int,
+    n_sample: int = 2000,
+    log=None,
+):
+    """Per-layer gradient norms and a sample of gradient entries, one net per seed.
+
+    Inputs of length q* (of each (sigma_w, sigma_b) in ``settings``), Gaussian targets of
+    unit variance, loss ``E = 1/2 sum |h^L - y|^2``. Returns ``(norms, samples)``:
+    ``norms`` has columns sigma_w, sigma_b, seed, layer, grad_w_sq (|dE/dW^l|_F^2) and
+    grad_h_sq (|dE/dh^l|^2 / B); ``samples`` has sigma_w, sigma_b, seed, layer, value
+    (``n_sample`` entries of dE/dW^l drawn without replacement with the same generator).
+    """
+    from . import meanfield
+
+    norms, samples = [], []
+    for i_s, (sw, sb) in enumerate(settings):
+        q_in = float(meanfield.q_star(sw, sb, activation))
+        for rep in range(int(n_seeds)):
+            seed = seed_for(base_seed, i_s, rep)
+            gen = generator(seed)
+            x = input_with_length(np.full(int(batch), q_in), int(width), gen)
+            y = torch.randn(int(batch), int(width), generator=gen, dtype=DTYPE)
+            grads, h_grads = layer_gradients(
+                x, y, int(depth), float(sw), float(sb), activation, gen
+            )
+            layers = np.arange(1, depth + 1)
+            norms.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": float(sw),
+                        "sigma_b": float(sb),
+                        "seed": seed,
+                        "layer": layers,
+                        "grad_w_sq": [float((g**2).sum()) for g in grads],
+                        "grad_h_sq": [float((g**2).sum()) / batch for g in h_grads],
+                    }
+                )
+            )
+            k = min(int(n_sample), width * width)
+            for layer, g in zip(layers, grads, strict=True):
+                idx = torch.randperm(width * width, generator=gen)[:k]
+                samples.append(
+                    pd.DataFrame(
+                        {
+                            "sigma_w": float(sw),
+                            "sigma_b": float(sb),
+                            "seed": seed,
+                            "layer": int(layer),
+                            "value": g.reshape(-1)[idx].numpy(),
+                        }
+                    )
+                )
+        if log:
+            log.info("sigma_w %g sigma_b %g: gradients of %d nets", sw, sb, n_seeds)
+    return pd.concat(norms, ignore_index=True), pd.concat(samples, ignore_index=True)
+
+
+def dw_table(
+    activation: str, settings, width: int, depth: int, n_seeds: int, base_seed: int, log=None
+):
+    """(1/N) Tr((DW)^T DW) per layer and the singular values of DW at the last layer.
+
+    One input of length q* per (sigma_w, sigma_b), one net per seed. Returns
+    ``(traces, singular_values)``: columns sigma_w, sigma_b, seed, layer, trace and
+    sigma_w, sigma_b, seed, index, singular_value.
+    """
+    from . import meanfield
+
+    traces, svs = [], []
+    for i_s, (sw, sb) in enumerate(settings):
+        q_in = float(meanfield.q_star(sw, sb, activation))
+        for rep in range(int(n_seeds)):
+            seed = seed_for(base_seed, i_s, rep)
+            gen = generator(seed)
+            x = input_with_length([q_in], int(width), gen)
+            p = propagate(
+                x,
+                int(depth),
+                float(sw),
+                float(sb),
+                activation,
+                gen,
+                trace=True,
+                layer_jacobians=True,
+            )
+            traces.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": float(sw),
+                        "sigma_b": float(sb),
+                        "seed": seed,
+                        "layer": np.arange(1, depth + 1),
+                        "trace": p.chi_trace[1:],
+                    }
+                )
+            )
+            sv = torch.linalg.svdvals(p.layer_jacobians[-1]).numpy()
+            svs.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": float(sw),
+                        "sigma_b": float(sb),
+                        "seed": seed,
+                        "index": np.arange(sv.size),
+                        "singular_value": sv,
+                    }
+                )
+            )
+        if log:
+            log.info("sigma_w %g sigma_b %g: DW of %d nets", sw, sb, n_seeds)
+    return pd.concat(traces, ignore_index=True), pd.concat(svs, ignore_index=True)
+
+
+def fit_decay_length(layer, deviation, floor: float = 0.0) -> float:
+    """Depth scale xi from a log-linear fit |x^l - x*| ~ exp(-l / xi).
+
+    Points with ``deviation <= floor`` (e.g. the finite-width noise level) or not finite
+    are dropped; needs at least 3 points, else NaN.
+    """
+    layer = np.asarray(layer, dtype=float)
+    dev = np.asarray(deviation, dtype=float)
+    keep = np.isfinite(dev) & (dev > floor)
+    if keep.sum() < 3:
+        return float("nan")
+    slope = np.polyfit(layer[keep], np.log(dev[keep]), 1)[0]
+    return float(-1.0 / slope) if slope < 0 else float("inf")
