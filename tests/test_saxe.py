@@ -141,6 +141,19 @@ def test_tree_leaf_correlations_follow_flip_rate(eps):
     assert abs(rate - eps) < 5 * math.sqrt(eps * (1 - eps) / edges) + 1e-12
 
 
+@pytest.mark.parametrize("depth, b, eps", [(3, 2, 0.05), (2, 4, 0.2), (3, 3, 0.5)])
+def test_tree_spectrum_closed_form(depth, b, eps):
+    _, lam, mult = saxe.tree_spectrum(depth, b, eps)
+    assert mult.sum() == b**depth
+    exact = np.sort(np.linalg.eigvalsh(saxe.tree_covariance(depth, b, eps)))[::-1]
+    np.testing.assert_allclose(np.sort(np.repeat(lam, mult))[::-1], exact, rtol=1e-12, atol=1e-12)
+    # the sampled Sigma_yx concentrates at sqrt(F lambda): Y Y^T / F -> C, error ~ 1/sqrt(F)
+    f = 20000
+    _, y = saxe.diffuse_tree(depth, b, f, eps, seed=9)
+    emp = np.linalg.eigvalsh(y @ y.T / f)[::-1]
+    np.testing.assert_allclose(emp, exact, rtol=0, atol=4 * math.sqrt(b**depth / f) * exact[0])
+
+
 def test_tree_is_deterministic_and_seeded():
     a = saxe.diffuse_tree(2, 3, 20, 0.1, seed=5)[1]
     assert a.tobytes() == saxe.diffuse_tree(2, 3, 20, 0.1, seed=5)[1].tobytes()

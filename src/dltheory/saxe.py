@@ -84,6 +84,9 @@ __all__ = [
     "tau_epochs",
     "train_fast",
     "train_reference",
+    "tree_covariance",
+    "tree_singular_values",
+    "tree_spectrum",
     "tree_statistics",
 ]
 
@@ -298,6 +301,60 @@ def tree_statistics(depth, branching, n_features, epsilon, seed=0):
 def expected_leaf_correlation(levels_apart, epsilon):
     """E[y_i y_j] of two leaves whose lowest common ancestor is ``levels_apart`` above them."""
     return (1.0 - 2.0 * epsilon) ** (2 * np.asarray(levels_apart))
+
+
+def tree_covariance(depth, branching, epsilon):
+    r"""Exact item-item correlation :math:`C_{ij} = E[y_i y_j]` of one tree feature.
+
+    :math:`C_{ij} = (1-2\epsilon)^{2m}`, m the height of the lowest common ancestor of leaves
+    i and j (0 on the diagonal; the root's sign is a fair coin). ``E[Y Y^T] = F C``.
+    """
+    n = branching**depth
+    idx = np.arange(n)
+    height = np.zeros((n, n), dtype=int)
+    for m in range(1, depth + 1):
+        block = idx // branching**m
+        height = np.where(
+            (block[:, None] == block[None, :]) & (height == 0) & (idx[:, None] != idx[None, :]),
+            m,
+            height,
+        )
+    return (1.0 - 2.0 * epsilon) ** (2 * height)
+
+
+def tree_spectrum(depth, branching, epsilon):
+    r"""Eigenvalues of :func:`tree_covariance` in closed form, by tree level.
+
+    With :math:`c_m = (1-2\epsilon)^{2m}` (:math:`c_{D+1} = 0`), :math:`C = \sum_{j=0}^{D}
+    (c_j - c_{j+1}) A_j`, where :math:`A_j` joins the leaves below each node of height j
+    (eigenvalue :math:`B^j` on vectors constant within those blocks, else 0). A *level-m*
+    mode (constant below each height-(m-1) node, summing to zero below each height-m node)
+    therefore has
+
+    .. math:: \lambda_m = \sum_{j=0}^{m-1} (c_j - c_{j+1}) B^j,
+       \quad \text{multiplicity } (B-1) B^{D-m}, \quad m = 1..D,
+
+    and the root (constant) mode :math:`\lambda_{D+1} = \sum_{j=0}^{D} (c_j - c_{j+1}) B^j`.
+    Returns ``(levels, eigenvalues, multiplicities)`` ordered root first; the singular values
+    of :math:`\Sigma^{yx} = Y^T` concentrate at :math:`\sqrt{F \lambda}` for many features.
+    At epsilon = 0.5 every :math:`\lambda = 1`: a flat spectrum, no hierarchy.
+    """
+    _check_positive("depth", depth, integer=True)
+    if branching < 2:
+        raise ValueError(f"branching must be >= 2, got {branching}")
+    c = (1.0 - 2.0 * epsilon) ** (2 * np.arange(depth + 2, dtype=float))
+    c[-1] = 0.0
+    terms = (c[:-1] - c[1:]) * float(branching) ** np.arange(depth + 1)
+    levels = np.arange(depth + 1, 0, -1)  # D+1 (root), D, ..., 1 (leaf pairs)
+    lam = np.array([terms[:m].sum() for m in levels])
+    mult = np.array([1] + [(branching - 1) * branching ** (depth - m) for m in levels[1:]])
+    return levels, lam, mult
+
+
+def tree_singular_values(depth, branching, n_features, epsilon):
+    """Expected singular values sqrt(F lambda) of Sigma_yx, each repeated by multiplicity."""
+    _, lam, mult = tree_spectrum(depth, branching, epsilon)
+    return np.repeat(np.sqrt(n_features * lam), mult)
 
 
 # ----------------------------------------------------------------------------- networks
@@ -829,21 +886,29 @@ def answers(exercise1_table, tree_theory, cfg):
             float(gap.max()),
             "eq. (4) assumes decoupled (mode-aligned, balanced) weights starting at a0",
             "the simulation starts from random weights whose product has singular values "
-            "~0.03-0.13 >> 0.001, so it learns earlier by ~tau/(2s) ln(a_sim/0.001); the "
-            "residual gap from its own a0 is the alignment phase of the unaligned random init",
+            f"{a_init.min():.3f}-{a_init.max():.3f} >> {a0:g}, so it learns earlier by "
+            f"~tau/(2s) ln(a_sim/{a0:g}); the residual gap from its own a0 is the alignment "
+            "phase of the unaligned random init (eq. (4) assumes decoupled modes)",
         ),
     ]
     lin = tree_theory[tree_theory["variant"] == "linear"]
     by_mode = tree_theory.groupby(["variant", "mode"])["t_half"].mean().unstack("variant")
     s_tree = tree_theory.groupby("mode")["s"].first().to_numpy()
+    tcfg = cfg["tree"]
+    _, lam, mult = tree_spectrum(tcfg["depth"], tcfg["branching"], tcfg["epsilon"])
+    expected = fmt(
+        f"{math.sqrt(tcfg['n_features'] * v):.2f} (x{k})" for v, k in zip(lam, mult, strict=True)
+    )
     t_th = tree_theory.groupby("mode")["t_theory"].first().to_numpy()
     rows.append(
         Answer(
             "saxe_ex2_tree_modes",
             SHEET,
             "Ex. 2.3: singular values of Sigma_yx of the tree data and learning epoch per mode",
-            "s: {}; epoch at s/2, theory: {}; linear net: {}{}".format(
+            "s: {} (expected from the tree, sqrt(F lambda): {}); epoch at s/2, theory: {}; "
+            "linear net: {}{}".format(
                 fmt(f"{v:.2f}" for v in s_tree),
+                expected,
                 fmt(f"{v:.0f}" for v in t_th),
                 fmt(f"{v:.0f}" for v in by_mode["linear"]) if len(lin) else "-",
                 "; ReLU net: " + fmt(f"{v:.0f}" for v in by_mode["relu"])
@@ -851,6 +916,7 @@ def answers(exercise1_table, tree_theory, cfg):
                 else "",
             ),
             float(s_tree[0]),
+            "lambda_m = sum_{j<m} (c_j - c_{j+1}) B^j, c_m = (1-2 eps)^(2m); "
             "t = tau/N_l int_a0^{s/2} da / (a^{2-2/N_l}(s-a)), tau = F/(2 lr) epochs",
             "mean over seeds of the first epoch each sorted singular value reaches s/2",
         )
