@@ -233,3 +233,27 @@ def test_backpropagated_gradients_scale_by_chi1_per_layer():
         slope = np.polyfit(mean.index.to_numpy(), np.log(mean.to_numpy()), 1)[0]
         assert slope == pytest.approx(-np.log(chi1), abs=0.03), (sigma_w, slope, chi1)
         assert len(samples) == 3 * 12 * 100
+
+
+@pytest.mark.slow
+def test_networks_figures_end_to_end_tiny(workflow_dir):
+    from conftest import load_config, write_config
+
+    cfg = load_config()
+    net = cfg["networks"]
+    net["qstar_empirical"].update(widths=[40, 80], depth=6, layer_min=2, n_seeds=2)
+    net["trajectory_length"].update(width=40, depth=4, n_points=64, n_seeds=1)
+    cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
+    # two of the four figures (the others share the same code paths) to keep this short
+    ids = ["qstar_empirical", "trajectory_length"]
+    run_snakemake(
+        workflow_dir, *ids, "answers_networks", "--cores", "2", "--configfile", str(cfg_path)
+    )
+    for fid in ids:
+        png = workflow_dir / "results" / "figures" / f"{fid}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", fid
+    answers = io.read_table(workflow_dir / "results/answers/networks.parquet")
+    assert set(answers["id"]) == {
+        "networks_sheet2_q1b_qstar_empirical_N40",
+        "networks_sheet2_q1b_qstar_empirical_N80",
+    }

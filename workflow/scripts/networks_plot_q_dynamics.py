@@ -18,12 +18,12 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     ax.axhline(th["q_star"].iloc[0], color="0.5", ls="--", lw=1)
     ax.set(xlabel="layer $l$", ylabel="$q^l$", ylim=(-0.18 * th["q"].max(), 1.08 * th["q"].max()))
     ax.set_title(rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, tanh")
-    ax.legend(loc="right")
     style.caption(
         ax,
         f"lines: iterated q-map; dots: one N={int(sm['width'].iloc[0])} net;"
         f" dashed: q*={th['q_star'].iloc[0]:.3f}",
         loc="lower right",
     )
+axes[0][0].legend(loc="upper right")
 style.save(fig, snakemake.output)
 log.info("wrote %s", list(snakemake.output))
