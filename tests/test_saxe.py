@@ -231,6 +231,15 @@ def test_fast_path_reproduces_the_autograd_loop(one_hot):
         assert np.max(np.abs(final[-1][n] - nets[k][-1][0].numpy())) > 1e-2
 
 
+def test_divergence_is_reported_with_the_learning_rate():
+    x, y = saxe.diffuse_tree(2, 2, 10, 0.05, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    w = saxe.gaussian_init([4, 8, 8, 10], 1, 0.5, gen)
+    orders = saxe.epoch_orders(4, 50, gen)
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="lr=20"):
+        saxe.train_fast(w, x, y, orders, lr=20.0)
+
+
 def test_tree_experiment_is_deterministic_and_follows_theory():
     kw = dict(
         depth=3,

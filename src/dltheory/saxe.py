@@ -574,6 +574,13 @@ def _train_fast(weights, x, y, orders, lr, relu, record_every):
                     ger(-lr, d[k, 0], h[k, 0], a=vs[k], overwrite_a=1)
         if epoch % record_every == 0:
             records.append(record())
+            if not np.all(np.isfinite(records[-1])):
+                bad = np.nonzero(~np.all(np.isfinite(records[-1]), axis=(1, 2)))[0].tolist()
+                raise FloatingPointError(
+                    f"per-sample SGD diverged by epoch {epoch} (nets {bad}): lr={lr} is above "
+                    "the stability limit for these data (roughly lr * 2/F * s_max^(2-2/N_l) "
+                    "< 2); lower lr or use fewer/smaller targets"
+                )
     return np.stack(records), [w.transpose(0, 2, 1).copy() for w in wts]
 
 
