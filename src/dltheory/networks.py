@@ -532,7 +532,7 @@ def correlation_table(
 
     ``settings``: iterable of (sigma_w, sigma_b); ``q0`` defaults to q* of each setting
     (:func:`dltheory.meanfield.q_star`), as in Poole et al. Fig. 2B. Every pair goes
-    through the same net of one seed. Columns: sigma_w, sigma_b, keep_prob, seed, layer,
+    through the same net of one seed. Columns: sigma_w, sigma_b, keep_prob, width, seed, layer,
     c0, c, q_a, q_b, overflow.
     """
     from . import meanfield
@@ -554,6 +554,7 @@ def correlation_table(
                         "sigma_w": float(sw),
                         "sigma_b": float(sb),
                         "keep_prob": float(keep_prob),
+                        "width": int(width),
                         "seed": seed,
                         "layer": layer.ravel(),
                         "c0": c0[k.ravel()],
@@ -702,3 +703,21 @@ def fit_decay_length(layer, deviation, floor: float = 0.0) -> float:
         return float("nan")
     slope = np.polyfit(layer[keep], np.log(dev[keep]), 1)[0]
     return float(-1.0 / slope) if slope < 0 else float("inf")
+
+
+def regime_settings(cfg) -> list[tuple[float, float]]:
+    """(sigma_w, sigma_b) pairs of a config slice.
+
+    Either explicit ``sigma_w`` (list) with ``sigma_b``, or ``sigma_w_factor`` (list):
+    multiples of the critical ``sigma_w`` (chi_1 = 1) of ``sigma_b`` and ``activation`` from
+    :func:`dltheory.meanfield.critical_sigma_w` (factor 1 is the edge of chaos).
+    """
+    sb = float(cfg["sigma_b"])
+    if "sigma_w" in cfg:
+        return [(float(sw), sb) for sw in np.atleast_1d(cfg["sigma_w"])]
+    if "sigma_w_factor" in cfg:
+        from . import meanfield
+
+        crit = float(meanfield.critical_sigma_w(sb, cfg["activation"]))
+        return [(float(f) * crit, sb) for f in cfg["sigma_w_factor"]]
+    raise ValueError("config slice needs 'sigma_w' or 'sigma_w_factor' (with 'sigma_b')")

@@ -1,0 +1,31 @@
+"""Figure `c_dynamics`: c^l against layer l (Poole et al. 2016, Fig. 2B)."""
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory)
+sim = io.read_table(snakemake.input.simulation)
+sigmas = sorted(theory["sigma_w"].unique())
+fig, axes = style.figure(ncols=len(sigmas), width=3.4, height=3.1, squeeze=False)
+for ax, sigma_w in zip(axes[0], sigmas, strict=True):
+    th = theory[theory["sigma_w"] == sigma_w]
+    sm = sim[sim["sigma_w"] == sigma_w]
+    for colour, (c0, curve) in zip(style.PALETTE, th.groupby("c0", sort=True), strict=False):
+        ax.plot(curve["layer"], curve["c"], color=colour, label=f"$c^0={c0:g}$")
+        dots = sm[sm["c0"] == c0].groupby("layer")["c"].mean()
+        ax.plot(dots.index, dots, "o", ms=3, color=colour)
+    ax.axhline(th["c_star"].iloc[0], color="0.5", ls="--", lw=1)
+    ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.05, 1.05))
+    ax.set_title(
+        rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, "
+        rf"$\chi_1={th['chi1'].iloc[0]:.3f}$"
+    )
+    style.caption(
+        ax,
+        f"lines: C-map; dots: one N={int(sm['width'].iloc[0])} net;"
+        f" dashed c*={th['c_star'].iloc[0]:.3f}",
+        loc="lower right",
+    )
+axes[0][0].legend(loc="lower left", ncol=2)
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))

@@ -1,0 +1,36 @@
+"""Figure `correlation_layers`: c^l of two inputs for chi_1 < 1, = 1, > 1 (Sheet 2 Q1)."""
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory)
+sim = io.read_table(snakemake.input.simulation)
+c0s = sorted(theory["c0"].unique())
+n_nets = sim["seed"].nunique() // theory["sigma_w"].nunique()
+fig, axes = style.figure(ncols=len(c0s), width=3.5, height=3.1, squeeze=False)
+for ax, c0 in zip(axes[0], c0s, strict=True):
+    for (sigma_w, th), colour in zip(
+        theory[theory["c0"] == c0].groupby("sigma_w", sort=True),
+        [style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")] + style.PALETTE,
+        strict=False,
+    ):
+        chi1 = th["chi1"].iloc[0]
+        ax.plot(
+            th["layer"],
+            th["c"],
+            color=colour,
+            label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$",
+        )
+        sm = sim[(sim["sigma_w"] == sigma_w) & (sim["c0"] == c0)].groupby("layer")["c"]
+        ax.errorbar(
+            sm.mean().index, sm.mean(), yerr=sm.std(), fmt="o", ms=2.5, lw=0.8, color=colour
+        )
+    ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.05, 1.05))
+    ax.set_title(rf"$c^0={c0:g}$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, tanh")
+    style.caption(
+        ax,
+        f"lines: C-map; dots: mean, s.d. over {n_nets} nets of N={int(sim['width'].iloc[0])}",
+    )
+axes[0][0].legend(loc="center right")
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))

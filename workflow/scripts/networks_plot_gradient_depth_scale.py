@@ -1,0 +1,35 @@
+"""Figure `gradient_depth_scale`: |dE/dW^l|^2 against exp(-(L-l)/xi_grad) (Schoenholz Fig. 3)."""
+
+import numpy as np
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory).sort_values("sigma_w")
+norms = io.read_table(snakemake.input.norms)
+depth = int(norms["layer"].max())
+colours = [style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")] + style.PALETTE
+fig, ax = style.figure(width=4.2, height=3.4)
+for colour, th in zip(colours, theory.itertuples(), strict=False):
+    sub = norms[norms["sigma_w"] == th.sigma_w]
+    piv = sub.pivot(index="layer", columns="seed", values="grad_w_sq")
+    rel = piv / piv.loc[depth]
+    mean = rel.mean(axis=1)
+    ax.plot(mean.index, mean, "o", ms=3.5, color=colour)
+    layer = np.arange(1, depth + 1)
+    ax.plot(
+        layer,
+        np.exp(-(depth - layer) / th.xi_grad),
+        color=colour,
+        label=rf"$\chi_1={th.chi1:.2f}$, $\xi_\nabla={th.xi_grad:.3g}$",
+    )
+ax.set(
+    yscale="log",
+    xlabel="layer $l$",
+    ylabel=r"$|\partial E/\partial W^l|^2 / |\partial E/\partial W^L|^2$",
+)
+ax.set_title(rf"tanh, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, L={depth}")
+ax.legend(loc="lower right")
+style.caption(ax, r"lines: $e^{-(L-l)/\xi_\nabla}$; dots: mean over nets", loc="upper left")
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))

@@ -1,0 +1,26 @@
+"""Figure `gradient_histograms`: dE/dW^l per layer for chi_1 < 1, = 1, > 1 (Sheet 2 Q2)."""
+
+import numpy as np
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+theory = io.read_table(snakemake.input.theory).sort_values("sigma_w")
+samples = io.read_table(snakemake.input.samples)
+depth = int(samples["layer"].max())
+layers = sorted({1, max(1, depth // 2), depth})
+fig, axes = style.figure(ncols=len(theory), width=3.2, height=3.0, squeeze=False)
+for ax, th in zip(axes[0], theory.itertuples(), strict=True):
+    sub = samples[samples["sigma_w"] == th.sigma_w]
+    sd_top = sub[sub["layer"] == depth]["value"].std()
+    for colour, layer in zip(style.PALETTE, layers, strict=False):
+        v = np.log10(np.abs(sub[sub["layer"] == layer]["value"].to_numpy()) + 1e-300)
+        sd = sd_top * th.chi1 ** ((depth - layer) / 2)
+        ax.hist(v, bins=60, density=True, histtype="step", color=colour, label=f"l={layer}")
+        ax.axvline(np.log10(sd), color=colour, ls=":", lw=1.2)
+    ax.set(xlabel=r"$\log_{10} |\partial E/\partial W^l_{ij}|$", ylabel="density")
+    ax.set_title(rf"$\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
+    ax.legend(loc="upper right")
+style.caption(axes[0][0], r"dotted: s.d.$_L\,\chi_1^{(L-l)/2}$", loc="upper left")
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))

@@ -1,0 +1,23 @@
+"""chi_1, q* and the depth scales (dltheory.meanfield) of each (sigma_w, sigma_b) setting."""
+
+import pandas as pd
+
+from dltheory import io, meanfield, networks
+
+log = io.script_logger(snakemake.log[0])
+cfg = snakemake.params.cfg
+act = cfg["activation"]
+rows = []
+for sw, sb in networks.regime_settings(cfg):
+    scales = meanfield.depth_scales(sw, sb, act)
+    rows.append(
+        {
+            "sigma_w": sw,
+            "sigma_b": sb,
+            "q_star": float(meanfield.q_star(sw, sb, act)),
+            "chi1": float(meanfield.chi1(sw, sb, act)),
+            "xi_grad": float(scales["xi_grad"]),
+        }
+    )
+    log.info("%s", rows[-1])
+io.write_table(pd.DataFrame(rows), snakemake.output[0], params=snakemake.params)
