@@ -21,6 +21,7 @@ validate_config(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/meanfield.smk"
 include: "workflow/rules/initialisation.smk"
 include: "workflow/rules/networks.smk"
+include: "workflow/rules/networks_meanfield.smk"
 include: "workflow/rules/saxe.smk"
 include: "workflow/rules/answers.smk"
 

@@ -176,6 +176,14 @@ def test_full_config_is_valid_and_resolves():
         "q_dynamics",
         "qstar_empirical",
         "jacobian_spectrum",
+        "trajectory_length",
+        "c_dynamics",
+        "correlation_layers",
+        "dw_spectrum",
+        "gradient_histograms",
+        "gradient_depth_scale",
+        "depth_scales",
+        "dropout_cmap",
         "--configfile",
         "config.full.yaml",
     ).stdout
@@ -257,3 +265,17 @@ def test_networks_figures_end_to_end_tiny(workflow_dir):
         "networks_sheet2_q1b_qstar_empirical_N40",
         "networks_sheet2_q1b_qstar_empirical_N80",
     }
+
+
+def test_dropout_decorrelates_identical_inputs_as_the_dropout_c_map():
+    # identical inputs at q*(rho), keep probability 0.8, one layer, N = 500, 8 nets:
+    # s.e. of c^1 ~ 0.01; tolerance 3 s.e. (theory C(1) ~ 0.6, far from 1)
+    if not hasattr(meanfield, "c_map"):
+        pytest.skip("dltheory.meanfield.c_map not available")
+    table = networks.correlation_table(
+        "tanh", [(1.1, 0.2236068)], [1.0], 500, 1, 8, SEED, keep_prob=0.8
+    )
+    c1 = table[table["layer"] == 1]["c"].to_numpy()
+    ref = float(meanfield.c_map(1.0, 1.1, 0.2236068, "tanh", rho=0.8))
+    assert ref < 0.95
+    assert abs(c1.mean() - ref) < 3 * c1.std(ddof=1) / np.sqrt(c1.size), (c1.mean(), ref)

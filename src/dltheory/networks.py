@@ -531,7 +531,8 @@ def correlation_table(
     """Correlation c^l of input pairs (length q0, correlation c0) through one net per seed.
 
     ``settings``: iterable of (sigma_w, sigma_b); ``q0`` defaults to q* of each setting
-    (:func:`dltheory.meanfield.q_star`), as in Poole et al. Fig. 2B. Every pair goes
+    (:func:`dltheory.meanfield.q_star`, with ``rho = keep_prob``), as in Poole et al.
+    Fig. 2B. Dropout masks are independent for every input. Every pair goes
     through the same net of one seed. Columns: sigma_w, sigma_b, keep_prob, width, seed, layer,
     c0, c, q_a, q_b, overflow.
     """
@@ -540,7 +541,9 @@ def correlation_table(
     c0 = np.atleast_1d(np.asarray(c0, dtype=float))
     rows = []
     for i_s, (sw, sb) in enumerate(settings):
-        q_in = float(meanfield.q_star(sw, sb, activation)) if q0 is None else float(q0)
+        # with dropout the fixed point is that of the dropout length map (keep prob rho)
+        kw = {} if keep_prob == 1.0 else {"rho": keep_prob}
+        q_in = float(meanfield.q_star(sw, sb, activation, **kw)) if q0 is None else float(q0)
         for rep in range(int(n_seeds)):
             seed = seed_for(base_seed, i_s, rep)
             gen = generator(seed)
@@ -721,3 +724,38 @@ def regime_settings(cfg) -> list[tuple[float, float]]:
         crit = float(meanfield.critical_sigma_w(sb, cfg["activation"]))
         return [(float(f) * crit, sb) for f in cfg["sigma_w_factor"]]
     raise ValueError("config slice needs 'sigma_w' or 'sigma_w_factor' (with 'sigma_b')")
+
+
+def fitted_depth_scales(
+    lengths: pd.DataFrame,
+    correlations: pd.DataFrame,
+    fixed_points: pd.DataFrame,
+    noise_factor: float = 3.0,
+    layer_min: int = 1,
+) -> pd.DataFrame:
+    """Decay lengths of |q^l - q*| and |c^l - c*| fitted per sigma_w (Schoenholz Fig. 1).
+
+    ``lengths``/``correlations``: tables of :func:`lengths_table` / :func:`correlation_table`;
+    ``fixed_points``: sigma_w, q_star, c_star. The signed deviations are averaged over nets
+    and inputs per layer (inputs start on one side of the fixed point, so the approach is
+    monotone); the fit of :func:`fit_decay_length` uses the layers from ``layer_min`` up to
+    the first whose |mean deviation| is below ``noise_factor`` standard errors (the
+    finite-width floor). Columns: sigma_w, xi_q_fit, xi_c_fit.
+    """
+    rows = []
+    for fp in fixed_points.itertuples():
+        out = {"sigma_w": fp.sigma_w}
+        for key, table, col, target in (
+            ("xi_q_fit", lengths, "q", fp.q_star),
+            ("xi_c_fit", correlations, "c", fp.c_star),
+        ):
+            sub = table[np.isclose(table["sigma_w"], fp.sigma_w) & (table["layer"] >= layer_min)]
+            dev = sub.assign(dev=sub[col] - target).groupby("layer")["dev"]
+            mean, se = dev.mean().abs(), dev.std() / np.sqrt(dev.count())
+            keep = (mean > noise_factor * se).to_numpy()
+            # the fit uses the leading run of layers above the floor only
+            first_bad = np.argmin(keep) if not keep.all() else keep.size
+            idx = mean.index[:first_bad]
+            out[key] = fit_decay_length(idx, mean.loc[idx])
+        rows.append(out)
+    return pd.DataFrame(rows)

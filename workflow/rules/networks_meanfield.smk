@@ -1,8 +1,6 @@
-# Random deep networks (issue 5), the figures whose theory needs the C-map, chi_1 and the
-# depth scales of dltheory.meanfield (issue 4: c_map, c_star, chi1, critical_sigma_w,
-# depth_scales). NOT INCLUDED in the Snakefile until those functions exist; then add
-# `include: "workflow/rules/networks_meanfield.smk"` after networks.smk. Simulation and
-# plotting were checked against a local stand-in of that API (see the issue 5 report).
+# Random deep networks (issue 5): the figures whose theory needs the C-map, chi_1, the
+# depth scales and the dropout variants of dltheory.meanfield (issue 4): correlations,
+# Jacobians DW, gradients, depth scales and dropout.
 
 
 FIGURE_IDS.extend(
@@ -12,6 +10,8 @@ FIGURE_IDS.extend(
         "dw_spectrum",
         "gradient_histograms",
         "gradient_depth_scale",
+        "depth_scales",
+        "dropout_cmap",
     ]
 )
 
@@ -270,3 +270,147 @@ rule dw_spectrum:
         runtime=10,
     script:
         "../scripts/networks_plot_dw_spectrum.py"
+
+
+rule networks_depth_scales_simulation:
+    input:
+        pkg("networks", "meanfield", "activations", "io"),
+    output:
+        lengths="results/data/networks_depth_scales_lengths.parquet",
+        correlations="results/data/networks_depth_scales_correlations.parquet",
+    log:
+        "results/logs/networks_depth_scales_simulation.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=config["networks"]["depth_scales"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_depth_scales_simulation.py"
+
+
+rule networks_depth_scales_theory:
+    input:
+        pkg("meanfield", "activations", "io"),
+    output:
+        "results/data/networks_depth_scales_theory.parquet",
+    log:
+        "results/logs/networks_depth_scales_theory.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["depth_scales"],
+    script:
+        "../scripts/networks_depth_scales_theory.py"
+
+
+rule networks_depth_scales_fit:
+    input:
+        lengths="results/data/networks_depth_scales_lengths.parquet",
+        correlations="results/data/networks_depth_scales_correlations.parquet",
+        code=pkg("networks", "meanfield", "activations", "io"),
+    output:
+        "results/data/networks_depth_scales_fit.parquet",
+    log:
+        "results/logs/networks_depth_scales_fit.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["depth_scales"],
+    script:
+        "../scripts/networks_depth_scales_fit.py"
+
+
+rule depth_scales:
+    input:
+        theory="results/data/networks_depth_scales_theory.parquet",
+        fit="results/data/networks_depth_scales_fit.parquet",
+        code=pkg("style", "io"),
+    output:
+        figure_outputs("depth_scales"),
+    log:
+        "results/logs/depth_scales.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["depth_scales"],
+    script:
+        "../scripts/networks_plot_depth_scales.py"
+
+
+rule networks_dropout_simulation:
+    input:
+        pkg("networks", "meanfield", "activations", "io"),
+    output:
+        "results/data/networks_dropout_simulation.parquet",
+    log:
+        "results/logs/networks_dropout_simulation.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=config["networks"]["dropout"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_dropout_simulation.py"
+
+
+rule networks_dropout_theory:
+    input:
+        pkg("networks", "meanfield", "activations", "io"),
+    output:
+        iterates="results/data/networks_dropout_iterates.parquet",
+        scales="results/data/networks_dropout_scales.parquet",
+    log:
+        "results/logs/networks_dropout_theory.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["dropout"],
+    script:
+        "../scripts/networks_dropout_theory.py"
+
+
+rule dropout_cmap:
+    input:
+        iterates="results/data/networks_dropout_iterates.parquet",
+        scales="results/data/networks_dropout_scales.parquet",
+        simulation="results/data/networks_dropout_simulation.parquet",
+        code=pkg("style", "io"),
+    output:
+        figure_outputs("dropout_cmap"),
+    log:
+        "results/logs/dropout_cmap.log",
+    conda:
+        "../../envs/science.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=config["networks"]["dropout"],
+    script:
+        "../scripts/networks_plot_dropout_cmap.py"

@@ -1,0 +1,48 @@
+"""q^l and c^l relaxing to q*, c* across sigma_w^2 at fixed sigma_b (`depth_scales`)."""
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dltheory import io, meanfield, networks
+
+log = io.script_logger(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+cfg = snakemake.params.cfg
+act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
+seed = networks.seed_for(snakemake.params.seed, 509)
+lengths, correlations = [], []
+for i, sw2 in enumerate(cfg["sigma_w2"]):
+    sw = float(np.sqrt(sw2))
+    q_star = float(meanfield.q_star(sw, sb, act))
+    q0 = np.full(cfg["n_inputs"], q_star * cfg["q0_factor"])
+    lengths.append(
+        networks.lengths_table(
+            [cfg["width"]],
+            cfg["depth"],
+            q0,
+            sw,
+            sb,
+            act,
+            cfg["n_seeds"],
+            networks.seed_for(seed, 1, i),
+        )
+    )
+    c_star = float(meanfield.c_star(sw, sb, act))
+    c0 = cfg["c0_ordered"] if c_star > 1 - 1e-6 else cfg["c0_chaotic"]
+    correlations.append(
+        networks.correlation_table(
+            act,
+            [(sw, sb)],
+            np.full(cfg["n_inputs"] // 2, c0),
+            cfg["width"],
+            cfg["depth"],
+            cfg["n_seeds"],
+            networks.seed_for(seed, 2, i),
+        )
+    )
+    log.info("sigma_w^2 %g: q* %.4f c* %.4f", sw2, q_star, c_star)
+lengths = pd.concat(lengths, ignore_index=True)
+correlations = pd.concat(correlations, ignore_index=True)
+io.write_table(lengths, snakemake.output.lengths, params=snakemake.params)
+io.write_table(correlations, snakemake.output.correlations, params=snakemake.params)

@@ -1,0 +1,25 @@
+"""xi_q, xi_c (dltheory.meanfield.depth_scales), q*, c*, chi_1 across sigma_w^2."""
+
+import numpy as np
+import pandas as pd
+
+from dltheory import io, meanfield
+
+log = io.script_logger(snakemake.log[0])
+cfg = snakemake.params.cfg
+act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
+rows = []
+for sw2 in np.linspace(cfg["theory_range"][0], cfg["theory_range"][1], cfg["n_theory"]):
+    sw = float(np.sqrt(sw2))
+    scales = meanfield.depth_scales(sw, sb, act)
+    rows.append(
+        {
+            "sigma_w2": float(sw2),
+            "sigma_w": sw,
+            "xi_q": float(scales["xi_q"]),
+            "xi_c": float(scales["xi_c"]),
+            "chi1": float(meanfield.chi1(sw, sb, act)),
+        }
+    )
+io.write_table(pd.DataFrame(rows), snakemake.output[0], params=snakemake.params)
+log.info("%d theory points", len(rows))
