@@ -257,6 +257,8 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=4e-16, max_iter=100
     name = _acts.get(activation).name
     if name in _RELU_GAIN:
         gain = _RELU_GAIN[name] * sw**2 / rho
+        # sigma_w = sqrt(2) squares to 2 + 4e-16: count rounding-level excess as critical
+        gain = np.where(np.abs(gain - 1.0) <= 1e-12, 1.0, gain)
         with np.errstate(divide="ignore", invalid="ignore"):
             qs = np.where(gain < 1.0, sb**2 / (1.0 - gain), np.inf)
         qs = np.where((sb == 0) & (gain <= 1.0), 0.0, qs)
@@ -372,10 +374,13 @@ def _cdf_step(kappa):
     return asym, mean
 
 
+#: zero asymptote: the function itself is localised near 0
+_LOCALISED = (lambda v: 0.0 * v, lambda m, s: 0.0 * m)
+
 _ASYMPTOTES = {
-    # (phi asymptote, phi' asymptote)
-    "tanh": (_erf_step(np.sqrt(np.pi) / 2.0), None),
-    "sigmoid": (None, None),  # handled through tanh: sigmoid(v) = (1 + tanh(v/2)) / 2
+    # (phi asymptote, phi' asymptote); sigmoid goes through tanh, the rest have closed forms
+    "tanh": (_erf_step(np.sqrt(np.pi) / 2.0), _LOCALISED),
+    "erf": (_erf_step(0.8), _LOCALISED),  # only used when checking the generic path
     "softplus": (_smooth_relu(1.0), _cdf_step(1.0)),
     "swish": (_smooth_relu(0.6), _cdf_step(0.6)),
     "silu": (_smooth_relu(0.6), _cdf_step(0.6)),
@@ -395,11 +400,9 @@ def _inner_smooth(act, which, m, s):
     big = ~small
     if np.any(big):
         mb, sb = m[big], s[big]
-        asym = _ASYMPTOTES.get(act.name, (None, None))[which]
-        if asym is None:
-            fa, fmean = (lambda v: 0.0 * v), (lambda mm, ss: 0.0 * mm)
-        else:
-            fa, fmean = asym
+        if act.name not in _ASYMPTOTES:
+            raise NotImplementedError(f"no C-map asymptote registered for {act.name!r}")
+        fa, fmean = _ASYMPTOTES[act.name][which]
         # localised remainder on a sinh grid in v (scale 1), Gaussian weights N(mb, sb^2)
         t = _H * np.arange(-np.ceil(np.arcsinh(60.0) / _H), np.ceil(np.arcsinh(60.0) / _H) + 1)
         v = np.sinh(t)
