@@ -251,8 +251,8 @@ def test_gaussian_integration_by_parts_identity():
     # Sheet 2 eq. (2): E[F(z) z] = E[F'(z)], here with F(z) = tanh(sqrt(q) z)
     for q in (0.5, 20.0, 800.0):
         s = np.sqrt(q)
-        lhs = mf.gaussian_expectation(lambda u: np.tanh(u) * u / s, q)
-        rhs = mf.gaussian_expectation(lambda u: s / np.cosh(u) ** 2, q)
+        lhs = mf.gaussian_expectation(lambda u, s=s: np.tanh(u) * u / s, q)
+        rhs = mf.gaussian_expectation(lambda u, s=s: s / np.cosh(u) ** 2, q)
         assert lhs == pytest.approx(rhs, rel=1e-12)
 
 
