@@ -36,6 +36,7 @@ localised remainder. Fixed points by vectorised Newton iterations.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -189,6 +190,7 @@ def _moments(q, activation):
     if act.smooth and q.size > 1:
         # group points by the length of sinh grid they need (large q needs more nodes)
         need = np.ceil(np.arcsinh(_Z_MAX * np.sqrt(np.maximum(q, 1.0))) / _H / 8.0)
+        need = np.where(q >= 1.0, need, -1)  # q < 1 and q >= 1 use different rules
         out = [np.empty(q.shape) for _ in range(3)]
         for n in np.unique(need):
             sel = need == n
@@ -198,7 +200,27 @@ def _moments(q, activation):
     return _moments_numeric(q, act)
 
 
+@functools.lru_cache(maxsize=64)
+def _unit_grid(name, n, h=None):
+    """phi^2, phi'^2, phi phi'' at u = sinh(t_k), t_k = _H k, |k| <= n (shape (n_t, 3))."""
+    act = _acts.get(name)
+    t = h * np.arange(-n, n + 1)
+    u = np.sinh(t)
+    phi, dphi = act.phi(u), act.dphi(u)
+    values = np.stack([phi * phi, dphi * dphi, dphi * dphi + phi * act.d2phi(u)], axis=1)
+    return u, h * np.cosh(t), values
+
+
 def _moments_numeric(q, act):
+    q = np.asarray(q, dtype=float)
+    if act.smooth and q.ndim == 1 and np.all(q >= 1.0):
+        # q >= 1: u = sqrt(q) z = sinh(t) does not depend on q, only the Gaussian weight
+        # exp(-u^2 / 2q) / sqrt(2 pi q) does, so phi is evaluated once per grid.
+        n = int(np.ceil(np.arcsinh(_Z_MAX * np.sqrt(q.max())) / _H))
+        u, jac, values = _unit_grid(act.name, n, _H)
+        w = np.exp(-0.5 * np.square(u)[None, :] / q[:, None]) * (jac * _INV_SQRT_2PI)
+        m2, d2, slope = (w @ values).T / np.sqrt(q)[None, :]
+        return m2, d2, slope
     z, w = _rule(q, act)
     u = np.sqrt(q)[..., None] * z
     if act.name == "tanh":  # one transcendental: phi' = 1 - t^2, phi phi'' = -2 t^2 phi'
@@ -241,7 +263,7 @@ def q_map(q, sigma_w, sigma_b, activation="tanh", rho=1.0):
 _RELU_GAIN = {"relu": 0.5, "leaky_relu": (1.0 + _LEAKY**2) / 2.0, "abs": 1.0, "linear": 1.0}
 
 
-def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=4e-16, max_iter=100):
+def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100):
     """Stable fixed point q* of the length map.
 
     Positively homogeneous activations (relu, leaky_relu, abs, linear) have
@@ -271,7 +293,8 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=4e-16, max_iter=100
         q = np.maximum(q, 4.0 * sb**2 + 1.0)
     q = np.array(q, dtype=float).reshape(-1)
     swf, sbf, rhof = (np.ravel(x) for x in (sw, sb, rho))
-    active = np.ones(q.shape, dtype=bool)
+    zero_stable = (sb == 0) & (phi0 == 0) & (sw**2 / rho * dphi0**2 <= 1.0)
+    active = ~np.ravel(zero_stable)  # q* = 0 there: no iteration needed
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -289,7 +312,6 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=4e-16, max_iter=100
         q[idx] = q_new
         active[idx[done]] = False
     q = q.reshape(sw.shape)
-    zero_stable = (sb == 0) & (phi0 == 0) & (sw**2 / rho * dphi0**2 <= 1.0)
     q = np.where(zero_stable, 0.0, q)
     return _out(q)
 
@@ -615,3 +637,34 @@ def critical_sigma_w(sigma_b, activation="tanh", lo=1e-3, hi=1e3, tol=1e-14):
         if np.all(b - a <= tol):
             break
     return _out(np.where(ok, np.exp(0.5 * (a + b)), np.nan))
+
+
+# ------------------------------------------------------------------ convergence depth
+
+
+def convergence_depth(q0, sigma_w, sigma_b, activation="tanh", tolerance=0.01, max_depth=100):
+    """Layers l until the length map from ``q0`` satisfies |q^l - q*| <= tolerance * q*.
+
+    Iterates q^{l} = V(q^{l-1}) on all points at once (only unconverged ones are updated).
+    Returns an integer array; points not converged within ``max_depth`` get ``max_depth + 1``
+    (read: "more than max_depth"). q^0 itself counts as depth 0.
+    """
+    if not 0 < tolerance < 1:
+        raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
+    if int(max_depth) < 1:
+        raise ValueError(f"max_depth must be >= 1, got {max_depth}")
+    q0, sw, sb = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (q0, sigma_w, sigma_b)))
+    if np.any(q0 < 0):
+        raise ValueError("q0 must be >= 0")
+    qs = np.asarray(q_star(sw, sb, activation), dtype=float)
+    q = q0.astype(float).copy()
+    depth = np.full(q.shape, int(max_depth) + 1, dtype=np.int64)
+    active = np.ones(q.shape, dtype=bool)
+    for layer in range(int(max_depth) + 1):
+        ok = active & (np.abs(q - qs) <= tolerance * qs)
+        depth[ok] = layer
+        active &= ~ok
+        if not active.any() or layer == int(max_depth):
+            break
+        q[active] = q_map(q[active], sw[active], sb[active], activation)
+    return depth if depth.ndim else int(depth)
