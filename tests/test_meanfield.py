@@ -276,3 +276,26 @@ def test_activation_derivatives_match_finite_differences(name):
                                rtol=1e-6, atol=1e-8)  # fmt: skip
     np.testing.assert_allclose(act.d2phi(x), (act.dphi(x + h) - act.dphi(x - h)) / (2 * h),
                                rtol=1e-5, atol=1e-7)  # fmt: skip
+
+
+def test_convergence_depth_matches_explicit_iteration():
+    from dltheory import meanfield as m
+
+    qs = m.q_star(2.0, 0.3)
+    q, layer = 3.0, 0
+    while abs(q - qs) > 0.01 * qs:
+        q = m.q_map(q, 2.0, 0.3)
+        layer += 1
+    assert m.convergence_depth(3.0, 2.0, 0.3) == layer
+    grid = m.convergence_depth(3.0, [2.0, 1.0], [0.3, 0.0], max_depth=20)
+    assert grid.tolist() == [layer, 21]  # q* = 0 at sigma_b = 0, sigma_w = 1: capped
+    with pytest.raises(ValueError, match="tolerance"):
+        m.convergence_depth(3.0, 2.0, 0.3, tolerance=2.0)
+
+
+def test_relu_chi1_finite_beyond_critical_point():
+    from dltheory import meanfield as m
+
+    assert m.chi1(3.0, 0.0, "relu") == pytest.approx(4.5, rel=1e-15)
+    assert m.q_star(3.0, 0.1, "relu") == np.inf
+    assert m.critical_sigma_w(0.0, "relu") == pytest.approx(np.sqrt(2.0), rel=1e-14)

@@ -158,12 +158,15 @@ _LEAKY = _acts.LEAKY_SLOPE
 def _closed_moments(name, q):
     """(E[phi^2], E[phi'^2], E[phi'^2 + phi phi'']) in closed form, or None."""
     if name == "relu":
-        return q / 2.0, 0.5 + 0 * q, 0.5 + 0 * q
+        half = np.full(np.shape(q), 0.5)  # q-independent: also exact at q* = inf
+        return q / 2.0, half, half.copy()
     if name == "leaky_relu":
         f = (1.0 + _LEAKY**2) / 2.0
-        return f * q, f + 0 * q, f + 0 * q
+        const = np.full(np.shape(q), f)
+        return f * q, const, const.copy()
     if name in ("abs", "linear"):
-        return q, 1.0 + 0 * q, 1.0 + 0 * q
+        one = np.ones(np.shape(q))
+        return q, one, one.copy()
     if name == "erf":
         m2 = 2.0 / np.pi * np.arcsin(2.0 * q / (1.0 + 2.0 * q))
         d2 = 4.0 / np.pi / np.sqrt(1.0 + 4.0 * q)

@@ -1,0 +1,38 @@
+"""Figures `qstar_phase`, `q_convergence_depth`, `cstar_phase`, `chi1_phase` (Poole Figs 1C-2D)."""
+
+import numpy as np
+
+from dltheory import io, style
+
+log = io.script_logger(snakemake.log[0])
+which = snakemake.params.which
+data = io.read_table(snakemake.input.data)
+sw = np.unique(data["sigma_w"])
+sb = np.unique(data["sigma_b"])
+grid = data.set_index(["sigma_w", "sigma_b"]).sort_index()
+col = {"qstar_phase": "q_star", "q_convergence_depth": "depth", "cstar_phase": "c_star"}.get(
+    which, "chi1"
+)
+Z = grid[col].to_numpy(dtype=float).reshape(sw.size, sb.size).T
+X1 = grid["chi1"].to_numpy(dtype=float).reshape(sw.size, sb.size).T
+titles = {
+    "qstar_phase": r"$q^*$",
+    "q_convergence_depth": "layers to reach q*",
+    "cstar_phase": r"$c^*$",
+    "chi1_phase": r"$\chi_1$",
+}
+fig, ax = style.figure(width=3.8, height=3.2)
+mesh = ax.pcolormesh(sw, sb, Z, shading="auto", cmap="viridis")
+fig.colorbar(mesh, ax=ax, label=titles[which])
+ax.contour(sw, sb, X1, levels=[1.0], colors="w", linewidths=1.2)
+act = data["activation"].iloc[0]
+ax.set(xlabel=r"$\sigma_w$", ylabel=r"$\sigma_b$")
+ax.set_title(rf"{titles[which]}, $\phi=${act}")
+if which == "q_convergence_depth":
+    tol, q0, cap = data["tolerance"].iloc[0], data["q0"].iloc[0], data["max_depth"].iloc[0]
+    text = f"|q^l - q*| <= {100 * tol:g}% q*, q^0 = {q0:g}; capped at {cap}; white: chi_1 = 1"
+else:
+    text = "white line: chi_1 = 1 (order | chaos)"
+style.caption(ax, text, loc="upper left")
+style.save(fig, snakemake.output)
+log.info("wrote %s", list(snakemake.output))
