@@ -251,6 +251,7 @@ def test_networks_figures_end_to_end_tiny(workflow_dir):
     net = cfg["networks"]
     net["qstar_empirical"].update(widths=[40, 80], depth=6, layer_min=2, n_seeds=2)
     net["trajectory_length"].update(width=40, depth=4, n_points=64, n_seeds=1)
+    net["dw"].update(width=40, depth=3, n_seeds=2)
     cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
     # two of the four figures (the others share the same code paths) to keep this short
     ids = ["qstar_empirical", "trajectory_length"]
@@ -261,10 +262,11 @@ def test_networks_figures_end_to_end_tiny(workflow_dir):
         png = workflow_dir / "results" / "figures" / f"{fid}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", fid
     answers = io.read_table(workflow_dir / "results/answers/networks.parquet")
-    assert set(answers["id"]) == {
+    assert {
         "networks_sheet2_q1b_qstar_empirical_N40",
         "networks_sheet2_q1b_qstar_empirical_N80",
-    }
+        "networks_sheet2_q1_dw_trace_critical",
+    } <= set(answers["id"])
 
 
 def test_dropout_decorrelates_identical_inputs_as_the_dropout_c_map():

@@ -227,6 +227,8 @@ rule jacobian_spectrum:
 rule answers_networks:
     input:
         qstar="results/data/networks_qstar_simulation.parquet",
+        dw_traces="results/data/networks_dw_traces.parquet",
+        dw_theory="results/data/networks_dw_theory.parquet",
         code=pkg("meanfield", "networks", "answers", "io"),
     output:
         "results/answers/networks.parquet",

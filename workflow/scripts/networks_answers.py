@@ -26,4 +26,24 @@ for rec in est.itertuples():
         )
     )
     log.info("N=%d: %.5f +/- %.5f (q* %.5f)", rec.width, rec.q_mean, rec.q_se, q_star)
+traces = io.read_table(snakemake.input.dw_traces)
+dw_theory = io.read_table(snakemake.input.dw_theory).sort_values("sigma_w")
+for regime, th in zip(("ordered", "critical", "chaotic"), dw_theory.itertuples(), strict=False):
+    t = traces[traces["sigma_w"] == th.sigma_w]["trace"]
+    se = t.std(ddof=1) / len(t) ** 0.5
+    rows.append(
+        Answer(
+            id=f"networks_sheet2_q1_dw_trace_{regime}",
+            sheet="Problem Sheet 2: networks at initialisation",
+            question=f"Q1(*) (1/N) Tr((DW)^T DW) measured against chi_1, {regime} "
+            f"(sigma_w = {th.sigma_w:.4f}, sigma_b = {th.sigma_b:g}, tanh)",
+            answer=f"{t.mean():.4f} +/- {se:.4f} (s.e., {len(t)} layers x nets); "
+            f"chi_1 = {th.chi1:.4f} ({100 * (t.mean() / th.chi1 - 1):+.2f}%)",
+            value=float(t.mean()),
+            formula="(1/N) sum_ij W_ij^2 phi'(h_j)^2 at q*; "
+            "chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]",
+            check="figure dw_spectrum; tests/test_networks.py (within 2% and 3 s.e. at N=500)",
+        )
+    )
+    log.info("%s: trace %.5f +/- %.5f vs chi1 %.5f", regime, t.mean(), se, th.chi1)
 write_part(rows, snakemake.output[0], params=snakemake.params)
