@@ -22,17 +22,19 @@ titles = {
     "chi1_phase": r"$\chi_1$",
 }
 fig, ax = style.figure(width=3.8, height=3.2)
-mesh = ax.pcolormesh(sw, sb, Z, shading="auto", cmap="viridis")
-fig.colorbar(mesh, ax=ax, label=titles[which])
+vmax = float(np.nanpercentile(Z, 99)) if which == "q_convergence_depth" else None
+mesh = ax.pcolormesh(sw, sb, Z, shading="auto", cmap="viridis", vmax=vmax)
+fig.colorbar(mesh, ax=ax, label=titles[which], extend="max" if vmax else "neither")
 ax.contour(sw, sb, X1, levels=[1.0], colors="w", linewidths=1.2)
 act = data["activation"].iloc[0]
 ax.set(xlabel=r"$\sigma_w$", ylabel=r"$\sigma_b$")
-ax.set_title(rf"{titles[which]}, $\phi=${act}")
 if which == "q_convergence_depth":
     tol, q0, cap = data["tolerance"].iloc[0], data["q0"].iloc[0], data["max_depth"].iloc[0]
-    text = f"|q^l - q*| <= {100 * tol:g}% q*, q^0 = {q0:g}; capped at {cap}; white: chi_1 = 1"
+    ax.set_title(f"layers to |q^l - q*| <= {100 * tol:g}% q*, q^0 = {q0:g}, {act}", fontsize=9)
+    text = f"cap {cap}: colour clipped at 99th pct\nwhite: chi_1 = 1"
 else:
-    text = "white line: chi_1 = 1 (order | chaos)"
-style.caption(ax, text, loc="upper left")
+    ax.set_title(rf"{titles[which]}, $\phi=${act}")
+    text = "white line: chi_1 = 1\n(ordered left, chaotic right)"
+style.caption(ax, text, loc="lower right")
 style.save(fig, snakemake.output)
 log.info("wrote %s", list(snakemake.output))
