@@ -7,20 +7,10 @@ time (forward + backward) at float64, with relative error <= 1e-10.
 
 from __future__ import annotations
 
-import time
-
 import torch
+from timing import best_of
 
 from dltheory import ugrnn
-
-
-def best_of(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(steps=50, batch=64, n_in=32, n_hidden=128, seed=0):

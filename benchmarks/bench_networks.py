@@ -11,24 +11,14 @@ too, for the record.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
+from timing import best_of
 
 from dltheory import meanfield, networks
 
 WIDTH, DEPTH, REPEATS = 1000, 8, 3
 BATCHES, TARGET_BATCH = (1000, 2000, 4000), 4000
-
-
-def best_of(fn, repeats=REPEATS):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def measure(BATCH):
@@ -52,7 +42,7 @@ def measure(BATCH):
 
     bare()
     deep()  # warm-up
-    t_bare, t_deep = best_of(bare), best_of(deep)
+    t_bare, t_deep = best_of(bare, REPEATS), best_of(deep, REPEATS)
     g_bare, g_deep = flops / t_bare / 1e9, flops / t_deep / 1e9
     q_last = result["p"].q[-1]
     q_star = meanfield.q_star(2.0, 0.3, "tanh")

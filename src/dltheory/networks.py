@@ -173,7 +173,8 @@ def one_layer_q_map(q_in, sigma_w: float, sigma_b: float, width: int, activation
 class Propagation:
     """What :func:`propagate` measured; arrays are indexed by layer l = 0..L first.
 
-    ``q``: (L+1, B) lengths; ``c``: (L+1, B, B) correlations (NaN where undefined);
+    ``q``: (L+1, B) lengths; ``c``: (L+1, B, B) correlations (NaN where undefined;
+    ``None`` when :func:`propagate` ran with ``correlations=False``);
     ``overflow``: (L+1,) True from the first layer whose activity is not finite;
     ``chi_trace``: (L+1,) ``(1/N) Tr(J^l J^l^T)`` (NaN at l = 0 or when not requested);
     ``layer_jacobians``: list of the ``J^l`` of input 0 (l = 1..L) when requested;
@@ -181,7 +182,7 @@ class Propagation:
     """
 
     q: np.ndarray
-    c: np.ndarray
+    c: np.ndarray | None
     overflow: np.ndarray
     chi_trace: np.ndarray
     layer_jacobians: list | None = None
@@ -197,8 +198,7 @@ def _lengths_and_correlations(h: torch.Tensor):
 
 
 def _lengths_only(h: torch.Tensor):
-    q = (torch.linalg.vector_norm(h, dim=1) ** 2 / h.shape[1]).numpy()
-    return q, np.full((q.size, q.size), np.nan)
+    return (torch.linalg.vector_norm(h, dim=1) ** 2 / h.shape[1]).numpy(), None
 
 
 def propagate(
@@ -223,7 +223,7 @@ def propagate(
     ``J^l = W^l diag(phi'(h^{l-1}))`` of input 0; ``jacobian`` accumulates the
     input-output Jacobian of input 0 (``J^1`` takes ``h^0`` through ``phi`` as well, so
     the first layer is treated like every other: ``J = prod_l W^l D^{l-1}``).
-    ``correlations=False`` skips the B x B Gram matrices (``c`` stays NaN), which cost as
+    ``correlations=False`` skips the B x B Gram matrices (``c`` is ``None``), which cost as
     much as the propagation itself when the batch is as large as the width.
     """
     width = x.shape[1]
@@ -232,14 +232,16 @@ def propagate(
     dphi = torch_derivative(activation)
     n_in = x.shape[0]
     q = np.full((depth + 1, n_in), np.inf)
-    c = np.full((depth + 1, n_in, n_in), np.nan)
+    c = np.full((depth + 1, n_in, n_in), np.nan) if correlations else None
     overflow = np.zeros(depth + 1, dtype=bool)
     chi = np.full(depth + 1, np.nan)
     jac_list = [] if layer_jacobians else None
     jac = None
     measure = _lengths_and_correlations if correlations else _lengths_only
     h = x.to(DTYPE)
-    q[0], c[0] = measure(h)
+    q[0], c_0 = measure(h)
+    if correlations:
+        c[0] = c_0
     for layer in range(1, depth + 1):
         w, b = random_layer(width, width, sigma_w, sigma_b, gen, weights)
         a = phi(h)
@@ -263,7 +265,9 @@ def propagate(
         if not np.all(np.isfinite(q_l)):
             overflow[layer:] = True
             break
-        q[layer], c[layer] = q_l, c_l
+        q[layer] = q_l
+        if correlations:
+            c[layer] = c_l
     return Propagation(q, c, overflow, chi, jac_list, jac)
 
 
