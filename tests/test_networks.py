@@ -114,22 +114,50 @@ def test_jacobian_moments_match_free_probability():
     # Variance of the J J^T spectrum at criticality, width 300, depth 6, 6 nets. Tolerance:
     # 3 s.e. over nets (the ReLU spectrum is heavy-tailed) plus 10% for the O(L^2/N)
     # finite-width bias; the Gaussian/orthogonal gap (L vs 2L, 0 vs L) is far larger.
+    # tanh at q* = 1/4: variance 6 * 0.137 (orthogonal) against 6 * 1.137 (Gaussian).
     width, depth, n_nets = 300, 6, 6
-    for act in ("linear", "relu"):
-        sw, sb, ratio = isometry.critical_setting(act)
+    for act, q_star in (("linear", 1.0), ("relu", 1.0), ("tanh", 0.25)):
+        point = isometry.critical_point(act, q_star)
         for wts in ("gaussian", "orthogonal"):
             var = []
             for rep in range(n_nets):
                 gen = networks.generator(SEED + rep)
-                x = networks.input_with_length([1.0], width, gen)
-                p = networks.propagate(x, depth, sw, sb, act, gen, weights=wts, jacobian=True)
+                x = networks.input_with_length([q_star], width, gen)
+                p = networks.propagate(
+                    x, depth, point.sigma_w, point.sigma_b, act, gen, weights=wts, jacobian=True
+                )
                 var.append(float(torch.linalg.svdvals(p.jacobian).pow(2).var(unbiased=False)))
-            theory = float(isometry.jjt_variance(depth, ratio, wts))
+            theory = float(isometry.jjt_variance(depth, point.moment_ratio, wts))
             if theory == 0:
                 assert max(var) < 1e-20
             else:
                 se = np.std(var, ddof=1) / np.sqrt(n_nets)
                 assert abs(np.mean(var) - theory) < 3 * se + 0.1 * theory, (act, wts, var, theory)
+
+
+def test_critical_point_matches_closed_forms_and_mpmath():
+    for act, (sw, sb, ratio) in isometry.CRITICAL_CLOSED_FORM.items():
+        for q_star in (1 / 64, 1.0, 10.0):
+            point = isometry.critical_point(act, q_star)
+            assert point.sigma_w == pytest.approx(sw, rel=1e-12)
+            assert point.sigma_b == pytest.approx(sb, abs=1e-7)
+            assert point.moment_ratio == pytest.approx(ratio, rel=1e-12)
+    mp.mp.dps = 30
+    for q_star in (1 / 64, 0.25, 1.0, 10.0):
+        point = isometry.critical_point("tanh", q_star)
+
+        def moment(k, q=q_star):
+            def integrand(z):
+                return mp.sech(mp.sqrt(q) * z) ** (4 * k) * mp.npdf(z)
+
+            return mp.quad(integrand, [-mp.inf, -2, 0, 2, mp.inf])
+
+        m1, m2 = moment(1), moment(2)
+        assert point.sigma_w == pytest.approx(float(1 / mp.sqrt(m1)), rel=1e-10)
+        assert point.mu1 == pytest.approx(1.0, rel=1e-12)
+        assert point.moment_ratio == pytest.approx(float(m2 / m1**2), rel=1e-10)
+    with pytest.raises(ValueError, match="critical line"):
+        isometry.critical_point("sigmoid", 1.0)  # E[sigmoid^2] > q* * E[sigmoid'^2]
 
 
 def test_gradients_have_one_matrix_per_layer_and_match_the_chain_rule():

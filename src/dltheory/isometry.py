@@ -12,12 +12,18 @@ have, to leading order in 1/N,
 with ``s_1`` the first S-transform coefficient of ``W W^T / sigma_w^2``: ``s_1 = -1`` for
 Gaussian weights (Marchenko-Pastur) and ``s_1 = 0`` for orthogonal weights.
 
-``D`` moments in closed form where they exist without a Gaussian integral:
-``linear``: ``phi' = 1`` so ``mu_2 / mu_1^2 = 1``; ``relu``: ``phi'^2`` is a fair
-Bernoulli at any ``q*`` with ``sigma_b = 0`` so ``mu_2 / mu_1^2 = 2``.
+The critical point on the line chi_1 = 1 with fixed point ``q*`` comes from
+:func:`dltheory.meanfield.edge_of_chaos`; the ``D`` moments are one-dimensional Gaussian
+integrals by the engine's quadrature. Closed forms kept as cross-checks: ``linear``
+(``phi' = 1``, ``mu_2 / mu_1^2 = 1``) and ``relu`` (``phi'^2`` a fair Bernoulli,
+``sigma_w^2 = 2``, ``sigma_b = 0``, ``mu_2 / mu_1^2 = 2``), both at any ``q*``. For tanh,
+``mu_2 / mu_1^2 -> 1`` as ``q* -> 0``: orthogonal weights then give variance ``-> 0``
+(dynamical isometry), Gaussian weights never do (variance ``>= L``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,6 +32,21 @@ S1 = {"gaussian": -1.0, "orthogonal": 0.0}
 
 #: critical (chi_1 = 1) settings with closed-form moments: sigma_w, sigma_b, mu_2 / mu_1^2
 CRITICAL_CLOSED_FORM = {"linear": (1.0, 0.0, 1.0), "relu": (np.sqrt(2.0), 0.0, 2.0)}
+
+
+class CriticalPoint(NamedTuple):
+    """A point of the critical line and the moments of ``(sigma_w phi'(h))^2`` there."""
+
+    sigma_w: float
+    sigma_b: float
+    q_star: float
+    mu1: float
+    mu2: float
+
+    @property
+    def moment_ratio(self) -> float:
+        """``mu_2 / mu_1^2``."""
+        return self.mu2 / self.mu1**2
 
 
 def s1(weights: str) -> float:
@@ -37,15 +58,25 @@ def s1(weights: str) -> float:
         ) from None
 
 
-def critical_setting(activation: str):
-    """(sigma_w, sigma_b, mu_2/mu_1^2) of the closed-form critical point of ``activation``."""
-    try:
-        return CRITICAL_CLOSED_FORM[activation]
-    except KeyError:
+def critical_point(activation: str, q_star: float = 1.0) -> CriticalPoint:
+    """The chi_1 = 1 point with fixed point ``q_star`` and ``mu_k = E[(sigma_w phi')^(2k)]``.
+
+    ``mu_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]`` equals 1 there by construction (returned as
+    computed, a check); raises ``ValueError`` if no ``sigma_b >= 0`` reaches ``q_star`` on
+    the critical line.
+    """
+    from . import activations, meanfield
+
+    dphi = activations.get(activation).dphi
+    sigma_w, sigma_b = meanfield.edge_of_chaos(q_star, activation)
+    if not np.isfinite(sigma_b):
         raise ValueError(
-            f"no closed-form critical point for activation {activation!r}; "
-            f"allowed: {', '.join(sorted(CRITICAL_CLOSED_FORM))}"
-        ) from None
+            f"activation {activation!r}: no sigma_b >= 0 puts the fixed point q* = {q_star} "
+            "on the critical line"
+        )
+    mu1 = sigma_w**2 * meanfield.gaussian_expectation(lambda h: dphi(h) ** 2, q_star, activation)
+    mu2 = sigma_w**4 * meanfield.gaussian_expectation(lambda h: dphi(h) ** 4, q_star, activation)
+    return CriticalPoint(float(sigma_w), float(sigma_b), float(q_star), float(mu1), float(mu2))
 
 
 def jjt_variance(depth, moment_ratio, weights: str, mu1=1.0):

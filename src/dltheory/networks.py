@@ -412,24 +412,33 @@ def empirical_fixed_point(table: pd.DataFrame, layer_min: int, by=("width",)) ->
 
 
 def jacobian_spectrum_table(
-    activations_, weights_, depths, width: int, n_seeds: int, base_seed: int, log=None
+    activations_,
+    weights_,
+    depths,
+    width: int,
+    n_seeds: int,
+    base_seed: int,
+    q_star: float = 1.0,
+    log=None,
 ) -> pd.DataFrame:
-    """Singular values of the input-output Jacobian at the closed-form critical points.
+    """Singular values of the input-output Jacobian on the critical line at fixed point q*.
 
-    One input of length q* through a net of each depth; columns: activation, weights,
-    depth, seed, index, singular_value.
+    (sigma_w, sigma_b) from :func:`dltheory.isometry.critical_point`; one input of length
+    q* through a net of each depth; columns: activation, weights, depth, seed, index,
+    singular_value.
     """
     from . import isometry
 
     rows = []
     for i_a, act in enumerate(activations_):
-        sw, sb, _ = isometry.critical_setting(act)
+        point = isometry.critical_point(act, q_star)
+        sw, sb = point.sigma_w, point.sigma_b
         for i_w, wts in enumerate(weights_):
             for depth in depths:
                 for rep in range(int(n_seeds)):
                     seed = seed_for(base_seed, i_a, i_w, int(depth), rep)
                     gen = generator(seed)
-                    x = input_with_length([1.0], int(width), gen)
+                    x = input_with_length([q_star], int(width), gen)
                     p = propagate(x, int(depth), sw, sb, act, gen, weights=wts, jacobian=True)
                     sv = torch.linalg.svdvals(p.jacobian).numpy()
                     rows.append(

@@ -168,7 +168,7 @@ rule trajectory_length:
 
 rule networks_jacobian_simulation:
     input:
-        pkg("networks", "isometry", "activations", "io"),
+        pkg("networks", "isometry", "meanfield", "activations", "io"),
     output:
         "results/data/networks_jacobian_simulation.parquet",
     log:
@@ -188,7 +188,7 @@ rule networks_jacobian_simulation:
 
 rule networks_jacobian_theory:
     input:
-        pkg("isometry", "io"),
+        pkg("isometry", "meanfield", "activations", "io"),
     output:
         "results/data/networks_jacobian_theory.parquet",
     log:

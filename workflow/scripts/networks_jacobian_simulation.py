@@ -14,6 +14,7 @@ table = networks.jacobian_spectrum_table(
     cfg["width"],
     cfg["n_seeds"],
     networks.seed_for(snakemake.params.seed, 503),
+    q_star=cfg["q_star"],
     log=log,
 )
 io.write_table(table, snakemake.output[0], params=snakemake.params)

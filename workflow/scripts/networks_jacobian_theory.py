@@ -10,7 +10,8 @@ cfg = snakemake.params.cfg
 depth = np.arange(1, max(cfg["depths"]) + 1)
 frames = []
 for act in cfg["activations"]:
-    _, _, ratio = isometry.critical_setting(act)
+    point = isometry.critical_point(act, cfg["q_star"])
+    log.info("%s: %s, mu2/mu1^2 = %.12g", act, point, point.moment_ratio)
     for wts in cfg["weights"]:
         frames.append(
             pd.DataFrame(
@@ -18,8 +19,12 @@ for act in cfg["activations"]:
                     "activation": act,
                     "weights": wts,
                     "depth": depth,
-                    "mean": isometry.jjt_mean(depth),
-                    "variance": isometry.jjt_variance(depth, ratio, wts),
+                    "sigma_w": point.sigma_w,
+                    "sigma_b": point.sigma_b,
+                    "q_star": point.q_star,
+                    "moment_ratio": point.moment_ratio,
+                    "mean": isometry.jjt_mean(depth, point.mu1),
+                    "variance": isometry.jjt_variance(depth, point.moment_ratio, wts, point.mu1),
                 }
             )
         )
