@@ -226,12 +226,23 @@ def test_trajectory_length_grows_like_sqrt_chi1():
     for sigma_w in (np.sqrt(2.0), 2.0):
         table = networks.trajectory_table("relu", [sigma_w], 0.0, 300, 4, 1024, 1.0, 3, SEED)
         ratio = table[table["layer"] == 4]["ratio"].mean()
-        theory = float(networks.homogeneous_growth(sigma_w, "relu")) ** 4
+        theory = float(networks.length_growth(sigma_w, 0.0, "relu")) ** 4
         assert theory == pytest.approx(sigma_w**4 / 4, rel=1e-10)
         assert ratio == pytest.approx(theory, rel=0.12)
         assert ratio > networks.price_bound(sigma_w, 300, 4)
-    with pytest.raises(ValueError, match="homogeneous"):
-        networks.homogeneous_growth(2.0, "tanh")
+
+
+def test_trajectory_length_of_tanh_circle_at_q_star_grows_like_sqrt_chi1():
+    # Poole et al.: a curve on the fixed point q* stretches by sqrt(chi_1) per layer, here
+    # ordered (chi_1 = 0.70) and chaotic (chi_1 = 1.84) tanh, sigma_b = 0.3, N = 300,
+    # 1024 points, 3 nets, 4 layers: ~6% statistical error, 12% allowed. Neighbouring
+    # points stay correlated (1 - c ~ 2e-5 * chi_1^4 << 1), so the polygon resolves the curve.
+    for sigma_w in (1.0, 3.0):
+        table = networks.trajectory_table("tanh", [sigma_w], 0.3, 300, 4, 1024, 1.0, 3, SEED)
+        assert table["q0"].iloc[0] == pytest.approx(meanfield.q_star(sigma_w, 0.3), rel=1e-12)
+        ratio = table[table["layer"] == 4]["ratio"].mean()
+        theory = float(meanfield.chi1(sigma_w, 0.3)) ** 2
+        assert ratio == pytest.approx(theory, rel=0.12), (sigma_w, ratio, theory)
 
 
 def _c_map_reference(c, sigma_w, sigma_b, q_star, order=120):
@@ -278,7 +289,9 @@ def test_networks_figures_end_to_end_tiny(workflow_dir):
     cfg = load_config()
     net = cfg["networks"]
     net["qstar_empirical"].update(widths=[40, 80], depth=6, layer_min=2, n_seeds=2)
-    net["trajectory_length"].update(width=40, depth=4, n_points=64, n_seeds=1)
+    net["trajectory_length"].update(
+        activations=["relu", "tanh"], width=40, depth=4, n_points=64, n_seeds=1
+    )
     net["dw"].update(width=40, depth=3, n_seeds=2)
     cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
     # two of the four figures (the others share the same code paths) to keep this short

@@ -463,21 +463,28 @@ def jacobian_spectrum_table(
 HOMOGENEOUS = ("relu", "abs", "linear")
 
 
-def homogeneous_growth(sigma_w, activation: str):
-    """Mean-field per-layer length growth sqrt(chi_1) of a curve, homogeneous phi, sigma_b = 0.
+def length_growth(sigma_w, sigma_b, activation: str):
+    """Mean-field per-layer growth ``sqrt(chi_1)`` of a curve's length (Poole et al. 2016).
 
-    For degree-1 homogeneous phi, ``chi_1 = sigma_w^2 E[phi'(h)^2] = V(q) / q`` with the
-    length map ``V`` of :mod:`dltheory.meanfield` at ``sigma_b = 0`` (any q), so the growth
-    factor is ``sqrt(V(1))``: sigma_w / sqrt(2) for ReLU, sigma_w for abs and linear.
+    A tangent vector of a curve whose points all sit at the fixed point q* has its squared
+    length multiplied by ``chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]`` in every layer, so the
+    length grows (chaotic, chi_1 > 1) or shrinks (ordered) by ``sqrt(chi_1)``. For
+    homogeneous activations at ``sigma_b = 0`` this holds at any input length (sigma_w /
+    sqrt(2) for ReLU, sigma_w for abs and linear). Broadcasts like ``meanfield.chi1``.
     """
     from . import meanfield
 
-    if activation not in HOMOGENEOUS:
-        raise ValueError(
-            f"homogeneous_growth needs a homogeneous activation ({', '.join(HOMOGENEOUS)}), "
-            f"got {activation!r}"
-        )
-    return np.sqrt(meanfield.q_map(1.0, sigma_w, 0.0, activation))
+    return np.sqrt(meanfield.chi1(sigma_w, sigma_b, activation))
+
+
+def circle_setting(activation: str, sigma_w: float, sigma_b: float, q0: float):
+    """(sigma_b, q0) of the input circle: homogeneous phi at sigma_b = 0 and the given q0,
+    any other phi on its fixed point q* (where :func:`length_growth` applies)."""
+    from . import meanfield
+
+    if activation in HOMOGENEOUS:
+        return 0.0, float(q0)
+    return float(sigma_b), float(meanfield.q_star(sigma_w, sigma_b, activation))
 
 
 def price_bound(sigma_w, width, depth):
@@ -502,21 +509,28 @@ def trajectory_table(
     base_seed: int,
     log=None,
 ) -> pd.DataFrame:
-    """Length of a great circle of ``n_points`` inputs (length q0) after every layer.
+    """Length of a great circle of ``n_points`` inputs after every layer.
 
-    Columns: sigma_w, seed, layer, length, ratio (length / input length).
+    The circle's points have length q0 (homogeneous activations, run at sigma_b = 0) or
+    the fixed point q*(sigma_w, sigma_b) (any other activation), see :func:`circle_setting`.
+    Columns: activation, sigma_w, sigma_b, q0, seed, layer, length, ratio (length / input
+    length).
     """
     rows = []
     for i_s, sw in enumerate(np.atleast_1d(sigma_w)):
+        sb, q_in = circle_setting(activation, float(sw), sigma_b, q0)
         for rep in range(int(n_seeds)):
             seed = seed_for(base_seed, i_s, rep)
             gen = generator(seed)
-            x = input_circle(q0, int(n_points), int(width), gen)
-            lengths = propagate_lengths(x, int(depth), float(sw), sigma_b, activation, gen)
+            x = input_circle(q_in, int(n_points), int(width), gen)
+            lengths = propagate_lengths(x, int(depth), float(sw), sb, activation, gen)
             rows.append(
                 pd.DataFrame(
                     {
+                        "activation": activation,
                         "sigma_w": float(sw),
+                        "sigma_b": sb,
+                        "q0": q_in,
                         "seed": seed,
                         "layer": np.arange(depth + 1),
                         "length": lengths,
@@ -525,7 +539,15 @@ def trajectory_table(
                 )
             )
         if log:
-            log.info("sigma_w %g: %d circles through depth %d", sw, n_seeds, depth)
+            log.info(
+                "%s sigma_w %g sigma_b %g q0 %.6g: %d circles through depth %d",
+                activation,
+                sw,
+                sb,
+                q_in,
+                n_seeds,
+                depth,
+            )
     return pd.concat(rows, ignore_index=True)
 
 

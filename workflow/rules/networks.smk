@@ -108,7 +108,7 @@ rule q_dynamics:
 
 rule networks_trajectory_simulation:
     input:
-        pkg("networks", "activations", "io"),
+        pkg("networks", "meanfield", "activations", "io"),
     output:
         "results/data/networks_trajectory_simulation.parquet",
     log:
