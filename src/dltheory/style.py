@@ -81,4 +81,6 @@ def caption(ax, text: str, loc: str = "lower right") -> None:
     """Small in-axes note (tolerances, seeds, widths) so a figure states what it assumes."""
     x, ha = (0.98, "right") if "right" in loc else (0.02, "left")
     y, va = (0.02, "bottom") if "lower" in loc else (0.98, "top")
-    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=7, color="0.3")
+    # a light box keeps the note legible over images and dense data
+    box = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1.5}
+    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=7, color="0.25", bbox=box)
