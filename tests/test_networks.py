@@ -10,6 +10,7 @@ import functools
 
 import mpmath as mp
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import ROOT, run_snakemake
@@ -322,3 +323,36 @@ def test_dropout_decorrelates_identical_inputs_as_the_dropout_c_map():
     ref = float(meanfield.c_map(1.0, 1.1, 0.2236068, "tanh", rho=0.8))
     assert ref < 0.95
     assert abs(c1.mean() - ref) < 3 * c1.std(ddof=1) / np.sqrt(c1.size), (c1.mean(), ref)
+
+
+def test_fitted_depth_scales_recover_a_known_decay_and_stop_at_the_noise_floor():
+    # synthetic nets: q^l - q* = 2 exp(-l/1.5), c^l - c* = -0.5 exp(-l/6) plus a per-net
+    # offset (shared by all inputs of the net, s.d. 0.01) and per-input noise (s.d. 0.02)
+    rng = np.random.default_rng(SEED)
+    rows = []
+    for seed in range(12):
+        offset = rng.normal(0.0, 0.01)
+        for inp in range(8):
+            for layer in range(41):
+                noise = rng.normal(0.0, 0.02)
+                rows.append(
+                    (
+                        seed,
+                        inp,
+                        layer,
+                        2.0 * np.exp(-layer / 1.5) + 1.0 + offset + noise,
+                        -0.5 * np.exp(-layer / 6.0) + 0.3 + offset + noise,
+                    )
+                )
+    table = pd.DataFrame(rows, columns=["seed", "input", "layer", "q", "c"]).assign(sigma_w=2.0)
+    fixed = pd.DataFrame({"sigma_w": [2.0], "q_star": [1.0], "c_star": [0.3]})
+    fit = networks.fitted_depth_scales(table, table, fixed).iloc[0]
+    assert fit["xi_q_fit"] == pytest.approx(1.5, rel=0.15)
+    assert fit["xi_c_fit"] == pytest.approx(6.0, rel=0.15)
+    # the window ends where exp(-l/6)/2 meets ~3 s.e. of the per-net offset (~0.009 each)
+    assert 15 <= fit["c_last"] <= 30
+    assert fit["q_last"] < fit["c_last"]
+    # the noise-free iteration of a linear map recovers its rate exactly
+    xi = networks.map_depth_scale(lambda x: 0.3 + np.exp(-1 / 6.0) * (x - 0.3), -0.2, 0.3, 1, 20)
+    assert xi == pytest.approx(6.0, rel=1e-10)
+    assert np.isnan(networks.map_depth_scale(lambda x: x, 0.0, 0.0, 1, 2))

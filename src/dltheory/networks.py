@@ -728,18 +728,25 @@ def dw_table(
     return pd.concat(traces, ignore_index=True), pd.concat(svs, ignore_index=True)
 
 
-def fit_decay_length(layer, deviation, floor: float = 0.0) -> float:
+def fit_decay_length(layer, deviation, floor: float = 0.0, se=None) -> float:
     """Depth scale xi from a log-linear fit |x^l - x*| ~ exp(-l / xi).
 
     Points with ``deviation <= floor`` (e.g. the finite-width noise level) or not finite
-    are dropped; needs at least 3 points, else NaN.
+    are dropped; needs at least 3 points, else NaN. With standard errors ``se`` the fit
+    is weighted: log|dev| has standard error ``se / |dev|``, so points near the noise
+    floor count little.
     """
     layer = np.asarray(layer, dtype=float)
     dev = np.asarray(deviation, dtype=float)
     keep = np.isfinite(dev) & (dev > floor)
+    weight = None
+    if se is not None:
+        se = np.asarray(se, dtype=float)
+        keep &= np.isfinite(se) & (se > 0)
+        weight = dev[keep] / se[keep]
     if keep.sum() < 3:
         return float("nan")
-    slope = np.polyfit(layer[keep], np.log(dev[keep]), 1)[0]
+    slope = np.polyfit(layer[keep], np.log(dev[keep]), 1, w=weight)[0]
     return float(-1.0 / slope) if slope < 0 else float("inf")
 
 
@@ -771,26 +778,45 @@ def fitted_depth_scales(
     """Decay lengths of |q^l - q*| and |c^l - c*| fitted per sigma_w (Schoenholz Fig. 1).
 
     ``lengths``/``correlations``: tables of :func:`lengths_table` / :func:`correlation_table`;
-    ``fixed_points``: sigma_w, q_star, c_star. The signed deviations are averaged over nets
-    and inputs per layer (inputs start on one side of the fixed point, so the approach is
-    monotone); the fit of :func:`fit_decay_length` uses the layers from ``layer_min`` up to
-    the first whose |mean deviation| is below ``noise_factor`` standard errors (the
-    finite-width floor). Columns: sigma_w, xi_q_fit, xi_c_fit.
+    ``fixed_points``: sigma_w, q_star, c_star. The signed deviations are averaged per net
+    (seed) and layer, then over nets (inputs start on one side of the fixed point, so the
+    approach is monotone). The standard error is taken over nets, not inputs: all inputs of
+    one net share its weights, so their deviations fluctuate together. The fit of
+    :func:`fit_decay_length` (weighted by those errors) uses the layers from ``layer_min``
+    up to the first whose |mean deviation| is below ``noise_factor`` standard errors (the
+    finite-width floor).
+    Columns: sigma_w, xi_q_fit, xi_c_fit, and q_last, c_last (the last layer fitted).
     """
     rows = []
     for fp in fixed_points.itertuples():
         out = {"sigma_w": fp.sigma_w}
-        for key, table, col, target in (
-            ("xi_q_fit", lengths, "q", fp.q_star),
-            ("xi_c_fit", correlations, "c", fp.c_star),
+        for key, last, table, col, target in (
+            ("xi_q_fit", "q_last", lengths, "q", fp.q_star),
+            ("xi_c_fit", "c_last", correlations, "c", fp.c_star),
         ):
             sub = table[np.isclose(table["sigma_w"], fp.sigma_w) & (table["layer"] >= layer_min)]
-            dev = sub.assign(dev=sub[col] - target).groupby("layer")["dev"]
+            per_net = sub.assign(dev=sub[col] - target).groupby(["layer", "seed"])["dev"].mean()
+            dev = per_net.groupby("layer")
             mean, se = dev.mean().abs(), dev.std() / np.sqrt(dev.count())
             keep = (mean > noise_factor * se).to_numpy()
             # the fit uses the leading run of layers above the floor only
             first_bad = np.argmin(keep) if not keep.all() else keep.size
             idx = mean.index[:first_bad]
-            out[key] = fit_decay_length(idx, mean.loc[idx])
+            out[key] = fit_decay_length(idx, mean.loc[idx], se=se.loc[idx])
+            out[last] = int(idx[-1]) if len(idx) else layer_min - 1
         rows.append(out)
     return pd.DataFrame(rows)
+
+
+def map_depth_scale(f, x0, x_star, layer_min: int, layer_max: int) -> float:
+    """The fit of :func:`fit_decay_length` applied to the noise-free iteration of a map.
+
+    Iterates ``f`` from ``x0`` and fits |x^l - x*| over ``layer_min..layer_max``: what a
+    simulation fitted over the same layers would give at infinite width, transient
+    included (the asymptotic xi holds only once the approach is linear).
+    """
+    if layer_max - layer_min < 2:
+        return float("nan")
+    x = iterate_map(f, x0, layer_max)
+    layer = np.arange(layer_min, layer_max + 1)
+    return fit_decay_length(layer, np.abs(x[layer_min:] - x_star))

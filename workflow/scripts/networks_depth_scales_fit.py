@@ -20,5 +20,26 @@ fit = networks.fitted_depth_scales(
     io.read_table(snakemake.input.lengths), io.read_table(snakemake.input.correlations), fixed
 )
 fit.insert(0, "sigma_w2", np.asarray(cfg["sigma_w2"], dtype=float))
+# the same fit on the noise-free mean-field iteration from the same starts over the same
+# layers: separates the transient of the maps from finite-width effects
+xi_q_map, xi_c_map = [], []
+for fp, row in zip(fixed.itertuples(), fit.itertuples(), strict=True):
+    sw = fp.sigma_w
+    c0 = cfg["c0_ordered"] if fp.c_star > 1 - 1e-6 else cfg["c0_chaotic"]
+    xi_q_map.append(
+        networks.map_depth_scale(
+            lambda q, sw=sw: meanfield.q_map(q, sw, sb, act),
+            cfg["q0_factor"] * fp.q_star,
+            fp.q_star,
+            1,
+            row.q_last,
+        )
+    )
+    xi_c_map.append(
+        networks.map_depth_scale(
+            lambda c, sw=sw: meanfield.c_map(c, sw, sb, act), c0, fp.c_star, 1, row.c_last
+        )
+    )
+fit["xi_q_map"], fit["xi_c_map"] = xi_q_map, xi_c_map
 io.write_table(fit, snakemake.output[0], params=snakemake.params)
 log.info("%s", fit.to_dict("records"))

@@ -11,6 +11,19 @@ ax.plot(theory["sigma_w2"], theory["xi_q"], color=style.PALETTE[0], label=r"$\xi
 ax.plot(theory["sigma_w2"], theory["xi_c"], color=style.PALETTE[1], label=r"$\xi_c$ theory")
 ax.plot(fit["sigma_w2"], fit["xi_q_fit"], "o", color=style.PALETTE[0], ms=4, label=r"$\xi_q$ fit")
 ax.plot(fit["sigma_w2"], fit["xi_c_fit"], "s", color=style.PALETTE[1], ms=4, label=r"$\xi_c$ fit")
+for col, marker, colour in (
+    ("xi_q_map", "o", style.PALETTE[0]),
+    ("xi_c_map", "s", style.PALETTE[1]),
+):
+    ax.plot(
+        fit["sigma_w2"],
+        fit[col],
+        marker,
+        color=colour,
+        ms=8,
+        mfc="none",
+        label="same fit, mean-field iteration" if col == "xi_c_map" else None,
+    )
 crit = theory.iloc[(theory["chi1"] - 1).abs().argmin()]["sigma_w2"]
 ax.axvline(crit, color="0.6", ls=":", lw=1)
 ax.set(xlabel=r"$\sigma_w^2$", ylabel="depth scale (layers)", yscale="log")

@@ -32,8 +32,7 @@ for ax, act in zip(np.atleast_1d(axes), acts, strict=True):
     ax.set_title(f"{act}, $\\sigma_b$={sigma_b:g}, circle {at}, N={cfg['width']}")
     ax.legend(loc="lower left", fontsize=7)
     note = (
-        f"dots: {cfg['n_points']} points, mean, s.d. over nets\n"
-        "lines: mean field $\\chi_1^{l/2}$"
+        f"dots: {cfg['n_points']} points, mean, s.d. over nets\nlines: mean field $\\chi_1^{{l/2}}$"
     )
     if th_act["price_bound"].notna().all():
         ax.set_ylim(bottom=1e-12)
