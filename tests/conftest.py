@@ -59,3 +59,20 @@ def write_config(path: Path, config: dict) -> Path:
 @pytest.fixture
 def workflow_dir(tmp_path: Path) -> Path:
     return copy_workflow(tmp_path / "wf")
+
+
+def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:
+    """Rule -> job count from a dry run's job stats ({} when nothing is to be done)."""
+    out = run_snakemake(workdir, "-n", *args).stdout
+    stats = {}
+    if "Job stats:" not in out:
+        assert "Nothing to be done" in out, out
+        return stats
+    block = out.split("Job stats:", 1)[1]
+    for line in block.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        if parts[0] != "total":
+            stats[parts[0]] = int(parts[1])
+    return stats

@@ -119,8 +119,7 @@ def _tiny_config() -> dict:
 
 @pytest.mark.slow
 def test_section_end_to_end_and_minimal_reruns(workflow_dir):
-    from conftest import run_snakemake, write_config
-    from test_workflow import jobs_of_dry_run
+    from conftest import jobs_of_dry_run, run_snakemake, write_config
 
     import dltheory.io as dio
 

@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SNAKEMAKE, load_config, run_snakemake, write_config
+from conftest import (
+    ROOT,
+    SNAKEMAKE,
+    jobs_of_dry_run,
+    load_config,
+    run_snakemake,
+    write_config,
+)
 
 import dltheory.io as dio
 
@@ -24,23 +31,6 @@ def catalogue_ids() -> list[str]:
 def defined_rules() -> set[str]:
     out = run_snakemake(ROOT, "--list-rules").stdout
     return {line.strip() for line in out.splitlines() if line.strip() and " " not in line.strip()}
-
-
-def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:
-    """Rule -> job count from a dry run's job stats ({} when nothing is to be done)."""
-    out = run_snakemake(workdir, "-n", *args).stdout
-    stats = {}
-    if "Job stats:" not in out:
-        assert "Nothing to be done" in out, out
-        return stats
-    block = out.split("Job stats:", 1)[1]
-    for line in block.splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        if parts[0] != "total":
-            stats[parts[0]] = int(parts[1])
-    return stats
 
 
 def test_rule_all_lists_exactly_the_existing_figures():
