@@ -21,7 +21,9 @@ for colour, th in zip(colours, theory.itertuples(), strict=False):
         layer,
         np.exp(-(depth - layer) / th.xi_grad),
         color=colour,
-        label=rf"$\chi_1={th.chi1:.2f}$, $\xi_\nabla={th.xi_grad:.3g}$",
+        # at chi_1 = 1 up to rounding xi_grad is ~1e15: say infinite
+        label=rf"$\chi_1={th.chi1:.2f}$, $\xi_\nabla="
+        + (r"\infty$" if abs(th.xi_grad) > 1e6 else f"{th.xi_grad:.3g}$"),
     )
 ax.set(
     yscale="log",
