@@ -241,6 +241,6 @@ rule answers_networks:
         mem_mb=1000,
         runtime=10,
     params:
-        cfg=config["networks"],
+        cfg=config["networks"]["qstar_empirical"],
     script:
         "../scripts/networks_answers.py"

@@ -4,7 +4,7 @@ from dltheory import io, meanfield, networks
 from dltheory.answers import Answer, write_part
 
 log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg["qstar_empirical"]
+cfg = snakemake.params.cfg  # qstar_empirical; the dw rows read their data only
 sim = io.read_table(snakemake.input.qstar)
 q_star = float(meanfield.q_star(cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]))
 est = networks.empirical_fixed_point(sim, cfg["layer_min"])
