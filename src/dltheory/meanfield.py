@@ -266,6 +266,13 @@ def q_map(q, sigma_w, sigma_b, activation="tanh", rho=1.0):
 _RELU_GAIN = {"relu": 0.5, "leaky_relu": (1.0 + _LEAKY**2) / 2.0, "abs": 1.0, "linear": 1.0}
 
 
+#: the last few q* results, keyed by the exact bytes of the arguments: chi1, chi_q,
+#: c_map, c_star and depth_scales all start from q*, and a phase diagram asks for
+#: several of them on the same grid, so each grid's Newton solve is done once
+_Q_STAR_MEMO: dict = {}
+_Q_STAR_MEMO_SIZE = 8
+
+
 def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100):
     """Stable fixed point q* of the length map.
 
@@ -280,15 +287,26 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
     sw, sb, rho = np.broadcast_arrays(sw, sb, rho)
     name = _acts.get(activation).name
+    key = (name, tol, max_iter, sw.shape, sw.tobytes(), sb.tobytes(), rho.tobytes())
+    if key not in _Q_STAR_MEMO:
+        if len(_Q_STAR_MEMO) >= _Q_STAR_MEMO_SIZE:
+            del _Q_STAR_MEMO[next(iter(_Q_STAR_MEMO))]  # oldest first
+        result = np.asarray(_q_star_solve(sw, sb, name, rho, tol, max_iter), dtype=float)
+        result.setflags(write=False)
+        _Q_STAR_MEMO[key] = result
+    return _out(_Q_STAR_MEMO[key].copy())
+
+
+def _q_star_solve(sw, sb, name, rho, tol, max_iter):
+    """q* on broadcast arrays (see :func:`q_star`); ``name`` is a registry name."""
     if name in _RELU_GAIN:
         gain = _RELU_GAIN[name] * sw**2 / rho
         # sigma_w = sqrt(2) squares to 2 + 4e-16: count rounding-level excess as critical
         gain = np.where(np.abs(gain - 1.0) <= 1e-12, 1.0, gain)
         with np.errstate(divide="ignore", invalid="ignore"):
             qs = np.where(gain < 1.0, sb**2 / (1.0 - gain), np.inf)
-        qs = np.where((sb == 0) & (gain <= 1.0), 0.0, qs)
-        return _out(qs)
-    act = _acts.get(activation)
+        return np.where((sb == 0) & (gain <= 1.0), 0.0, qs)
+    act = _acts.get(name)
     phi0, dphi0 = float(act.phi(np.array(0.0))), float(act.dphi(np.array(0.0)))
     # start above the fixed point: bounded phi -> V(q) <= sw^2/rho max phi^2 + sb^2
     q = np.where(np.isfinite(sw), 1.0 + sw**2 / rho * (1.0 + phi0**2) + sb**2, 1.0)
@@ -303,7 +321,7 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
         if idx.size == 0:
             break
         qa, swa, sba, rhoa = q[idx], swf[idx], sbf[idx], rhof[idx]
-        m2, _, slope = _moments(qa, activation)
+        m2, _, slope = _moments(qa, name)
         f = swa**2 / rhoa * m2 + sba**2 - qa
         df = swa**2 / rhoa * slope - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,9 +332,7 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
         done = (np.abs(q_new - qa) <= tol * np.maximum(q_new, 1e-300)) | (q_new < 1e-280)
         q[idx] = q_new
         active[idx[done]] = False
-    q = q.reshape(sw.shape)
-    q = np.where(zero_stable, 0.0, q)
-    return _out(q)
+    return np.where(zero_stable, 0.0, q.reshape(sw.shape))
 
 
 def chi1(sigma_w, sigma_b, activation="tanh", rho=1.0):
