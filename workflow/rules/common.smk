@@ -21,7 +21,10 @@ def pkg(*modules):
 
 
 def figure_outputs(figure_id):
-    """PNG (in the Snakemake report, captioned by workflow/report/<id>.rst) and PDF."""
+    """PNG (in the Snakemake report, captioned by workflow/report/<id>.rst) and PDF.
+
+    Called from workflow/rules/*.smk: the caption path is relative to the calling file.
+    """
     png = report(
         f"results/figures/{figure_id}.png",
         caption=f"../report/{figure_id}.rst",
@@ -32,7 +35,10 @@ def figure_outputs(figure_id):
 
 
 def figure_targets():
-    return [out for fid in FIGURE_IDS for out in figure_outputs(fid)]
+    """Plain paths of every figure for the default target (report flags: figure rules)."""
+    return [
+        f"results/figures/{fid}.{ext}" for fid in FIGURE_IDS for ext in ("png", "pdf")
+    ]
 
 
 def _describe_rule(error):
