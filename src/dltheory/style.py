@@ -84,3 +84,18 @@ def caption(ax, text: str, loc: str = "lower right") -> None:
     # a light box keeps the note legible over images and dense data
     box = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1.5}
     ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=7, color="0.25", bbox=box)
+
+
+def iteration_panel(ax, theory, simulation, value: str, start: str, star: str, ms: float = 3):
+    """One panel of a map iterated against simulation (Poole et al. Figs. 1B, 2B).
+
+    ``theory``/``simulation``: tidy tables of one setting with columns ``layer``, ``value``
+    and ``start`` (the initial q^0 or c^0 of each curve); ``star``: the theory column of
+    the fixed point, drawn dashed. One colour per start: line = map, dots = simulated mean.
+    """
+    groups = theory.groupby(start, sort=True)
+    for colour, (x0, curve) in zip(PALETTE, groups, strict=False):
+        ax.plot(curve["layer"], curve[value], color=colour, label=f"${value}^0={x0:g}$")
+        dots = simulation[simulation[start] == x0].groupby("layer")[value].mean()
+        ax.plot(dots.index, dots, "o", ms=ms, color=colour)
+    ax.axhline(theory[star].iloc[0], color="0.5", ls="--", lw=1)

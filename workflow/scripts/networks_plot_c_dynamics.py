@@ -10,11 +10,7 @@ fig, axes = style.figure(ncols=len(sigmas), width=3.4, height=3.1, squeeze=False
 for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     th = theory[theory["sigma_w"] == sigma_w]
     sm = sim[sim["sigma_w"] == sigma_w]
-    for colour, (c0, curve) in zip(style.PALETTE, th.groupby("c0", sort=True), strict=False):
-        ax.plot(curve["layer"], curve["c"], color=colour, label=f"$c^0={c0:g}$")
-        dots = sm[sm["c0"] == c0].groupby("layer")["c"].mean()
-        ax.plot(dots.index, dots, "o", ms=3, color=colour)
-    ax.axhline(th["c_star"].iloc[0], color="0.5", ls="--", lw=1)
+    style.iteration_panel(ax, th, sm, "c", "c0", "c_star", ms=3)
     ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.05, 1.05))
     ax.set_title(
         rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, "

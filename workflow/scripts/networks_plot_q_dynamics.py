@@ -11,11 +11,7 @@ fig, axes = style.figure(ncols=len(sigmas), width=3.6, height=3.2, squeeze=False
 for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     th = theory[theory["sigma_w"] == sigma_w]
     sm = sim[sim["sigma_w"] == sigma_w]
-    for colour, (q0, curve) in zip(style.PALETTE, th.groupby("q0", sort=True), strict=False):
-        ax.plot(curve["layer"], curve["q"], color=colour, label=f"$q^0={q0:g}$")
-        dots = sm[sm["q0"] == q0].groupby("layer")["q"].mean()
-        ax.plot(dots.index, dots, "o", ms=3.5, color=colour)
-    ax.axhline(th["q_star"].iloc[0], color="0.5", ls="--", lw=1)
+    style.iteration_panel(ax, th, sm, "q", "q0", "q_star", ms=3.5)
     ax.set(xlabel="layer $l$", ylabel="$q^l$", ylim=(-0.18 * th["q"].max(), 1.08 * th["q"].max()))
     ax.set_title(rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, tanh")
     style.caption(
