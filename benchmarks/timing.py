@@ -5,12 +5,7 @@ import time
 
 def best_of(fn, repeats=5):
     """Best wall time of ``repeats`` calls of ``fn`` (the least disturbed by machine noise)."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of_interleaved([fn], repeats)[0]
 
 
 def best_of_interleaved(fns, repeats=5):

@@ -16,20 +16,30 @@ fixed = pd.DataFrame(
         "c_star": [float(meanfield.c_star(sw, sb, act)) for sw in sws],
     }
 )
-fit = networks.fitted_depth_scales(
-    io.read_table(snakemake.input.lengths), io.read_table(snakemake.input.correlations), fixed
-)
+lengths = io.read_table(snakemake.input.lengths)
+correlations = io.read_table(snakemake.input.correlations)
+fit = networks.fitted_depth_scales(lengths, correlations, fixed)
 fit.insert(0, "sigma_w2", np.asarray(cfg["sigma_w2"], dtype=float))
+
+
+def simulated_start(table, column, sigma_w):
+    """The one start (q0 or c0) the simulation used at sigma_w, read from its table."""
+    starts = table.loc[np.isclose(table["sigma_w"], sigma_w), column].unique()
+    if starts.size != 1:
+        raise ValueError(f"expected one {column} at sigma_w = {sigma_w}, got {starts}")
+    return float(starts[0])
+
+
 # the same fit on the noise-free mean-field iteration from the same starts over the same
 # layers: separates the transient of the maps from finite-width effects
 xi_q_map, xi_c_map = [], []
 for fp, row in zip(fixed.itertuples(), fit.itertuples(), strict=True):
     sw = fp.sigma_w
-    c0 = cfg["c0_ordered"] if fp.c_star > 1 - 1e-6 else cfg["c0_chaotic"]
+    c0 = simulated_start(correlations, "c0", sw)
     xi_q_map.append(
         networks.map_depth_scale(
             lambda q, sw=sw: meanfield.q_map(q, sw, sb, act),
-            cfg["q0_factor"] * fp.q_star,
+            simulated_start(lengths, "q0", sw),
             fp.q_star,
             1,
             row.q_last,
