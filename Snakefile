@@ -1,6 +1,6 @@
 # dltheory: theory of deep networks at and after initialisation.
 #
-# Thin entry point: configuration and its validation, the rule files by topic, and
+# Thin entry point: configuration and its validation, the rule files by paper, and
 # `rule all`. The science lives in src/dltheory; the rules only wire data to it.
 
 
@@ -18,12 +18,17 @@ include: "workflow/rules/common.smk"
 validate_config(config, "workflow/schemas/config.schema.yaml")
 
 
-include: "workflow/rules/meanfield.smk"
-include: "workflow/rules/initialisation.smk"
-include: "workflow/rules/networks.smk"
-include: "workflow/rules/networks_meanfield.smk"
+# Rule files by paper; each appends its figure ids to FIGURE_IDS (catalogue order).
+include: "workflow/rules/poole.smk"
+include: "workflow/rules/schoenholz.smk"
+include: "workflow/rules/pennington_raghu.smk"
 include: "workflow/rules/saxe.smk"
+include: "workflow/rules/ttic.smk"
 include: "workflow/rules/answers.smk"
+
+
+# Code inputs derived from each script's imports, and the one conda environment.
+apply_rule_defaults(workflow.rules)
 
 
 rule all:

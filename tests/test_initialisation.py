@@ -134,7 +134,7 @@ def test_section_end_to_end_and_minimal_reruns(workflow_dir):
     answers = dio.read_table(workflow_dir / part)
     assert answers["id"].str.startswith("ttic_").all() and len(answers) >= 12
     assert answers["check"].str.len().gt(0).all()
-    grads = dio.read_table(workflow_dir / "results/data/ugrnn_gradcheck.parquet")
+    grads = dio.read_table(workflow_dir / "results/data/ttic/ugrnn_gradcheck.parquet")
     assert grads["rel_err_elementwise"].max() <= 1e-10
     assert jobs_of_dry_run(workflow_dir, *args) == {}
     # the UGRNN slice reruns only the UGRNN rules and the answers part

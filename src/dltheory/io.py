@@ -17,6 +17,9 @@ import logging
 import os
 import sys
 import tempfile
+import traceback
+import warnings
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +35,11 @@ COMPRESSION = "zstd"
 
 __all__ = [
     "PARAMS_KEY",
+    "Job",
     "atomic_path",
+    "derive_seed",
+    "job",
+    "mock_snakemake",
     "read_params",
     "read_table",
     "script_logger",
@@ -147,3 +154,234 @@ def script_logger(log_path: str | os.PathLike | None, name: str = "dltheory") ->
         logger.addHandler(handler)
     logger.propagate = False
     return logger
+
+
+# --------------------------------------------------------------------------------------
+# The one set-up call of every workflow script
+# --------------------------------------------------------------------------------------
+
+
+def derive_seed(base_seed: int, name: str) -> int:
+    """A 32-bit seed for the random stream ``name`` from the config's base seed.
+
+    Mixing through :class:`numpy.random.SeedSequence` makes streams of different names
+    (rule names) statistically independent while keeping them reproducible; the name
+    enters through its CRC-32, so the seed does not depend on ``PYTHONHASHSEED``.
+    """
+    if isinstance(base_seed, bool) or int(base_seed) != base_seed or base_seed < 0:
+        raise ValueError(f"base seed must be a non-negative integer, got {base_seed!r}")
+    sequence = np.random.SeedSequence(int(base_seed), spawn_key=(zlib.crc32(name.encode()),))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _route_uncaught_to(logger: logging.Logger) -> None:
+    """Send uncaught exceptions (with traceback) and warnings to ``logger``'s handlers."""
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        if not issubclass(exc_type, KeyboardInterrupt):
+            logger.critical(
+                "uncaught exception, the job failed:\n%s",
+                "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),
+            )
+            for handler in logger.handlers:
+                handler.flush()
+            # the traceback is in the log (and on stderr through the stream handler)
+            return
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+    logging.captureWarnings(True)
+    warn_logger = logging.getLogger("py.warnings")
+    warn_logger.handlers[:] = list(logger.handlers)
+    warn_logger.propagate = False
+    warnings.simplefilter("default")
+
+
+def _limit_threads(threads: int):
+    """Make torch and the BLAS/OpenMP pools use the rule's ``threads:``.
+
+    The thread count changes the summation order of matrix products, so results are
+    reproducible to the byte only for a fixed count: it must come from the rule, not from
+    the machine. Returns the threadpoolctl limiter (kept alive by the :class:`Job`).
+    """
+    threads = max(1, int(threads))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    limiter = None
+    try:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(limits=threads)
+    except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
+        pass
+    # torch reads OMP_NUM_THREADS when it is imported later; set it now if it is loaded
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+    return limiter
+
+
+class Job:
+    """What a workflow script needs from Snakemake, set up once (see :func:`job`).
+
+    Attributes mirror Snakemake's script object (``input``, ``output``, ``params``,
+    ``wildcards``, ``threads``, ``rule``); ``cfg`` is the rule's config slice
+    (``params.cfg``), ``log`` a logger writing to the rule's ``log:`` file, ``seed`` the
+    seed of this rule (see :func:`derive_seed`).
+    """
+
+    def __init__(self, smk: Any, logger: logging.Logger, limiter: Any = None):
+        self.snakemake = smk
+        self.log = logger
+        self._limiter = limiter
+        self.input = smk.input
+        self.output = smk.output
+        self.params = smk.params
+        self.wildcards = smk.wildcards
+        self.threads = int(smk.threads)
+        self.rule = str(smk.rule)
+
+    @property
+    def cfg(self) -> Any:
+        """The rule's config slice, ``params.cfg`` (``{}`` when the rule passes none)."""
+        return self.params.get("cfg", {}) if hasattr(self.params, "get") else {}
+
+    @property
+    def base_seed(self) -> int:
+        seed = self.params.get("seed") if hasattr(self.params, "get") else None
+        if seed is None:
+            raise KeyError(
+                f"rule {self.rule} draws random numbers but passes no params.seed "
+                '(add seed=config["seed"] to its params)'
+            )
+        return int(seed)
+
+    @property
+    def seed(self) -> int:
+        """The seed of this rule: the config's base seed mixed with the rule's name."""
+        return derive_seed(self.base_seed, self.rule)
+
+    def seed_for(self, stream: str) -> int:
+        """The seed of a named random stream shared by several rules (e.g. the same data)."""
+        return derive_seed(self.base_seed, stream)
+
+
+def job(smk: Any = None, *, rule: str | None = None, configfiles: list[str] | None = None) -> Job:
+    """Set up a workflow script; call it once at the top: ``job = io.job()``.
+
+    * routes uncaught exceptions (with traceback) and warnings into the rule's ``log:``
+      file as well as stderr, so a failed job's log says why (``--show-failed-logs``);
+    * limits torch, BLAS and OpenMP to the rule's ``threads:``;
+    * returns a :class:`Job` with the config slice, the rule's seed and a logger.
+
+    ``smk`` defaults to the ``snakemake`` object Snakemake injects into the calling
+    script. Run alone (``python workflow/scripts/<script>.py [rule] [--configfile F]``),
+    the script gets a mock built from the workflow (:func:`mock_snakemake`): the rule is
+    the one argument, or the only rule using that script.
+    """
+    if smk is None:
+        caller = sys._getframe(1).f_globals
+        smk = caller.get("snakemake")
+        if smk is None:
+            smk = _mock_from_argv(caller.get("__file__"), rule, configfiles)
+    log_path = smk.log[0] if len(smk.log) else None
+    logger = script_logger(log_path, name=f"dltheory.{smk.rule}")
+    _route_uncaught_to(logger)
+    limiter = _limit_threads(smk.threads)
+    logger.info("rule %s: %d thread(s)", smk.rule, int(smk.threads))
+    return Job(smk, logger, limiter)
+
+
+def _mock_from_argv(script: str | None, rule: str | None, configfiles):
+    args = [a for a in sys.argv[1:]]
+    if "--configfile" in args:
+        i = args.index("--configfile")
+        configfiles = [args[i + 1]]
+        del args[i : i + 2]
+    if rule is None and args:
+        rule = args[0]
+    return mock_snakemake(rule, script=script, configfiles=configfiles)
+
+
+def _find_root(start: Path) -> Path:
+    for parent in [start, *start.parents]:
+        if (parent / "Snakefile").exists():
+            return parent
+    raise FileNotFoundError(f"no Snakefile above {start}")
+
+
+def mock_snakemake(
+    rule: str | None = None,
+    *,
+    script: str | os.PathLike | None = None,
+    configfiles: list[str] | None = None,
+    root: str | os.PathLike | None = None,
+    **wildcards: str,
+):
+    """Snakemake's script object for ``rule``, built from the workflow, for debugging.
+
+    Like pypsa-eur's helper of the same name: loads the Snakefile at ``root`` (default:
+    the nearest one above ``script`` or the working directory), and returns the object
+    Snakemake would inject, with absolute paths. Without ``rule``, the rule is the only
+    one whose ``script:`` is ``script``.
+    """
+    import snakemake as sm
+    from snakemake.api import Workflow
+    from snakemake.script import Snakemake
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        ResourceSettings,
+        StorageSettings,
+        WorkflowSettings,
+    )
+
+    here = Path(script).resolve().parent if script else Path.cwd()
+    root = Path(root) if root else _find_root(here)
+    previous_cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        workflow = Workflow(
+            ConfigSettings(configfiles=[Path(f).resolve() for f in configfiles or []]),
+            ResourceSettings(),
+            WorkflowSettings(),
+            StorageSettings(),
+            DAGSettings(),
+            storage_provider_settings={},
+        )
+        workflow.include(root / "Snakefile")
+        if rule is None:
+            if script is None:
+                raise ValueError("mock_snakemake needs a rule name or a script")
+            name = Path(script).name
+            matches = [r.name for r in workflow.rules if r.script and Path(r.script).name == name]
+            if len(matches) != 1:
+                raise ValueError(
+                    f"{name} is the script of rules {matches}: name one, e.g. "
+                    f"python {script} {matches[0] if matches else '<rule>'}"
+                )
+            rule = matches[0]
+        rule_obj = workflow.get_rule(rule)
+        dag = sm.dag.DAG(workflow, rules=[rule_obj])
+        sm_job = sm.jobs.Job(rule_obj, dag, wildcards)
+        for names in (sm_job.input, sm_job.output, sm_job.log):
+            for i, path in enumerate(names):
+                names[i] = os.path.abspath(path)
+        smk = Snakemake(
+            sm_job.input,
+            sm_job.output,
+            sm_job.params,
+            sm_job.wildcards,
+            sm_job.threads,
+            sm_job.resources,
+            sm_job.log,
+            workflow.config,
+            sm_job.rule.name,
+            None,
+        )
+    finally:
+        os.chdir(previous_cwd)
+    for path in [*smk.log, *smk.output]:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return smk

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import activations
+from . import activations, isometry, meanfield
 
 DTYPE = torch.float64
 
@@ -427,7 +427,6 @@ def jacobian_spectrum_table(
     q* through a net of each depth; columns: activation, weights, depth, seed, index,
     singular_value.
     """
-    from . import isometry
 
     rows = []
     for i_a, act in enumerate(activations_):
@@ -472,7 +471,6 @@ def length_growth(sigma_w, sigma_b, activation: str):
     homogeneous activations at ``sigma_b = 0`` this holds at any input length (sigma_w /
     sqrt(2) for ReLU, sigma_w for abs and linear). Broadcasts like ``meanfield.chi1``.
     """
-    from . import meanfield
 
     return np.sqrt(meanfield.chi1(sigma_w, sigma_b, activation))
 
@@ -480,7 +478,6 @@ def length_growth(sigma_w, sigma_b, activation: str):
 def circle_setting(activation: str, sigma_w: float, sigma_b: float, q0: float):
     """(sigma_b, q0) of the input circle: homogeneous phi at sigma_b = 0 and the given q0,
     any other phi on its fixed point q* (where :func:`length_growth` applies)."""
-    from . import meanfield
 
     if activation in HOMOGENEOUS:
         return 0.0, float(q0)
@@ -571,7 +568,6 @@ def correlation_table(
     through the same net of one seed. Columns: sigma_w, sigma_b, keep_prob, width, seed, layer,
     c0, c, q_a, q_b, overflow.
     """
-    from . import meanfield
 
     c0 = np.atleast_1d(np.asarray(c0, dtype=float))
     rows = []
@@ -627,7 +623,6 @@ def gradient_table(
     grad_h_sq (|dE/dh^l|^2 / B); ``samples`` has sigma_w, sigma_b, seed, layer, value
     (``n_sample`` entries of dE/dW^l drawn without replacement with the same generator).
     """
-    from . import meanfield
 
     norms, samples = [], []
     for i_s, (sw, sb) in enumerate(settings):
@@ -681,7 +676,6 @@ def dw_table(
     ``(traces, singular_values)``: columns sigma_w, sigma_b, seed, layer, trace and
     sigma_w, sigma_b, seed, index, singular_value.
     """
-    from . import meanfield
 
     traces, svs = [], []
     for i_s, (sw, sb) in enumerate(settings):
@@ -761,7 +755,6 @@ def regime_settings(cfg) -> list[tuple[float, float]]:
     if "sigma_w" in cfg:
         return [(float(sw), sb) for sw in np.atleast_1d(cfg["sigma_w"])]
     if "sigma_w_factor" in cfg:
-        from . import meanfield
 
         crit = float(meanfield.critical_sigma_w(sb, cfg["activation"]))
         return [(float(f) * crit, sb) for f in cfg["sigma_w_factor"]]

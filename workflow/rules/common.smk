@@ -1,6 +1,11 @@
-# Shared helpers of the workflow (config validation with readable errors, package
-# source tracking, the list of figure targets).
+# Shared helpers of the workflow: config validation with readable errors, the code
+# inputs of every rule (derived from its script's imports), the list of figure targets.
 
+
+import ast
+import functools
+import os
+from pathlib import Path
 
 import jsonschema
 import yaml
@@ -8,6 +13,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 SRC = "src/dltheory"
+PACKAGE = "dltheory"
 #: ids of the figure target rules, appended to by each rule file (in catalogue order)
 FIGURE_IDS = []
 #: parts of the answers table, one Parquet per rule file that answers questions
@@ -15,9 +21,76 @@ ANSWER_PARTS = []
 ANSWER_TABLES = ["results/answers.md", "results/answers.parquet"]
 
 
-def pkg(*modules):
-    """Source files of package modules a rule depends on (edits rerun the rule)."""
-    return [f"{SRC}/__init__.py"] + [f"{SRC}/{m}.py" for m in modules]
+@functools.cache
+def _imported_modules(path):
+    """Subject modules of the package that the Python file ``path`` imports, by name.
+
+    Reads the file's syntax tree (every import statement, also inside functions):
+    ``import dltheory.x``, ``from dltheory import x``, ``from dltheory.x import y`` and,
+    inside the package, ``from . import x`` and ``from .x import y``.
+    """
+    tree = ast.parse(Path(path).read_text(), filename=str(path))
+    inside = Path(path).resolve().parent == Path(SRC).resolve()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == PACKAGE and len(parts) > 1:
+                    found.add(parts[1])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module and node.module.split(".")[0] == PACKAGE:
+                parts = node.module.split(".")
+            elif node.level == 1 and inside:
+                parts = [PACKAGE, *(node.module.split(".") if node.module else [])]
+            else:
+                continue
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:  # from dltheory import x: x is a module or a name of __init__
+                found.update(alias.name for alias in node.names)
+    return frozenset(m for m in found if Path(SRC, f"{m}.py").exists())
+
+
+@functools.cache
+def code_inputs(script):
+    """Package source files a script reaches through its imports, transitively, sorted.
+
+    Every rule gets these as its ``code`` input (see the Snakefile), so editing a module
+    reruns exactly the rules whose script imports it directly or through other modules.
+    """
+    todo, seen = list(_imported_modules(script)), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_imported_modules(f"{SRC}/{name}.py"))
+    return [f"{SRC}/__init__.py"] + [f"{SRC}/{m}.py" for m in sorted(seen)]
+
+
+#: the software environment of every job (with --software-deployment-method conda)
+CONDA_ENV = "envs/science.yaml"
+
+
+def apply_rule_defaults(rules):
+    """What every rule has unless it says otherwise, set once after all rule files are read.
+
+    * ``code`` input: the package files its script reaches (:func:`code_inputs`);
+    * ``conda:`` the one environment file, :data:`CONDA_ENV`.
+
+    (``threads: 1`` is Snakemake's default; ``mem_mb`` and ``runtime`` defaults are in
+    profiles/default/config.yaml.) Rules without an ``input`` section have no input path
+    modifier yet; they get the workflow's, the one Snakemake would give it. This uses the
+    pinned Snakemake's rule objects; tests/test_workflow.py checks the effect.
+    """
+    for rule_ in rules:
+        basedir = Path(rule_.basedir.get_path_or_uri(secret_free=True))
+        if not rule_.conda_env and not rule_.is_run:
+            rule_.conda_env = os.path.relpath(Path(CONDA_ENV).resolve(), basedir)
+        if rule_.script:
+            if rule_.input_modifier is None:
+                rule_.input_modifier = workflow.modifier.path_modifier
+            rule_.set_input(code=code_inputs(str(basedir / rule_.script)))
 
 
 def figure_outputs(figure_id):

@@ -1,5 +1,6 @@
-# Learning dynamics of deep linear networks (Saxe et al. 2014): Exercise 1 (Euler and
-# analytic mode dynamics) and Exercise 2 (deep linear / ReLU nets on hierarchical data).
+# Learning dynamics of deep linear networks (Saxe et al. 2014; the Saxe exercises):
+# Euler dynamics and the analytic solution, SGD on hierarchical tree data, depth.
+# Intermediates in results/data/saxe/.
 
 
 FIGURE_IDS.extend(
@@ -15,18 +16,10 @@ ANSWER_PARTS.append("results/answers/saxe.parquet")
 
 
 rule saxe_exercise1:
-    input:
-        pkg("saxe", "io"),
     output:
-        "results/data/saxe_exercise1.parquet",
+        "results/data/saxe/saxe_exercise1.parquet",
     log:
-        "results/logs/saxe_exercise1.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
+        "results/logs/saxe/saxe_exercise1.log",
     params:
         cfg=config["saxe"]["exercise1"],
         seed=config["seed"],
@@ -36,36 +29,22 @@ rule saxe_exercise1:
 
 rule saxe_svd_dynamics:
     input:
-        data="results/data/saxe_exercise1.parquet",
-        code=pkg("style", "io"),
+        data=rules.saxe_exercise1.output[0],
     output:
         figure_outputs("saxe_svd_dynamics"),
     log:
-        "results/logs/saxe_svd_dynamics.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
+        "results/logs/saxe/saxe_svd_dynamics.log",
     script:
         "../scripts/saxe_plot_svd_dynamics.py"
 
 
 rule saxe_analytic:
     input:
-        data="results/data/saxe_exercise1.parquet",
-        code=pkg("style", "io"),
+        data=rules.saxe_exercise1.output[0],
     output:
         figure_outputs("saxe_analytic"),
     log:
-        "results/logs/saxe_analytic.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
+        "results/logs/saxe/saxe_analytic.log",
     params:
         a0=config["saxe"]["exercise1"]["a0"],
     script:
@@ -73,16 +52,11 @@ rule saxe_analytic:
 
 
 rule saxe_tree_simulation:
-    input:
-        pkg("saxe", "io"),
     output:
-        curves="results/data/saxe_tree_curves.parquet",
-        theory="results/data/saxe_tree_theory.parquet",
+        curves="results/data/saxe/saxe_tree_curves.parquet",
+        theory="results/data/saxe/saxe_tree_theory.parquet",
     log:
-        "results/logs/saxe_tree_simulation.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
+        "results/logs/saxe/saxe_tree_simulation.log",
     resources:
         mem_mb=2000,
         runtime=30,
@@ -98,19 +72,14 @@ rule saxe_tree_simulation:
 
 rule saxe_deep_linear_tree:
     input:
-        curves="results/data/saxe_tree_curves.parquet",
-        theory="results/data/saxe_tree_theory.parquet",
-        code=pkg("style", "io"),
+        curves=rules.saxe_tree_simulation.output.curves,
+        theory=rules.saxe_tree_simulation.output.theory,
     output:
         figure_outputs("saxe_deep_linear_tree"),
     log:
-        "results/logs/saxe_deep_linear_tree.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
+        "results/logs/saxe/saxe_deep_linear_tree.log",
     resources:
         mem_mb=2000,
-        runtime=10,
     params:
         variant="linear",
         hidden=config["saxe"]["network"]["hidden_units"],
@@ -118,38 +87,21 @@ rule saxe_deep_linear_tree:
         "../scripts/saxe_plot_tree.py"
 
 
-rule saxe_relu_tree:
-    input:
-        curves="results/data/saxe_tree_curves.parquet",
-        theory="results/data/saxe_tree_theory.parquet",
-        code=pkg("style", "io"),
+use rule saxe_deep_linear_tree as saxe_relu_tree with:
     output:
         figure_outputs("saxe_relu_tree"),
     log:
-        "results/logs/saxe_relu_tree.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
+        "results/logs/saxe/saxe_relu_tree.log",
     params:
         variant="relu",
         hidden=config["saxe"]["network"]["hidden_units"],
-    script:
-        "../scripts/saxe_plot_tree.py"
 
 
 rule saxe_depth_simulation:
-    input:
-        pkg("saxe", "io"),
     output:
-        "results/data/saxe_depth.parquet",
+        "results/data/saxe/saxe_depth.parquet",
     log:
-        "results/logs/saxe_depth_simulation.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
+        "results/logs/saxe/saxe_depth_simulation.log",
     resources:
         mem_mb=2000,
         runtime=30,
@@ -165,37 +117,23 @@ rule saxe_depth_simulation:
 
 rule saxe_depth:
     input:
-        data="results/data/saxe_depth.parquet",
-        code=pkg("style", "io"),
+        data=rules.saxe_depth_simulation.output[0],
     output:
         figure_outputs("saxe_depth"),
     log:
-        "results/logs/saxe_depth.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
+        "results/logs/saxe/saxe_depth.log",
     script:
         "../scripts/saxe_plot_depth.py"
 
 
 rule saxe_answers:
     input:
-        exercise1="results/data/saxe_exercise1.parquet",
-        tree="results/data/saxe_tree_theory.parquet",
-        code=pkg("saxe", "answers", "io"),
+        exercise1=rules.saxe_exercise1.output[0],
+        tree=rules.saxe_tree_simulation.output.theory,
     output:
         "results/answers/saxe.parquet",
     log:
-        "results/logs/saxe_answers.log",
-    conda:
-        "../../envs/science.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
+        "results/logs/saxe/saxe_answers.log",
     params:
         # only the slices the answers read, so other Saxe settings do not rerun them
         cfg={key: config["saxe"][key] for key in ("exercise1", "tree")},

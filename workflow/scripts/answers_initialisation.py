@@ -5,18 +5,19 @@ import numpy as np
 from dltheory import initialisation, io, resnet, ugrnn
 from dltheory.answers import Answer, write_part
 
-log = io.script_logger(snakemake.log[0])
+job = io.job()
+log = job.log
 SHEET = "TTIC 31230 Highways problems: initialisation of deep, recurrent and residual networks"
 AMBIGUITY = (
     "The sheet says 'variance sigma'; we follow it (sigma is a variance). Read as a standard "
     "deviation, the answer is its square root."
 )
-unit = io.read_table(snakemake.input.unit)
-grads = io.read_table(snakemake.input.ugrnn)
-res = io.read_table(snakemake.input.resnet)
-border = io.read_table(snakemake.input.border)
-small = io.read_table(snakemake.input.small_sigma)
-rcfg, scfg, ucfg = snakemake.params.resnet, snakemake.params.small_sigma, snakemake.params.unit
+unit = io.read_table(job.input.unit)
+grads = io.read_table(job.input.ugrnn)
+res = io.read_table(job.input.resnet)
+border = io.read_table(job.input.border)
+small = io.read_table(job.input.small_sigma)
+rcfg, scfg, ucfg = job.params.resnet, job.params.small_sigma, job.params.unit
 rows = []
 
 
@@ -262,5 +263,5 @@ add(
     f"{last_lin['rel_between_draws'].max():.1e}), while each draw converges to its own masked "
     f"limit (distance {last_rel['rel_to_relu_limit_a'].max():.1e})",
 )
-write_part(rows, snakemake.output[0], params=snakemake.params)
+write_part(rows, job.output[0], params=job.params)
 log.info("%d answers", len(rows))

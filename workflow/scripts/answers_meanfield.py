@@ -5,8 +5,9 @@ import numpy as np
 from dltheory import io, meanfield
 from dltheory.answers import Answer, write_part
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 qs = cfg["qstar"]
 q_star = meanfield.q_star(qs["sigma_w"], qs["sigma_b"], qs["activation"])
 log.info("q* = %.12f", q_star)
@@ -100,4 +101,4 @@ rows.append(
         check="both sides by the engine's quadrature",
     )
 )
-write_part(rows, snakemake.output[0], params=snakemake.params)
+write_part(rows, job.output[0], params=job.params)

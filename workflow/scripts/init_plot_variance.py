@@ -4,10 +4,11 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory)
-required = io.read_table(snakemake.input.required)
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory)
+required = io.read_table(job.input.required)
+sim = io.read_table(job.input.simulation)
 RELU_FACTOR = 1.0 / (0.5 - 1.0 / (2.0 * np.pi))
 
 fig, (ax_u, ax_r, ax_f) = style.figure(ncols=3, width=3.3, height=3.1)
@@ -91,5 +92,5 @@ ax_f.set(
 )
 ax_f.legend(loc="lower right", bbox_to_anchor=(1.0, 0.2))
 style.caption(ax_f, "dots: MC, sigma d_x / Var u' (2 s.e.)")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -5,10 +5,10 @@ import pandas as pd
 
 from dltheory import initialisation, io
 
-SEED_OFFSET = 7100
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-seed = int(snakemake.params.seed) + SEED_OFFSET
+job = io.job()
+log = job.log
+cfg = job.cfg
+seed = job.seed
 
 rows = []
 for i, d_x in enumerate(cfg["d_x"]):
@@ -35,4 +35,4 @@ for i, d_x in enumerate(cfg["d_x"]):
             row["se_var_u_prime"],
             row["b_prime"],
         )
-io.write_table(pd.DataFrame(rows), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.DataFrame(rows), job.output[0], params=job.params)

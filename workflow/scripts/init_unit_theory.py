@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import initialisation, io
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 sigma_dx = np.geomspace(0.1, 10.0, cfg["n_theory"])
 frames = []
 for d_x in cfg["d_x"]:
@@ -28,7 +29,7 @@ for d_x in cfg["d_x"]:
         )
     )
 io.write_table(
-    pd.concat(frames, ignore_index=True), snakemake.output.curves, params=snakemake.params
+    pd.concat(frames, ignore_index=True), job.output.curves, params=job.params
 )
 
 d_grid = np.unique(np.round(np.geomspace(1, 1000, 200)).astype(int))
@@ -40,7 +41,7 @@ required = pd.DataFrame(
         "sigma_dx_relu_exact": initialisation.relu_weight_variance(d_grid, exact=True) * d_grid,
     }
 )
-io.write_table(required, snakemake.output.required, params=snakemake.params)
+io.write_table(required, job.output.required, params=job.params)
 log.info(
     "relu factor 1/(1/2 - 1/(2 pi)) = %.6f; exact at d_x=1: %.6f",
     1 / initialisation.RELU_VARIANCE,

@@ -5,9 +5,10 @@ import pandas as pd
 
 from dltheory import io, meanfield
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-which = snakemake.params.which
+job = io.job()
+log = job.log
+cfg = job.cfg
+which = job.params.which
 if which == "cmap":
     c = np.linspace(-1.0, 1.0, cfg["n_theory"])
     rows = []
@@ -31,4 +32,4 @@ else:
     frame = pd.concat(rows, ignore_index=True).assign(
         sigma_w=cfg["sigma_w"], sigma_b=cfg["sigma_b"]
     )
-io.write_table(frame, snakemake.output[0], params=snakemake.params)
+io.write_table(frame, job.output[0], params=job.params)

@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 q = np.geomspace(cfg["q_star"]["min"], cfg["q_star"]["max"], cfg["q_star"]["n"])
 frames = []
 for act in cfg["activations"]:
@@ -14,4 +15,4 @@ for act in cfg["activations"]:
     frames.append(pd.DataFrame({"activation": act, "q_star": q, "sigma_w": sw, "sigma_b": sb}))
     log.info("%s: %d of %d q* reachable", act, np.isfinite(sb).sum(), q.size)
 frame = pd.concat(frames, ignore_index=True)
-io.write_table(frame, snakemake.output[0], params=snakemake.params)
+io.write_table(frame, job.output[0], params=job.params)

@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 act = cfg["activation"]
 sw = np.linspace(cfg["sigma_w"]["min"], cfg["sigma_w"]["max"], cfg["sigma_w"]["n"])
 sb = np.linspace(cfg["sigma_b"]["min"], cfg["sigma_b"]["max"], cfg["sigma_b"]["n"])
@@ -35,5 +36,5 @@ frame = pd.DataFrame(
         "max_depth": int(cfg["max_depth"]),
     }
 )
-io.write_table(frame, snakemake.output[0], params=snakemake.params)
-log.info("wrote %d rows to %s", len(frame), snakemake.output[0])
+io.write_table(frame, job.output[0], params=job.params)
+log.info("wrote %d rows to %s", len(frame), job.output[0])

@@ -5,8 +5,9 @@ from matplotlib import ticker
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-data = io.read_table(snakemake.input.data)
+job = io.job()
+log = job.log
+data = io.read_table(job.input.data)
 fig, ax = style.figure(width=3.8, height=3.2)
 for colour, (act, curve) in zip(
     style.PALETTE, data.groupby("activation", sort=False), strict=False
@@ -32,5 +33,5 @@ ax.xaxis.set_minor_formatter(ticker.NullFormatter())
 ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
 ax.set_xticks([1, 2, 5, 10, 20])
 style.caption(ax, "chaotic right of each curve, ordered left\ndots: q* = 1, 10, 100, 1000")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-which = snakemake.params.which
-data = io.read_table(snakemake.input.data)
+job = io.job()
+log = job.log
+which = job.params.which
+data = io.read_table(job.input.data)
 fig, ax = style.figure(width=3.6, height=3.2)
 if which == "cmap":
     for colour, (sw, curve) in zip(style.PALETTE, data.groupby("sigma_w"), strict=False):
@@ -48,5 +49,5 @@ else:
         loc="center right",
     )
 ax.legend(loc="upper left")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-which = snakemake.params.which
-data = io.read_table(snakemake.input.data)
+job = io.job()
+log = job.log
+which = job.params.which
+data = io.read_table(job.input.data)
 sw = np.unique(data["sigma_w"])
 sb = np.unique(data["sigma_b"])
 grid = data.set_index(["sigma_w", "sigma_b"]).sort_index()
@@ -36,5 +37,5 @@ else:
     ax.set_title(rf"{titles[which]}, $\phi=${act}")
     text = "white line: chi_1 = 1\n(ordered left, chaotic right)"
 style.caption(ax, text, loc="lower right")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

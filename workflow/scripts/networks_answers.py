@@ -3,9 +3,10 @@
 from dltheory import io, meanfield, networks
 from dltheory.answers import Answer, write_part
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg  # qstar_empirical; the dw rows read their data only
-sim = io.read_table(snakemake.input.qstar)
+job = io.job()
+log = job.log
+cfg = job.cfg  # qstar_empirical; the dw rows read their data only
+sim = io.read_table(job.input.qstar)
 q_star = float(meanfield.q_star(cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]))
 est = networks.empirical_fixed_point(sim, cfg["layer_min"])
 rows = []
@@ -26,8 +27,8 @@ for rec in est.itertuples():
         )
     )
     log.info("N=%d: %.5f +/- %.5f (q* %.5f)", rec.width, rec.q_mean, rec.q_se, q_star)
-traces = io.read_table(snakemake.input.dw_traces)
-dw_theory = io.read_table(snakemake.input.dw_theory).sort_values("sigma_w")
+traces = io.read_table(job.input.dw_traces)
+dw_theory = io.read_table(job.input.dw_theory).sort_values("sigma_w")
 for regime, th in zip(("ordered", "critical", "chaotic"), dw_theory.itertuples(), strict=False):
     t = traces[traces["sigma_w"] == th.sigma_w]["trace"]
     se = t.std(ddof=1) / len(t) ** 0.5
@@ -46,4 +47,4 @@ for regime, th in zip(("ordered", "critical", "chaotic"), dw_theory.itertuples()
         )
     )
     log.info("%s: trace %.5f +/- %.5f vs chi1 %.5f", regime, t.mean(), se, th.chi1)
-write_part(rows, snakemake.output[0], params=snakemake.params)
+write_part(rows, job.output[0], params=job.params)

@@ -4,9 +4,10 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 settings = networks.regime_settings(cfg)
 table = networks.correlation_table(
     cfg["activation"],
@@ -15,7 +16,7 @@ table = networks.correlation_table(
     cfg["width"],
     cfg["depth"],
     cfg["n_seeds"],
-    networks.seed_for(snakemake.params.seed, snakemake.params.offset),
+    job.seed,
     log=log,
 )
-io.write_table(table, snakemake.output[0], params=snakemake.params)
+io.write_table(table, job.output[0], params=job.params)

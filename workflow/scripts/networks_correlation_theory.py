@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 act = cfg["activation"]
 c0 = np.asarray(cfg["c0"], dtype=float)
 frames = []
@@ -30,4 +31,4 @@ for sw, sb in networks.regime_settings(cfg):
         )
     )
     log.info("sigma_w %.4f sigma_b %g: chi_1 = %.4f", sw, sb, chi1)
-io.write_table(pd.concat(frames, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

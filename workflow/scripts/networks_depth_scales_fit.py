@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
 sws = [float(np.sqrt(s)) for s in cfg["sigma_w2"]]
 fixed = pd.DataFrame(
@@ -16,8 +17,8 @@ fixed = pd.DataFrame(
         "c_star": [float(meanfield.c_star(sw, sb, act)) for sw in sws],
     }
 )
-lengths = io.read_table(snakemake.input.lengths)
-correlations = io.read_table(snakemake.input.correlations)
+lengths = io.read_table(job.input.lengths)
+correlations = io.read_table(job.input.correlations)
 fit = networks.fitted_depth_scales(lengths, correlations, fixed)
 fit.insert(0, "sigma_w2", np.asarray(cfg["sigma_w2"], dtype=float))
 
@@ -51,5 +52,5 @@ for fp, row in zip(fixed.itertuples(), fit.itertuples(), strict=True):
         )
     )
 fit["xi_q_map"], fit["xi_c_map"] = xi_q_map, xi_c_map
-io.write_table(fit, snakemake.output[0], params=snakemake.params)
+io.write_table(fit, job.output[0], params=job.params)
 log.info("%s", fit.to_dict("records"))

@@ -6,11 +6,12 @@ import torch
 
 from dltheory import io, meanfield, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
-seed = networks.seed_for(snakemake.params.seed, 509)
+seed = job.seed
 lengths, correlations = [], []
 for i, sw2 in enumerate(cfg["sigma_w2"]):
     sw = float(np.sqrt(sw2))
@@ -44,5 +45,5 @@ for i, sw2 in enumerate(cfg["sigma_w2"]):
     log.info("sigma_w^2 %g: q* %.4f c* %.4f", sw2, q_star, c_star)
 lengths = pd.concat(lengths, ignore_index=True)
 correlations = pd.concat(correlations, ignore_index=True)
-io.write_table(lengths, snakemake.output.lengths, params=snakemake.params)
-io.write_table(correlations, snakemake.output.correlations, params=snakemake.params)
+io.write_table(lengths, job.output.lengths, params=job.params)
+io.write_table(correlations, job.output.correlations, params=job.params)

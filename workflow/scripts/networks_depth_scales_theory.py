@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
 rows = []
 for sw2 in np.linspace(cfg["theory_range"][0], cfg["theory_range"][1], cfg["n_theory"]):
@@ -21,5 +22,5 @@ for sw2 in np.linspace(cfg["theory_range"][0], cfg["theory_range"][1], cfg["n_th
             "chi1": float(meanfield.chi1(sw, sb, act)),
         }
     )
-io.write_table(pd.DataFrame(rows), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.DataFrame(rows), job.output[0], params=job.params)
 log.info("%d theory points", len(rows))

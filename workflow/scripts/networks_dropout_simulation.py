@@ -5,10 +5,11 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
-seed = networks.seed_for(snakemake.params.seed, 510)
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
+seed = job.seed
 frames = [
     networks.correlation_table(
         cfg["activation"],
@@ -23,4 +24,4 @@ frames = [
     )
     for i, rho in enumerate(cfg["rho"])
 ]
-io.write_table(pd.concat(frames, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 act, sw, sb = cfg["activation"], cfg["sigma_w"], cfg["sigma_b"]
 c0 = np.asarray(cfg["c0"], dtype=float)
 iterates, scales = [], []
@@ -36,8 +37,8 @@ for rho in cfg["rho"]:
         np.nanmax(ds["xi_c"]),
     )
 io.write_table(
-    pd.concat(iterates, ignore_index=True), snakemake.output.iterates, params=snakemake.params
+    pd.concat(iterates, ignore_index=True), job.output.iterates, params=job.params
 )
 io.write_table(
-    pd.concat(scales, ignore_index=True), snakemake.output.scales, params=snakemake.params
+    pd.concat(scales, ignore_index=True), job.output.scales, params=job.params
 )

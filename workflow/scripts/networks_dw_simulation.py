@@ -4,17 +4,18 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 traces, svs = networks.dw_table(
     cfg["activation"],
     networks.regime_settings(cfg),
     cfg["width"],
     cfg["depth"],
     cfg["n_seeds"],
-    networks.seed_for(snakemake.params.seed, 508),
+    job.seed,
     log=log,
 )
-io.write_table(traces, snakemake.output.traces, params=snakemake.params)
-io.write_table(svs, snakemake.output.singular_values, params=snakemake.params)
+io.write_table(traces, job.output.traces, params=job.params)
+io.write_table(svs, job.output.singular_values, params=job.params)

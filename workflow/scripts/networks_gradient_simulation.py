@@ -4,9 +4,10 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 norms, samples = networks.gradient_table(
     cfg["activation"],
     networks.regime_settings(cfg),
@@ -14,9 +15,9 @@ norms, samples = networks.gradient_table(
     cfg["depth"],
     cfg["batch"],
     cfg["n_seeds"],
-    networks.seed_for(snakemake.params.seed, 507),
+    job.seed,
     n_sample=cfg["n_sample"],
     log=log,
 )
-io.write_table(norms, snakemake.output.norms, params=snakemake.params)
-io.write_table(samples, snakemake.output.samples, params=snakemake.params)
+io.write_table(norms, job.output.norms, params=job.params)
+io.write_table(samples, job.output.samples, params=job.params)

@@ -4,17 +4,18 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 table = networks.jacobian_spectrum_table(
     cfg["activations"],
     cfg["weights"],
     cfg["depths"],
     cfg["width"],
     cfg["n_seeds"],
-    networks.seed_for(snakemake.params.seed, 503),
+    job.seed,
     q_star=cfg["q_star"],
     log=log,
 )
-io.write_table(table, snakemake.output[0], params=snakemake.params)
+io.write_table(table, job.output[0], params=job.params)

@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, isometry
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 depth = np.arange(1, max(cfg["depths"]) + 1)
 frames = []
 for act in cfg["activations"]:
@@ -28,5 +29,5 @@ for act in cfg["activations"]:
                 }
             )
         )
-io.write_table(pd.concat(frames, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)
 log.info("theory for %d settings", len(frames))

@@ -2,9 +2,10 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory)
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory)
+sim = io.read_table(job.input.simulation)
 sigmas = sorted(theory["sigma_w"].unique())
 fig, axes = style.figure(ncols=len(sigmas), width=3.4, height=3.1, squeeze=False)
 for ax, sigma_w in zip(axes[0], sigmas, strict=True):
@@ -23,5 +24,5 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
         loc="lower right",
     )
 axes[0][0].legend(loc="lower left", ncol=2)
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -2,9 +2,10 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory)
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory)
+sim = io.read_table(job.input.simulation)
 c0s = sorted(theory["c0"].unique())
 n_nets = sim["seed"].nunique() // theory["sigma_w"].nunique()
 fig, axes = style.figure(ncols=len(c0s), width=3.5, height=3.1, squeeze=False)
@@ -32,5 +33,5 @@ for ax, c0 in zip(axes[0], c0s, strict=True):
         f"lines: C-map; dots: mean, s.d. over {n_nets} nets of N={int(sim['width'].iloc[0])}",
     )
 axes[0][0].legend(loc="center right")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -2,10 +2,11 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-theory = io.read_table(snakemake.input.theory)
-fit = io.read_table(snakemake.input.fit)
+job = io.job()
+log = job.log
+cfg = job.cfg
+theory = io.read_table(job.input.theory)
+fit = io.read_table(job.input.fit)
 fig, ax = style.figure(width=4.4, height=3.4)
 ax.plot(theory["sigma_w2"], theory["xi_q"], color=style.PALETTE[0], label=r"$\xi_q$ theory")
 ax.plot(theory["sigma_w2"], theory["xi_c"], color=style.PALETTE[1], label=r"$\xi_c$ theory")
@@ -32,5 +33,5 @@ ax.legend(loc="upper right")
 style.caption(
     ax, f"fits: N={cfg['width']}, {cfg['n_seeds']} nets; dotted: chi_1 = 1", loc="lower right"
 )
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

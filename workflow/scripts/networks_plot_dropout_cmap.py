@@ -4,11 +4,12 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-it = io.read_table(snakemake.input.iterates)
-scales = io.read_table(snakemake.input.scales)
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+cfg = job.cfg
+it = io.read_table(job.input.iterates)
+scales = io.read_table(job.input.scales)
+sim = io.read_table(job.input.simulation)
 fig, (ax0, ax1) = style.figure(ncols=2, width=3.6, height=3.2)
 for colour, (rho, th) in zip(style.PALETTE, it.groupby("keep_prob", sort=False), strict=False):
     for j, (c0, curve) in enumerate(th.groupby("c0", sort=True)):
@@ -38,5 +39,5 @@ style.caption(
 ax1.set(xlabel=r"$\sigma_w^2$", ylabel=r"$\xi_c$ (layers)", yscale="log")
 ax1.set_title(rf"$\xi_c$ with dropout, $\sigma_b^2={cfg['sigma_b'] ** 2:.3g}$")
 ax1.legend(loc="upper right")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

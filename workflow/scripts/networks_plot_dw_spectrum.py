@@ -4,10 +4,11 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory).sort_values("sigma_w")
-traces = io.read_table(snakemake.input.traces)
-svs = io.read_table(snakemake.input.singular_values)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory).sort_values("sigma_w")
+traces = io.read_table(job.input.traces)
+svs = io.read_table(job.input.singular_values)
 colours = [style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")] + style.PALETTE
 
 fig, (ax0, ax1) = style.figure(ncols=2, width=3.5, height=3.1)
@@ -46,5 +47,5 @@ ax1.set(xlabel="singular value of $DW$", ylabel="density")
 ax1.set_title(f"last layer, N={int(svs['index'].max()) + 1}")
 # the note goes in the legend: any free corner of this panel is covered by a histogram
 ax1.legend(loc="upper right", title=r"dotted: $\sqrt{\chi_1}$ = r.m.s. s.v.", title_fontsize=7)
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory).sort_values("sigma_w")
-norms = io.read_table(snakemake.input.norms)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory).sort_values("sigma_w")
+norms = io.read_table(job.input.norms)
 depth = int(norms["layer"].max())
 colours = [style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")] + style.PALETTE
 fig, ax = style.figure(width=4.2, height=3.4)
@@ -33,5 +34,5 @@ ax.set(
 ax.set_title(rf"tanh, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, L={depth}")
 ax.legend(loc="lower right")
 style.caption(ax, r"lines: $e^{-(L-l)/\xi_\nabla}$; dots: mean over nets", loc="upper left")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

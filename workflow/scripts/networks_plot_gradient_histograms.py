@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory).sort_values("sigma_w")
-samples = io.read_table(snakemake.input.samples)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory).sort_values("sigma_w")
+samples = io.read_table(job.input.samples)
 depth = int(samples["layer"].max())
 layers = sorted({1, max(1, depth // 2), depth})
 fig, axes = style.figure(ncols=len(theory), width=3.2, height=3.0, squeeze=False)
@@ -22,5 +23,5 @@ for ax, th in zip(axes[0], theory.itertuples(), strict=True):
     ax.set_title(rf"$\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
     ax.legend(loc="upper right")
 style.caption(axes[0][0], r"dotted: s.d.$_L\,\chi_1^{(L-l)/2}$", loc="upper left")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

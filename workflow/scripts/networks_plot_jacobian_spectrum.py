@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-sim = io.read_table(snakemake.input.simulation)
-theory = io.read_table(snakemake.input.theory)
+job = io.job()
+log = job.log
+sim = io.read_table(job.input.simulation)
+theory = io.read_table(job.input.theory)
 acts = list(dict.fromkeys(sim["activation"]))
 depth_max = int(sim["depth"].max())
 colours = {"gaussian": style.PALETTE[1], "orthogonal": style.PALETTE[0]}
@@ -67,5 +68,5 @@ style.caption(
     loc="lower right",
 )
 ax.set_ylim(bottom=-0.25 * theory["variance"].max())
-style.save(fig, snakemake.output)
+style.save(fig, job.output)
 log.info("variances %s", var.to_dict("records"))

@@ -2,9 +2,10 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory)
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory)
+sim = io.read_table(job.input.simulation)
 
 sigmas = sorted(theory["sigma_w"].unique())
 fig, axes = style.figure(ncols=len(sigmas), width=3.6, height=3.2, squeeze=False)
@@ -21,5 +22,5 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
         loc="lower right",
     )
 axes[0][0].legend(loc="upper right")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

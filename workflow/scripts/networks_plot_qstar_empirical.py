@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, meanfield, networks, style
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+cfg = job.cfg
+sim = io.read_table(job.input.simulation)
 q_star = float(meanfield.q_star(cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]))
 est = networks.empirical_fixed_point(sim, cfg["layer_min"])
 
@@ -54,5 +55,5 @@ style.caption(
     ax1,
     f"{int(est['n_nets'].iloc[0])} nets/width, layers {cfg['layer_min']}-{cfg['depth']}",
 )
-style.save(fig, snakemake.output)
+style.save(fig, job.output)
 log.info("q* %.6f; estimates %s", q_star, est.to_dict("records"))

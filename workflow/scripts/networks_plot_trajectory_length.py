@@ -4,10 +4,11 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-sim = io.read_table(snakemake.input.simulation)
-theory = io.read_table(snakemake.input.theory)
+job = io.job()
+log = job.log
+cfg = job.cfg
+sim = io.read_table(job.input.simulation)
+theory = io.read_table(job.input.theory)
 acts = list(dict.fromkeys(theory["activation"]))
 
 fig, axes = style.figure(ncols=len(acts), width=4.6, height=3.6)
@@ -38,5 +39,5 @@ for ax, act in zip(np.atleast_1d(axes), acts, strict=True):
         ax.set_ylim(bottom=1e-12)
         note += "\ndotted: Price $(M/2)^l$, $M=\\sigma_w\\sqrt{2/(\\pi N)}$"
     style.caption(ax, note, loc="upper left")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

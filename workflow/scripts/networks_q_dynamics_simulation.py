@@ -4,9 +4,10 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 table = networks.lengths_table(
     [cfg["width"]],
     cfg["depth"],
@@ -15,7 +16,7 @@ table = networks.lengths_table(
     cfg["sigma_b"],
     cfg["activation"],
     cfg["n_seeds"],
-    networks.seed_for(snakemake.params.seed, 502),
+    job.seed,
     log=log,
 )
-io.write_table(table, snakemake.output[0], params=snakemake.params)
+io.write_table(table, job.output[0], params=job.params)

@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 q0 = np.asarray(cfg["q0"], dtype=float)
 frames = []
 sb, act = cfg["sigma_b"], cfg["activation"]
@@ -28,4 +29,4 @@ for sigma_w in np.atleast_1d(cfg["sigma_w"]):
         )
     )
     log.info("sigma_w %g: q* = %.6f", sw, frames[-1]["q_star"].iloc[0])
-io.write_table(pd.concat(frames, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

@@ -4,8 +4,9 @@ import pandas as pd
 
 from dltheory import io, meanfield, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 act = cfg["activation"]
 rows = []
 for sw, sb in networks.regime_settings(cfg):
@@ -20,4 +21,4 @@ for sw, sb in networks.regime_settings(cfg):
         }
     )
     log.info("%s", rows[-1])
-io.write_table(pd.DataFrame(rows), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.DataFrame(rows), job.output[0], params=job.params)

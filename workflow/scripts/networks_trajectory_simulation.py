@@ -5,9 +5,10 @@ import torch
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
 tables = [
     networks.trajectory_table(
         activation,
@@ -18,9 +19,9 @@ tables = [
         cfg["n_points"],
         cfg["q0"],
         cfg["n_seeds"],
-        networks.seed_for(snakemake.params.seed, 504, i_a),
+        networks.seed_for(job.seed, i_a),
         log=log,
     )
     for i_a, activation in enumerate(cfg["activations"])
 ]
-io.write_table(pd.concat(tables, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(tables, ignore_index=True), job.output[0], params=job.params)

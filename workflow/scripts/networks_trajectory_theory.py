@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 layer = np.arange(cfg["depth"] + 1)
 frames = []
 for activation in cfg["activations"]:
@@ -38,4 +39,4 @@ for activation in cfg["activations"]:
             q0,
             growth,
         )
-io.write_table(pd.concat(frames, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

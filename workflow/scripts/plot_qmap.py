@@ -2,9 +2,10 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory)
-sim = io.read_table(snakemake.input.simulation)
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory)
+sim = io.read_table(job.input.simulation)
 
 fig, ax = style.figure(width=3.6, height=3.2)
 for colour, (sigma_w, curve) in zip(
@@ -21,5 +22,5 @@ ax.set(xlim=(0, q_max), ylim=(0, q_max), xlabel=r"$q^{l-1}$", ylabel=r"$q^{l}$")
 ax.set_title(rf"Length map, $\phi=\tanh$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$")
 ax.legend(loc="upper left")
 style.caption(ax, f"lines: theory; dots: one N={int(sim['width'].iloc[0])} layer; stars: q*")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -5,9 +5,10 @@ import pandas as pd
 
 from dltheory import io, networks
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-seed = int(snakemake.params.seed)
+job = io.job()
+log = job.log
+cfg = job.cfg
+seed = job.seed
 # Start just above 0: q = 0 is the degenerate all-zero input.
 q_in = np.linspace(cfg["q_max"] / cfg["n_sim"], cfg["q_max"], cfg["n_sim"])
 
@@ -30,4 +31,4 @@ for i, sigma_w in enumerate(cfg["sigma_w"]):
     log.info(
         "sigma_w=%.3f: simulated %d inputs through one N=%d layer", sigma_w, q_in.size, cfg["width"]
     )
-io.write_table(pd.concat(frames, ignore_index=True), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

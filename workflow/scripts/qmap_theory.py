@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, meanfield
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 q_in = np.linspace(0.0, cfg["q_max"], cfg["n_theory"])
 sigma_w = np.asarray(cfg["sigma_w"], dtype=float)
 
@@ -23,5 +24,5 @@ frame = pd.DataFrame(
 )
 for sw, qs in zip(sigma_w, np.atleast_1d(q_star), strict=False):
     log.info("sigma_w=%.3f sigma_b=%.3f: q*=%.6f", sw, cfg["sigma_b"], qs)
-io.write_table(frame, snakemake.output[0], params=snakemake.params)
-log.info("wrote %d rows to %s", len(frame), snakemake.output[0])
+io.write_table(frame, job.output[0], params=job.params)
+log.info("wrote %d rows to %s", len(frame), job.output[0])

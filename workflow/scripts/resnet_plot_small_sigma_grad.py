@@ -4,9 +4,10 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-data = io.read_table(snakemake.input.data)
-cfg = io.read_params(snakemake.input.data)["cfg"]
+job = io.job()
+log = job.log
+data = io.read_table(job.input.data)
+cfg = io.read_params(job.input.data)["cfg"]
 layers = sorted(data["layer"].unique())
 shades = np.linspace(0.35, 1.0, len(layers))
 
@@ -57,5 +58,5 @@ style.caption(
     "green steps: single mask entries flipping",
     loc="upper left",
 )
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -4,12 +4,13 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-theory = io.read_table(snakemake.input.theory)
-border_th = io.read_table(snakemake.input.border_theory)
-sim = io.read_table(snakemake.input.simulation)
-border_sim = io.read_table(snakemake.input.border_simulation)
-cfg = io.read_params(snakemake.input.simulation)["cfg"]
+job = io.job()
+log = job.log
+theory = io.read_table(job.input.theory)
+border_th = io.read_table(job.input.border_theory)
+sim = io.read_table(job.input.simulation)
+border_sim = io.read_table(job.input.border_simulation)
+cfg = io.read_params(job.input.simulation)["cfg"]
 n_nets = sim["network"].nunique()
 
 fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.2)
@@ -83,5 +84,5 @@ ax_b.set(
     title="borders (zero padding)",
 )
 style.caption(ax_b, "lines: padded recursion; o: $x^L$, x: $x^0$.grad", loc="lower right")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -5,11 +5,11 @@ import torch
 
 from dltheory import io, resnet
 
-SEED_OFFSET = 7400
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
-seed = int(snakemake.params.seed) + SEED_OFFSET
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
+seed = job.seed
 rows = resnet.small_sigma_grads(
     cfg["n_layers"],
     cfg["channels"],
@@ -29,4 +29,4 @@ for (act, s), grp in table.groupby(["activation", "sigma_w"], sort=False):
         grp["rel_to_linear_limit"].max(),
         grp["rel_between_draws"].max(),
     )
-io.write_table(table, snakemake.output[0], params=snakemake.params)
+io.write_table(table, job.output[0], params=job.params)

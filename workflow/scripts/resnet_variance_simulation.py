@@ -6,11 +6,11 @@ import torch
 
 from dltheory import io, resnet
 
-SEED_OFFSET = 7300
-log = io.script_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
-cfg = snakemake.params.cfg
-seed = int(snakemake.params.seed) + SEED_OFFSET
+job = io.job()
+log = job.log
+torch.set_num_threads(job.threads)
+cfg = job.cfg
+seed = job.seed
 L, N, C, H = cfg["n_layers"], cfg["n_filter"], cfg["channels"], cfg["image"]
 margin = L * (N - 1) // 2
 layers_rows, border_rows = [], []
@@ -56,8 +56,8 @@ for case, (label, s) in enumerate(resnet.sigma_w_cases(L, N, C, cfg["sigma_w"]))
         grad_in[:, 0].mean(),
     )
 io.write_table(
-    pd.concat(layers_rows, ignore_index=True), snakemake.output.layers, params=snakemake.params
+    pd.concat(layers_rows, ignore_index=True), job.output.layers, params=job.params
 )
 io.write_table(
-    pd.concat(border_rows, ignore_index=True), snakemake.output.border, params=snakemake.params
+    pd.concat(border_rows, ignore_index=True), job.output.border, params=job.params
 )

@@ -5,8 +5,9 @@ import pandas as pd
 
 from dltheory import io, resnet
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 L, N, C, H = cfg["n_layers"], cfg["n_filter"], cfg["channels"], cfg["image"]
 layers = np.arange(L + 1)
 frames, border = [], []
@@ -40,8 +41,8 @@ for label, s in resnet.sigma_w_cases(L, N, C, cfg["sigma_w"]):
     )
     log.info("%s: sigma_W=%.6g, sigma_L^2=%.6f", label, s, resnet.variance(L, N, C, s))
 io.write_table(
-    pd.concat(frames, ignore_index=True), snakemake.output.layers, params=snakemake.params
+    pd.concat(frames, ignore_index=True), job.output.layers, params=job.params
 )
 io.write_table(
-    pd.concat(border, ignore_index=True), snakemake.output.border, params=snakemake.params
+    pd.concat(border, ignore_index=True), job.output.border, params=job.params
 )

@@ -3,12 +3,13 @@
 from dltheory import io, saxe
 from dltheory.answers import write_part
 
-log = io.script_logger(snakemake.log[0])
+job = io.job()
+log = job.log
 rows = saxe.answers(
-    io.read_table(snakemake.input.exercise1),
-    io.read_table(snakemake.input.tree),
-    snakemake.params.cfg,
+    io.read_table(job.input.exercise1),
+    io.read_table(job.input.tree),
+    job.cfg,
 )
 for row in rows:
     log.info("%s: %s", row.id, row.answer)
-write_part(rows, snakemake.output[0], params=snakemake.params)
+write_part(rows, job.output[0], params=job.params)

@@ -4,8 +4,9 @@ import time
 
 from dltheory import io, saxe
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 tree, dep = cfg["tree"], cfg["depth"]
 start = time.perf_counter()
 frame = saxe.depth_experiment(
@@ -20,8 +21,8 @@ frame = saxe.depth_experiment(
     n_seeds=dep["n_seeds"],
     epochs=dep["epochs"],
     lr=dep["lr"],
-    seed=snakemake.params.seed + 610,  # the same tree data as saxe_tree_simulation
+    seed=job.seed_for("saxe_tree"),  # the same tree data as saxe_tree_simulation
 )
 log.info("depth sweep in %.1f s", time.perf_counter() - start)
 log.info("\n%s", frame.groupby(["hidden", "init"])["t_half"].mean().to_string())
-io.write_table(frame, snakemake.output[0], params=snakemake.params)
+io.write_table(frame, job.output[0], params=job.params)

@@ -4,8 +4,9 @@ import numpy as np
 
 from dltheory import io, saxe
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 frame = saxe.exercise1(
     sigma_yx=np.asarray(cfg["sigma_yx"], dtype=float),
     sigma_x=np.asarray(cfg["sigma_x"], dtype=float),
@@ -15,10 +16,10 @@ frame = saxe.exercise1(
     t_max=cfg["t_max"],
     init_var=cfg["init_var"],
     a0=cfg["a0"],
-    seed=snakemake.params.seed + 600,
+    seed=job.seed,
 )
 last = frame[frame["t"] == frame["t"].max()]
 for (net, curve), grp in last.groupby(["net", "curve"]):
     log.info("%s %s at T: %s", net, curve, np.round(grp["value"].to_numpy(), 6))
-io.write_table(frame, snakemake.output[0], params=snakemake.params)
-log.info("wrote %d rows to %s", len(frame), snakemake.output[0])
+io.write_table(frame, job.output[0], params=job.params)
+log.info("wrote %d rows to %s", len(frame), job.output[0])

@@ -2,9 +2,10 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-data = io.read_table(snakemake.input.data)
-a0 = snakemake.params.a0
+job = io.job()
+log = job.log
+data = io.read_table(job.input.data)
+a0 = job.params.a0
 fig, axes = style.figure(ncols=2, width=3.7, height=3.2, sharey=True)
 styles = {
     "euler": dict(ls="-", lw=1.6, alpha=0.55),
@@ -44,5 +45,5 @@ style.caption(
     f"a0 it leads (max gap {own:.2f}): the random\ninit is not aligned with the modes",
     loc="lower right",
 )
-style.save(fig, snakemake.output)
+style.save(fig, job.output)
 log.info("max |theory(a0) - Euler| = %.4f, max |theory(own a0) - Euler| = %.4f", gap, own)

@@ -4,8 +4,9 @@ from matplotlib import ticker
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-data = io.read_table(snakemake.input.data)
+job = io.job()
+log = job.log
+data = io.read_table(job.input.data)
 modes = sorted(data["mode"].unique())
 shown = [modes[0], modes[len(modes) // 2], modes[-1]]
 markers = {"decoupled": "o", "random": "s"}
@@ -38,5 +39,5 @@ style.caption(
     f"open: random Gaussian, same per-layer gain; {data['seed'].nunique()} seeds",
     loc="lower left",
 )
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

@@ -2,8 +2,9 @@
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-data = io.read_table(snakemake.input.data)
+job = io.job()
+log = job.log
+data = io.read_table(job.input.data)
 sim = data[data["curve"] == "euler"]
 fig, axes = style.figure(ncols=2, width=3.6, height=3.1, sharey=True)
 titles = {"deep": r"one hidden layer: $W^2W^1$", "shallow": r"shallow: $W^{shallow}$"}
@@ -19,5 +20,5 @@ for ax, net in zip(axes, ["deep", "shallow"], strict=True):
 axes[0].set_ylabel("singular value")
 axes[0].legend(loc="center right")
 style.caption(axes[1], r"dashed: $s_\alpha$ of $\Sigma^{yx}$; $\tau=1/\eta=2.5$, $\Delta t=0.1$")
-style.save(fig, snakemake.output)
-log.info("wrote %s", list(snakemake.output))
+style.save(fig, job.output)
+log.info("wrote %s", list(job.output))

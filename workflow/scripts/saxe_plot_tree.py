@@ -5,10 +5,11 @@ from matplotlib import ticker
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-variant = snakemake.params.variant
-curves = io.read_table(snakemake.input.curves)
-theory = io.read_table(snakemake.input.theory)
+job = io.job()
+log = job.log
+variant = job.params.variant
+curves = io.read_table(job.input.curves)
+theory = io.read_table(job.input.theory)
 curves = curves[curves["variant"] == variant]
 theory = theory[theory["variant"] == variant]
 n_seeds = curves["seed"].nunique()
@@ -23,7 +24,7 @@ ax.set_xlim(0, curves["epoch"].max())
 ax.set_ylim(-0.5, 1.3 * curves["s"].max())
 ax.set(xlabel="epoch", ylabel=r"singular values of $\Sigma^{\hat y x}$")
 name = "ReLU" if variant == "relu" else "linear"
-ax.set_title(f"{name} net, hidden {snakemake.params.hidden}")
+ax.set_title(f"{name} net, hidden {job.params.hidden}")
 style.caption(
     ax,
     f"{n_seeds} seeds (bold: seed 0); dashed: $s_\\alpha$\n"
@@ -58,4 +59,4 @@ style.caption(
     loc="lower left",
 )
 log.info("%s: mean measured/theory half-time ratio %.3f", variant, ratio)
-style.save(fig, snakemake.output)
+style.save(fig, job.output)

@@ -4,8 +4,9 @@ import time
 
 from dltheory import io, saxe
 
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
+job = io.job()
+log = job.log
+cfg = job.cfg
 tree, net = cfg["tree"], cfg["network"]
 start = time.perf_counter()
 curves, theory = saxe.tree_experiment(
@@ -19,7 +20,7 @@ curves, theory = saxe.tree_experiment(
     epochs=net["epochs"],
     lr=net["lr"],
     init_std=net["init_std"],
-    seed=snakemake.params.seed + 610,
+    seed=job.seed_for("saxe_tree"),  # the same tree data as saxe_depth_simulation
 )
 log.info(
     "trained %d nets x %d epochs in %.1f s",
@@ -31,5 +32,5 @@ log.info(
     "half-learning epochs:\n%s",
     theory.groupby(["variant", "mode"])[["s", "t_half", "t_theory"]].mean().to_string(),
 )
-io.write_table(curves, snakemake.output.curves, params=snakemake.params)
-io.write_table(theory, snakemake.output.theory, params=snakemake.params)
+io.write_table(curves, job.output.curves, params=job.params)
+io.write_table(theory, job.output.theory, params=job.params)

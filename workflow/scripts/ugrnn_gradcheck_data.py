@@ -6,10 +6,10 @@ import pandas as pd
 
 from dltheory import io, ugrnn
 
-SEED_OFFSET = 7200
-log = io.script_logger(snakemake.log[0])
-cfg = snakemake.params.cfg
-seed = int(snakemake.params.seed) + SEED_OFFSET
+job = io.job()
+log = job.log
+cfg = job.cfg
+seed = job.seed
 
 rows = []
 for k, (steps, batch) in enumerate(itertools.product(cfg["steps"], cfg["batch"])):
@@ -18,4 +18,4 @@ for k, (steps, batch) in enumerate(itertools.product(cfg["steps"], cfg["batch"])
         rows.append(row)
     worst = max(r["rel_err_elementwise"] for r in rows[-len(ugrnn.TENSORS) :])
     log.info("steps=%d batch=%d: worst elementwise relative error %.3e", steps, batch, worst)
-io.write_table(pd.DataFrame(rows), snakemake.output[0], params=snakemake.params)
+io.write_table(pd.DataFrame(rows), job.output[0], params=job.params)

@@ -4,8 +4,9 @@ import numpy as np
 
 from dltheory import io, style
 
-log = io.script_logger(snakemake.log[0])
-data = io.read_table(snakemake.input.data)
+job = io.job()
+log = job.log
+data = io.read_table(job.input.data)
 tensors = list(dict.fromkeys(data["tensor"]))
 cases = list(dict.fromkeys(zip(data["steps"], data["batch"], strict=True)))
 labels = {
@@ -54,5 +55,5 @@ style.caption(
     f"worst: {worst.iloc[0]:.1e} (normwise), {worst.iloc[1]:.1e} (elementwise)",
     loc="upper left",
 )
-style.save(fig, snakemake.output)
-log.info("wrote %s; worst errors %s", list(snakemake.output), worst.to_dict())
+style.save(fig, job.output)
+log.info("wrote %s; worst errors %s", list(job.output), worst.to_dict())

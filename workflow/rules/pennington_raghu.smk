@@ -1,0 +1,91 @@
+# Expressivity and dynamical isometry (Raghu et al. 2017, Price et al. 2019; Pennington
+# et al. 2017): trajectory length through depth and the input-output Jacobian's
+# singular values. Intermediates in results/data/pennington_raghu/.
+
+
+FIGURE_IDS.extend(
+    [
+        "trajectory_length",
+        "jacobian_spectrum",
+    ]
+)
+
+
+rule networks_trajectory_simulation:
+    output:
+        "results/data/pennington_raghu/networks_trajectory_simulation.parquet",
+    log:
+        "results/logs/pennington_raghu/networks_trajectory_simulation.log",
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=config["networks"]["trajectory_length"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_trajectory_simulation.py"
+
+
+rule networks_trajectory_theory:
+    output:
+        "results/data/pennington_raghu/networks_trajectory_theory.parquet",
+    log:
+        "results/logs/pennington_raghu/networks_trajectory_theory.log",
+    params:
+        cfg=config["networks"]["trajectory_length"],
+    script:
+        "../scripts/networks_trajectory_theory.py"
+
+
+rule trajectory_length:
+    input:
+        theory=rules.networks_trajectory_theory.output[0],
+        simulation=rules.networks_trajectory_simulation.output[0],
+    output:
+        figure_outputs("trajectory_length"),
+    log:
+        "results/logs/pennington_raghu/trajectory_length.log",
+    params:
+        cfg=config["networks"]["trajectory_length"],
+    script:
+        "../scripts/networks_plot_trajectory_length.py"
+
+
+rule networks_jacobian_simulation:
+    output:
+        "results/data/pennington_raghu/networks_jacobian_simulation.parquet",
+    log:
+        "results/logs/pennington_raghu/networks_jacobian_simulation.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        cfg=config["networks"]["jacobian_spectrum"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_jacobian_simulation.py"
+
+
+rule networks_jacobian_theory:
+    output:
+        "results/data/pennington_raghu/networks_jacobian_theory.parquet",
+    log:
+        "results/logs/pennington_raghu/networks_jacobian_theory.log",
+    params:
+        cfg=config["networks"]["jacobian_spectrum"],
+    script:
+        "../scripts/networks_jacobian_theory.py"
+
+
+rule jacobian_spectrum:
+    input:
+        theory=rules.networks_jacobian_theory.output[0],
+        simulation=rules.networks_jacobian_simulation.output[0],
+    output:
+        figure_outputs("jacobian_spectrum"),
+    log:
+        "results/logs/pennington_raghu/jacobian_spectrum.log",
+    script:
+        "../scripts/networks_plot_jacobian_spectrum.py"

@@ -1,0 +1,122 @@
+# Depth scales (Schoenholz et al. 2017): xi_q, xi_c and xi_grad in theory and fitted
+# from simulations, and the C-map with dropout. Intermediates in results/data/schoenholz/.
+
+
+FIGURE_IDS.extend(
+    [
+        "depth_scales",
+        "gradient_depth_scale",
+        "dropout_cmap",
+    ]
+)
+
+
+rule gradient_depth_scale:
+    input:
+        theory=rules.networks_gradient_theory.output[0],
+        norms=rules.networks_gradient_simulation.output.norms,
+    output:
+        figure_outputs("gradient_depth_scale"),
+    log:
+        "results/logs/schoenholz/gradient_depth_scale.log",
+    script:
+        "../scripts/networks_plot_gradient_depth_scale.py"
+
+
+rule networks_depth_scales_simulation:
+    output:
+        lengths="results/data/schoenholz/networks_depth_scales_lengths.parquet",
+        correlations="results/data/schoenholz/networks_depth_scales_correlations.parquet",
+    log:
+        "results/logs/schoenholz/networks_depth_scales_simulation.log",
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=config["networks"]["depth_scales"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_depth_scales_simulation.py"
+
+
+rule networks_depth_scales_theory:
+    output:
+        "results/data/schoenholz/networks_depth_scales_theory.parquet",
+    log:
+        "results/logs/schoenholz/networks_depth_scales_theory.log",
+    params:
+        cfg=config["networks"]["depth_scales"],
+    script:
+        "../scripts/networks_depth_scales_theory.py"
+
+
+rule networks_depth_scales_fit:
+    input:
+        lengths=rules.networks_depth_scales_simulation.output.lengths,
+        correlations=rules.networks_depth_scales_simulation.output.correlations,
+    output:
+        "results/data/schoenholz/networks_depth_scales_fit.parquet",
+    log:
+        "results/logs/schoenholz/networks_depth_scales_fit.log",
+    params:
+        cfg=config["networks"]["depth_scales"],
+    script:
+        "../scripts/networks_depth_scales_fit.py"
+
+
+rule depth_scales:
+    input:
+        theory=rules.networks_depth_scales_theory.output[0],
+        fit=rules.networks_depth_scales_fit.output[0],
+    output:
+        figure_outputs("depth_scales"),
+    log:
+        "results/logs/schoenholz/depth_scales.log",
+    params:
+        cfg=config["networks"]["depth_scales"],
+    script:
+        "../scripts/networks_plot_depth_scales.py"
+
+
+rule networks_dropout_simulation:
+    output:
+        "results/data/schoenholz/networks_dropout_simulation.parquet",
+    log:
+        "results/logs/schoenholz/networks_dropout_simulation.log",
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=config["networks"]["dropout"],
+        seed=config["seed"],
+    script:
+        "../scripts/networks_dropout_simulation.py"
+
+
+rule networks_dropout_theory:
+    output:
+        iterates="results/data/schoenholz/networks_dropout_iterates.parquet",
+        scales="results/data/schoenholz/networks_dropout_scales.parquet",
+    log:
+        "results/logs/schoenholz/networks_dropout_theory.log",
+    params:
+        cfg=config["networks"]["dropout"],
+    script:
+        "../scripts/networks_dropout_theory.py"
+
+
+rule dropout_cmap:
+    input:
+        iterates=rules.networks_dropout_theory.output.iterates,
+        scales=rules.networks_dropout_theory.output.scales,
+        simulation=rules.networks_dropout_simulation.output[0],
+    output:
+        figure_outputs("dropout_cmap"),
+    log:
+        "results/logs/schoenholz/dropout_cmap.log",
+    params:
+        cfg=config["networks"]["dropout"],
+    script:
+        "../scripts/networks_plot_dropout_cmap.py"

@@ -1,0 +1,162 @@
+# Initialisation of deep, recurrent and residual networks (TTIC 31230 "Highways" sheet):
+# Problem 1 (one layer, init_variance), Problem 2 (UGRNN, ugrnn_gradcheck), Problem 3
+# (residual convolutions, resnet_variance and resnet_small_sigma_grad).
+# Intermediates in results/data/ttic/.
+
+
+FIGURE_IDS.extend(
+    [
+        "init_variance",
+        "ugrnn_gradcheck",
+        "resnet_variance",
+        "resnet_small_sigma_grad",
+    ]
+)
+ANSWER_PARTS.append("results/answers/initialisation.parquet")
+
+
+rule init_unit_theory:
+    output:
+        curves="results/data/ttic/init_unit_theory.parquet",
+        required="results/data/ttic/init_unit_required.parquet",
+    log:
+        "results/logs/ttic/init_unit_theory.log",
+    params:
+        cfg=config["initialisation"]["unit"],
+    script:
+        "../scripts/init_unit_theory.py"
+
+
+rule init_unit_simulation:
+    output:
+        "results/data/ttic/init_unit_simulation.parquet",
+    log:
+        "results/logs/ttic/init_unit_simulation.log",
+    resources:
+        mem_mb=2000,
+    params:
+        cfg=config["initialisation"]["unit"],
+        seed=config["seed"],
+    script:
+        "../scripts/init_unit_simulation.py"
+
+
+rule init_variance:
+    input:
+        theory=rules.init_unit_theory.output.curves,
+        required=rules.init_unit_theory.output.required,
+        simulation=rules.init_unit_simulation.output[0],
+    output:
+        figure_outputs("init_variance"),
+    log:
+        "results/logs/ttic/init_variance.log",
+    script:
+        "../scripts/init_plot_variance.py"
+
+
+rule ugrnn_gradcheck_data:
+    output:
+        "results/data/ttic/ugrnn_gradcheck.parquet",
+    log:
+        "results/logs/ttic/ugrnn_gradcheck_data.log",
+    params:
+        cfg=config["initialisation"]["ugrnn"],
+        seed=config["seed"],
+    script:
+        "../scripts/ugrnn_gradcheck_data.py"
+
+
+rule ugrnn_gradcheck:
+    input:
+        data=rules.ugrnn_gradcheck_data.output[0],
+    output:
+        figure_outputs("ugrnn_gradcheck"),
+    log:
+        "results/logs/ttic/ugrnn_gradcheck.log",
+    script:
+        "../scripts/ugrnn_plot_gradcheck.py"
+
+
+rule resnet_variance_theory:
+    output:
+        layers="results/data/ttic/resnet_variance_theory.parquet",
+        border="results/data/ttic/resnet_border_theory.parquet",
+    log:
+        "results/logs/ttic/resnet_variance_theory.log",
+    params:
+        cfg=config["initialisation"]["resnet"],
+    script:
+        "../scripts/resnet_variance_theory.py"
+
+
+rule resnet_variance_simulation:
+    output:
+        layers="results/data/ttic/resnet_variance_simulation.parquet",
+        border="results/data/ttic/resnet_border_simulation.parquet",
+    log:
+        "results/logs/ttic/resnet_variance_simulation.log",
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=15,
+    params:
+        cfg=config["initialisation"]["resnet"],
+        seed=config["seed"],
+    script:
+        "../scripts/resnet_variance_simulation.py"
+
+
+rule resnet_variance:
+    input:
+        theory=rules.resnet_variance_theory.output.layers,
+        border_theory=rules.resnet_variance_theory.output.border,
+        simulation=rules.resnet_variance_simulation.output.layers,
+        border_simulation=rules.resnet_variance_simulation.output.border,
+    output:
+        figure_outputs("resnet_variance"),
+    log:
+        "results/logs/ttic/resnet_variance.log",
+    script:
+        "../scripts/resnet_plot_variance.py"
+
+
+rule resnet_small_sigma_grad_data:
+    output:
+        "results/data/ttic/resnet_small_sigma_grad.parquet",
+    log:
+        "results/logs/ttic/resnet_small_sigma_grad_data.log",
+    params:
+        cfg=config["initialisation"]["small_sigma"],
+        seed=config["seed"],
+    script:
+        "../scripts/resnet_small_sigma_grad_data.py"
+
+
+rule resnet_small_sigma_grad:
+    input:
+        data=rules.resnet_small_sigma_grad_data.output[0],
+    output:
+        figure_outputs("resnet_small_sigma_grad"),
+    log:
+        "results/logs/ttic/resnet_small_sigma_grad.log",
+    script:
+        "../scripts/resnet_plot_small_sigma_grad.py"
+
+
+rule answers_initialisation:
+    input:
+        unit=rules.init_unit_simulation.output[0],
+        ugrnn=rules.ugrnn_gradcheck_data.output[0],
+        resnet=rules.resnet_variance_simulation.output.layers,
+        border=rules.resnet_variance_simulation.output.border,
+        small_sigma=rules.resnet_small_sigma_grad_data.output[0],
+    output:
+        "results/answers/initialisation.parquet",
+    log:
+        "results/logs/ttic/answers_initialisation.log",
+    params:
+        unit=config["initialisation"]["unit"],
+        resnet=config["initialisation"]["resnet"],
+        small_sigma=config["initialisation"]["small_sigma"],
+    script:
+        "../scripts/answers_initialisation.py"
