@@ -7,12 +7,17 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.dltheory-installed
 CORES  ?= all
 CONFIG ?= config.yaml
+# the memory (MB) that running jobs may claim together on this machine (not on a cluster)
+MEM_MB ?= 20000
+# figures to put in the report (default: everything rule `all` builds); after a partial
+# run name what was built: make report TARGETS="qmap cmap"
+TARGETS ?=
 PYTEST_WORKERS ?= 2
 
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: run test venv lint bench clean-results help
+.PHONY: run test venv lint bench report clean-results help
 
 help:
 	@echo "make run    - bootstrap .venv, then build every figure and results/answers.md"
@@ -20,6 +25,7 @@ help:
 	@echo "make venv   - only create/refresh .venv from requirements.lock"
 	@echo "make lint   - ruff, snakemake --lint, snakefmt --check"
 	@echo "make bench  - speed benchmarks (ratios against baselines timed in the same run)"
+	@echo "make report - results/report.zip and results/report.html after a run"
 
 venv: $(STAMP)
 
@@ -32,7 +38,13 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 run: $(STAMP)
-	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG)
+	$(VENV)/bin/snakemake --cores $(CORES) --resources mem_mb=$(MEM_MB) --configfile $(CONFIG)
+
+# The Snakemake report of a finished run: every figure with its caption, by problem sheet,
+# and the answers table; the zip and one self-contained HTML file.
+report: $(STAMP)
+	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.zip
+	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.html
 
 test: $(STAMP)
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup; rc=$$?; \
@@ -48,4 +60,4 @@ bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean-results:
-	rm -rf results/figures results/data results/answers results/answers.md results/answers.parquet logs
+	rm -rf results/figures results/data results/answers results/answers.md results/answers.parquet results/logs

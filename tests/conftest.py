@@ -31,7 +31,10 @@ def copy_workflow(dest: Path) -> Path:
 
 
 def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 600):
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    # the copy's own package first (the venv's editable install points at the checkout)
+    env = dict(
+        os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONPATH=str(Path(workdir) / "src")
+    )
     proc = subprocess.run(
         [SNAKEMAKE, *args],
         cwd=workdir,

@@ -77,7 +77,6 @@ def test_correlation_of_an_input_pair_is_exact_and_propagates():
     p = networks.propagate(x, 3, 1.5, 0.1, "tanh", gen)
     assert p.q[0] == pytest.approx([2.0, 2.0], rel=1e-12)
     assert p.c[0, 0, 1] == pytest.approx(0.3, abs=1e-12)
-    assert np.all(np.abs(p.c[1:, 0, 1]) <= 1)
 
 
 def test_same_seed_same_parquet_bytes(tmp_path):
@@ -96,8 +95,6 @@ def test_orthogonal_weights_are_orthogonal():
     eye = torch.eye(200, dtype=torch.float64)
     assert torch.allclose(w @ w.T, 1.7**2 * eye, atol=1e-12)
     assert torch.allclose(w.T @ w, 1.7**2 * eye, atol=1e-12)
-    # entries have variance sigma_w^2 / N like the Gaussian ones (s.e. ~ sqrt(2/N^2))
-    assert float((w**2).mean()) == pytest.approx(1.7**2 / 200, rel=1e-12)
 
 
 def test_divergent_relu_is_flagged_not_nan():
@@ -314,8 +311,6 @@ def test_networks_figures_end_to_end_tiny(workflow_dir):
 def test_dropout_decorrelates_identical_inputs_as_the_dropout_c_map():
     # identical inputs at q*(rho), keep probability 0.8, one layer, N = 500, 8 nets:
     # s.e. of c^1 ~ 0.01; tolerance 3 s.e. (theory C(1) ~ 0.6, far from 1)
-    if not hasattr(meanfield, "c_map"):
-        pytest.skip("dltheory.meanfield.c_map not available")
     table = networks.correlation_table(
         "tanh", [(1.1, 0.2236068)], [1.0], 500, 1, 8, SEED, keep_prob=0.8
     )

@@ -133,7 +133,8 @@ def test_tree_leaf_correlations_follow_flip_rate(eps):
         # pairs of leaves whose lowest common ancestor is `levels` above them
         i, j = 0, b ** (levels - 1)
         corr = np.mean(y[i] * y[j])
-        expected = saxe.expected_leaf_correlation(levels, eps)
+        # each of the 2 * levels edges between them keeps the sign with prob. 1 - eps
+        expected = (1.0 - 2.0 * eps) ** (2 * levels)
         sd = math.sqrt((1 - expected**2) / f)
         assert abs(corr - expected) < 5 * sd, (levels, corr, expected)
     rate, _ = saxe.tree_statistics(depth, b, 2000, eps, seed=3)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import (
     ROOT,
-    SNAKEMAKE,
     jobs_of_dry_run,
     load_config,
     run_snakemake,

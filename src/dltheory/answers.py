@@ -15,6 +15,8 @@ import pyarrow as pa
 
 from . import io
 
+__all__ = ["SCHEMA", "Answer", "merge", "to_markdown", "write_part"]
+
 SCHEMA = pa.schema(
     [
         ("id", pa.string()),

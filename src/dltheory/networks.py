@@ -34,6 +34,42 @@ import torch
 
 from . import activations, isometry, meanfield
 
+__all__ = [
+    "DTYPE",
+    "HOMOGENEOUS",
+    "WEIGHTS",
+    "Propagation",
+    "circle_setting",
+    "correlation_table",
+    "dw_table",
+    "empirical_fixed_point",
+    "fit_decay_length",
+    "fitted_depth_scales",
+    "generator",
+    "gradient_table",
+    "input_circle",
+    "input_pair",
+    "input_with_length",
+    "iterate_map",
+    "jacobian_spectrum_table",
+    "layer_gradients",
+    "length_growth",
+    "lengths_table",
+    "map_depth_scale",
+    "one_layer_q_map",
+    "orthogonal",
+    "price_bound",
+    "propagate",
+    "propagate_lengths",
+    "random_layer",
+    "regime_settings",
+    "seed_for",
+    "torch_activation",
+    "torch_derivative",
+    "trajectory_length",
+    "trajectory_table",
+]
+
 DTYPE = torch.float64
 
 _TORCH_PHI = {

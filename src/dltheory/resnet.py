@@ -55,12 +55,15 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "border_distance",
+    "border_profile",
+    "convergence_slope",
+    "draw_directions",
     "final_variance_sigma_w",
     "gain",
     "grad_variance",
     "padded_variance_maps",
-    "border_profile",
-    "convergence_slope",
+    "relu_masks",
     "interior_mean",
     "log_variance_spread",
     "residual_forward",
@@ -68,6 +71,7 @@ __all__ = [
     "simulate",
     "small_sigma_grads",
     "variance",
+    "weight_grads",
     "weight_grad_limit",
 ]
 

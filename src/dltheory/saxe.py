@@ -72,19 +72,23 @@ __all__ = [
     "analytic_deep",
     "analytic_shallow",
     "decoupled_init",
+    "depth_experiment",
     "diffuse_tree",
     "epoch_orders",
     "euler_deep",
     "euler_shallow",
+    "exercise1",
     "gaussian_init",
     "half_time",
     "learning_time",
+    "mode_projection",
     "net_map",
     "singular_values",
     "tau_epochs",
     "train_fast",
     "train_reference",
     "tree_covariance",
+    "tree_experiment",
     "tree_singular_values",
     "tree_spectrum",
     "tree_statistics",
@@ -296,11 +300,6 @@ def tree_statistics(depth, branching, n_features, epsilon, seed=0):
         changes += int(np.sum(values != parents))
         edges += parents.size
     return changes / edges, epsilon
-
-
-def expected_leaf_correlation(levels_apart, epsilon):
-    """E[y_i y_j] of two leaves whose lowest common ancestor is ``levels_apart`` above them."""
-    return (1.0 - 2.0 * epsilon) ** (2 * np.asarray(levels_apart))
 
 
 def tree_covariance(depth, branching, epsilon):
@@ -822,110 +821,3 @@ def depth_experiment(
         rows,
         columns=["hidden", "n_layers", "init", "seed", "mode", "s", "t_half", "t_theory"],
     )
-
-
-SHEET = "Saxe et al.: learning dynamics in deep linear networks"
-
-
-def answers(exercise1_table, tree_theory, cfg):
-    """Answer rows (``dltheory.answers.Answer``) from the Exercise 1 and tree tables."""
-    from .answers import Answer
-
-    ex = exercise1_table
-    deep = ex[ex["net"] == "deep"]
-    wide = deep.pivot_table(index=["t", "mode"], columns="curve", values="value")
-    s = deep[deep["curve"] == "euler"].groupby("mode")["s"].first().to_numpy()
-    t_end = ex["t"].max()
-    final = deep[(deep["curve"] == "euler") & (deep["t"] == t_end)]["value"].to_numpy()
-    shallow = ex[(ex["net"] == "shallow") & (ex["curve"] == "euler") & (ex["t"] == t_end)]
-    a_init = deep[(deep["curve"] == "euler") & (deep["t"] == 0)]["value"].to_numpy()
-    tau = 1.0 / cfg["exercise1"]["eta"]
-    a0 = cfg["exercise1"]["a0"]
-    gap = (wide["theory_a0"] - wide["euler"]).abs()
-    t_gap, m_gap = gap.idxmax()
-    gap_own = (wide["theory_own"] - wide["euler"]).abs().max()
-    t_sim = half_time(
-        np.unique(deep["t"]),
-        deep[deep["curve"] == "euler"]["value"].to_numpy().reshape(-1, s.size),
-        s,
-    )
-    fmt = ", ".join
-    rows = [
-        Answer(
-            "saxe_ex1_s_alpha",
-            SHEET,
-            "Ex. 1: singular values s_alpha of Sigma_yx",
-            fmt(f"{v:.6f}" for v in s) + " = sqrt(7), sqrt(3), 1, 1",
-            float(s[0]),
-            "SVD of the 7x4 Sigma_yx; s^2 are the eigenvalues of Sigma_yx^T Sigma_yx",
-            "numpy.linalg.svd; tests compare with sqrt(7), sqrt(3), 1, 1",
-        ),
-        Answer(
-            "saxe_ex1_euler_final",
-            SHEET,
-            f"Ex. 1.2: singular values of W2 W1 after T = {t_end:g} (Euler, dt = 0.1)",
-            fmt(f"{v:.6f}" for v in final)
-            + f"; shallow: {fmt(f'{v:.4f}' for v in shallow['value'])}",
-            float(np.max(np.abs(final - s))),
-            "W += (dt/tau) * tau dW/dt with tau = 1/eta = 2.5 (150 updates)",
-            f"deep within {np.max(np.abs(final - s)):.1e} of s_alpha (test: 1e-3); the "
-            f"shallow net is still e^(-T/tau) = {np.exp(-t_end / tau):.4f} short of s",
-        ),
-        Answer(
-            "saxe_ex1_learning_time",
-            SHEET,
-            "Ex. 1.3: time for each mode to reach s/2 (one hidden layer)",
-            "theory (a0 = {:g}): {}; Euler run: {}".format(
-                a0,
-                fmt(f"{tau / (2 * v) * np.log(v / a0 - 1):.2f}" for v in s),
-                fmt(f"{v:.2f}" for v in t_sim),
-            ),
-            float(tau / (2 * s[0]) * np.log(s[0] / a0 - 1)),
-            "t_1/2 = tau/(2 s) ln(s/a0 - 1) from eq. (4); larger s learnt first",
-            "half-crossing of the Euler singular values (figure saxe_analytic)",
-        ),
-        Answer(
-            "saxe_ex1_discrepancy",
-            SHEET,
-            "Ex. 1.3: largest gap between eq. (4) with a0 = 0.001 and the simulation, and why",
-            f"{gap.max():.3f} (mode {m_gap + 1} at t = {t_gap:.1f}); from the run's own initial "
-            f"singular values {fmt(f'{v:.3f}' for v in a_init)} the gap is {gap_own:.3f}",
-            float(gap.max()),
-            "eq. (4) assumes decoupled (mode-aligned, balanced) weights starting at a0",
-            "the simulation starts from random weights whose product has singular values "
-            f"{a_init.min():.3f}-{a_init.max():.3f} >> {a0:g}, so it learns earlier by "
-            f"~tau/(2s) ln(a_sim/{a0:g}); the residual gap from its own a0 is the alignment "
-            "phase of the unaligned random init (eq. (4) assumes decoupled modes)",
-        ),
-    ]
-    lin = tree_theory[tree_theory["variant"] == "linear"]
-    by_mode = tree_theory.groupby(["variant", "mode"])["t_half"].mean().unstack("variant")
-    s_tree = tree_theory.groupby("mode")["s"].first().to_numpy()
-    tcfg = cfg["tree"]
-    _, lam, mult = tree_spectrum(tcfg["depth"], tcfg["branching"], tcfg["epsilon"])
-    expected = fmt(
-        f"{math.sqrt(tcfg['n_features'] * v):.2f} (x{k})" for v, k in zip(lam, mult, strict=True)
-    )
-    t_th = tree_theory.groupby("mode")["t_theory"].first().to_numpy()
-    rows.append(
-        Answer(
-            "saxe_ex2_tree_modes",
-            SHEET,
-            "Ex. 2.3: singular values of Sigma_yx of the tree data and learning epoch per mode",
-            "s: {} (expected from the tree, sqrt(F lambda): {}); epoch at s/2, theory: {}; "
-            "linear net: {}{}".format(
-                fmt(f"{v:.2f}" for v in s_tree),
-                expected,
-                fmt(f"{v:.0f}" for v in t_th),
-                fmt(f"{v:.0f}" for v in by_mode["linear"]) if len(lin) else "-",
-                "; ReLU net: " + fmt(f"{v:.0f}" for v in by_mode["relu"])
-                if "relu" in by_mode
-                else "",
-            ),
-            float(s_tree[0]),
-            "lambda_m = sum_{j<m} (c_j - c_{j+1}) B^j, c_m = (1-2 eps)^(2m); "
-            "t = tau/N_l int_a0^{s/2} da / (a^{2-2/N_l}(s-a)), tau = F/(2 lr) epochs",
-            "mean over seeds of the first epoch each sorted singular value reaches s/2",
-        )
-    )
-    return rows

@@ -1,12 +1,10 @@
 """Input pairs through random nets: c^l per layer (`c_dynamics`, `correlation_layers`)."""
 
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 settings = networks.regime_settings(cfg)
 table = networks.correlation_table(

@@ -2,13 +2,11 @@
 
 import numpy as np
 import pandas as pd
-import torch
 
 from dltheory import io, meanfield, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
 seed = job.seed

@@ -1,13 +1,11 @@
 """Input pairs through tanh nets with dropout (keep probability rho), `dropout_cmap`."""
 
 import pandas as pd
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 seed = job.seed
 frames = [

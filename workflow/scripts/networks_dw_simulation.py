@@ -1,12 +1,10 @@
 """(1/N) Tr((DW)^T DW) and singular values of DW for chi_1 < 1, = 1, > 1 (`dw_spectrum`)."""
 
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 traces, svs = networks.dw_table(
     cfg["activation"],

@@ -1,12 +1,10 @@
 """Loss gradients per layer, chi_1 < 1, = 1, > 1 (`gradient_histograms`, `gradient_depth_scale`)."""
 
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 norms, samples = networks.gradient_table(
     cfg["activation"],

@@ -1,12 +1,10 @@
 """Singular values of input-output Jacobians at criticality, for `jacobian_spectrum`."""
 
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 table = networks.jacobian_spectrum_table(
     cfg["activations"],

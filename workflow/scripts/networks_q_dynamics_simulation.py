@@ -1,12 +1,10 @@
 """q^l against l through one N-unit net per sigma_w, for `q_dynamics` (Poole Fig. 1B)."""
 
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 table = networks.lengths_table(
     [cfg["width"]],

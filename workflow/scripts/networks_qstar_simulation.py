@@ -1,12 +1,10 @@
 """Deep nets of several widths and seeds for `qstar_empirical` (Sheet 2 Q1(b))."""
 
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 table = networks.lengths_table(
     cfg["widths"],

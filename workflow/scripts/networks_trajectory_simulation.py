@@ -1,13 +1,11 @@
 """A circle of inputs through random nets, length after every layer (`trajectory_length`)."""
 
 import pandas as pd
-import torch
 
 from dltheory import io, networks
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 tables = [
     networks.trajectory_table(

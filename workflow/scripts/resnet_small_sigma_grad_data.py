@@ -1,13 +1,11 @@
 """Problem 3(e): W^l.grad at decreasing sigma_W against its limits, linear and relu."""
 
 import pandas as pd
-import torch
 
 from dltheory import io, resnet
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 seed = job.seed
 rows = resnet.small_sigma_grads(

@@ -2,22 +2,19 @@
 
 import numpy as np
 import pandas as pd
-import torch
 
 from dltheory import io, resnet
 
 job = io.job()
 log = job.log
-torch.set_num_threads(job.threads)
 cfg = job.cfg
 seed = job.seed
 L, N, C, H = cfg["n_layers"], cfg["n_filter"], cfg["channels"], cfg["image"]
 margin = L * (N - 1) // 2
 layers_rows, border_rows = [], []
 for case, (label, s) in enumerate(resnet.sigma_w_cases(L, N, C, cfg["sigma_w"])):
-    var_maps, grad_maps = resnet.simulate(
-        L, C, N, H, cfg["batch"], s, cfg["n_networks"], seed + 100 * case
-    )
+    case_seed = io.derive_seed(seed, f"case {case}")
+    var_maps, grad_maps = resnet.simulate(L, C, N, H, cfg["batch"], s, cfg["n_networks"], case_seed)
     var_in = resnet.interior_mean(var_maps, N)  # (networks, L+1)
     grad_in = resnet.interior_mean(grad_maps, N, grad=True)
     for net in range(cfg["n_networks"]):
@@ -30,7 +27,7 @@ for case, (label, s) in enumerate(resnet.sigma_w_cases(L, N, C, cfg["sigma_w"]))
                     "layer": np.arange(L + 1),
                     "var": var_in[net],
                     "grad_var": grad_in[net],
-                    "seed": seed + 100 * case,
+                    "seed": case_seed,
                 }
             )
         )

@@ -1,0 +1,336 @@
+"""Workflow integrity (issue 12): code inputs follow the imports, failures reach the log,
+one set-up call per script, seeds by rule name, threads from the rule, answers from the
+config, scripts runnable alone."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, copy_workflow, load_config, run_snakemake, write_config
+
+from dltheory import io as dio
+
+SRC = ROOT / "src" / "dltheory"
+SCRIPTS = ROOT / "workflow" / "scripts"
+MODULES = sorted(p.stem for p in SRC.glob("*.py") if p.stem != "__init__")
+
+
+# -- an independent reading of the imports (regex over the text, not the syntax tree) --
+
+_IMPORT = re.compile(
+    r"^\s*(?:from\s+(\.+\w*|dltheory(?:\.\w+)?)\s+import\s+([\w ,()]+)|import\s+dltheory\.(\w+))",
+    re.M,
+)
+
+
+def _direct_imports(path: Path) -> set[str]:
+    found = set()
+    for source, names, plain in _IMPORT.findall(path.read_text()):
+        if plain:
+            found.add(plain)
+            continue
+        base = source.lstrip(".") if source.startswith(".") else source.partition(".")[2]
+        if base:
+            found.add(base)
+        else:
+            names = names.replace("(", "").replace(")", "").split(",")
+            found.update(n.split()[0] for n in names if n.strip())
+    return {m for m in found if m in MODULES}
+
+
+def _reach(script: Path) -> set[str]:
+    todo, seen = list(_direct_imports(script)), set()
+    while todo:
+        m = todo.pop()
+        if m not in seen:
+            seen.add(m)
+            todo.extend(_direct_imports(SRC / f"{m}.py"))
+    return seen
+
+
+def _dry_run_blocks(workdir: Path, *args: str) -> list[dict]:
+    out = run_snakemake(workdir, "-n", *args).stdout
+    blocks = []
+    for chunk in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        m = re.match(r"(?:local)?rule (\w+):", chunk)
+        if not m:
+            continue
+        fields = dict(re.findall(r"^    (input|output|log): (.*)$", chunk, re.M))
+        blocks.append({"rule": m.group(1), **{k: v.split(", ") for k, v in fields.items()}})
+    return blocks
+
+
+def _scripts_of_rules() -> dict[str, Path]:
+    """rule -> script, read from the rule files (``use rule`` inherits its base's script)."""
+    text = "\n".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    scripts = {}
+    for block in re.split(r"\n(?=rule |use rule )", text):
+        own = re.match(r"rule (\w+):", block)
+        script = re.search(r'^    script:\n\s+"([^"]+)"', block, re.M)
+        if own and script:
+            scripts[own.group(1)] = script.group(1)
+    for base, derived in re.findall(r"^use rule (\w+) as (\w+)", text, re.M):
+        scripts[derived] = scripts[base]
+    return {r: SCRIPTS / Path(s).name for r, s in scripts.items()}
+
+
+@pytest.mark.slow
+def test_editing_a_module_reruns_exactly_the_rules_that_reach_it(tmp_path):
+    """Defect 1: each module edit reruns every rule whose script reaches it (and their
+    consumers, whose inputs change), and no other rule."""
+    wf = copy_workflow(tmp_path / "wf")
+    blocks = _dry_run_blocks(wf, "--forceall")
+    scripts = _scripts_of_rules()
+    produced_by = {f: b["rule"] for b in blocks for f in b.get("output", [])}
+    consumers = defaultdict(set)
+    for b in blocks:
+        for f in b.get("input", []):
+            if f in produced_by:
+                consumers[produced_by[f]].add(b["rule"])
+    # every output exists and is newer than every source: nothing to do
+    t0 = 1_700_000_000
+    for p in wf.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            os.utime(p, (t0, t0))
+    for b in blocks:
+        for f in b.get("output", []) + b.get("log", []):
+            path = wf / f
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+            os.utime(path, (t0 + 100, t0 + 100))
+    assert "Nothing to be done" in run_snakemake(wf, "-n").stdout
+
+    assert "answers_meanfield" in scripts and "cstar_phase" in scripts
+    for module in MODULES:
+        direct = {r for r, s in scripts.items() if module in _reach(s)}
+        expected, todo = set(), list(direct)
+        while todo:
+            r = todo.pop()
+            if r not in expected:
+                expected.add(r)
+                todo.extend(consumers[r])
+        expected.discard("all")
+        src = wf / "src" / "dltheory" / f"{module}.py"
+        os.utime(src, (t0 + 200, t0 + 200))
+        rerun = {b["rule"] for b in _dry_run_blocks(wf)} - {"all"}
+        os.utime(src, (t0, t0))
+        assert rerun == expected, (module, sorted(rerun ^ expected))
+    # the case of the issue: answers_meanfield reaches dltheory.answers
+    assert "answers" in _reach(scripts["answers_meanfield"])
+
+
+def _break_script(wf: Path, script: str, line: str) -> None:
+    path = wf / "workflow" / "scripts" / script
+    text = path.read_text()
+    assert "job = io.job()\n" in text
+    path.write_text(text.replace("job = io.job()\n", f"job = io.job()\n{line}\n", 1))
+
+
+@pytest.mark.slow
+def test_a_failing_job_leaves_its_traceback_in_the_log(tmp_path):
+    """Defect 2: uncaught exceptions land in the rule's log, and --show-failed-logs shows it."""
+    wf = copy_workflow(tmp_path / "wf")
+    _break_script(wf, "qmap_theory.py", 'raise RuntimeError("deliberate failure of the test")')
+    proc = run_snakemake(
+        wf, "--cores", "1", "results/data/poole/qmap_theory.parquet", check=False
+    )
+    assert proc.returncode != 0
+    log = (wf / "results/logs/poole/qmap_theory.log").read_text()
+    assert "Traceback" in log and "RuntimeError: deliberate failure of the test" in log, log
+    assert "deliberate failure of the test" in proc.stdout + proc.stderr
+    assert not (wf / "results/data/poole/qmap_theory.parquet").exists()
+
+    # a failure before io.job() (importing a broken module) is logged as well
+    wf2 = copy_workflow(tmp_path / "wf2")
+    mf = wf2 / "src" / "dltheory" / "meanfield.py"
+    mf.write_text(mf.read_text() + '\nraise ImportError("deliberately broken module")\n')
+    proc = run_snakemake(
+        wf2, "--cores", "1", "results/data/poole/qmap_theory.parquet", check=False
+    )
+    assert proc.returncode != 0
+    log = (wf2 / "results/logs/poole/qmap_theory.log").read_text()
+    assert "ImportError: deliberately broken module" in log, log
+
+
+def test_warnings_go_to_the_log(tmp_path):
+    log_path = tmp_path / "warn.log"
+    smk = _FakeSnakemake(log=[str(log_path)], threads=1, rule="warn_rule")
+    job = dio.job(smk)
+    import warnings
+
+    warnings.warn("a deliberate warning", RuntimeWarning, stacklevel=1)
+    for handler in job.log.handlers:
+        handler.flush()
+    assert "a deliberate warning" in log_path.read_text()
+
+
+class _Params(dict):
+    def __getattr__(self, name):
+        return self[name]
+
+
+class _FakeSnakemake:
+    def __init__(self, log, threads, rule, params=None):
+        self.log, self.threads, self.rule = log, threads, rule
+        self.input = self.output = self.wildcards = []
+        self.params = _Params(params or {})
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_job_sets_torch_and_blas_threads_from_the_rule(tmp_path, threads):
+    """Defect 4: the thread count comes from the rule's threads:, not the machine."""
+    code = (
+        "import torch, threadpoolctl\n"
+        "from dltheory import io\n"
+        "class P(dict):\n    __getattr__ = dict.__getitem__\n"
+        "class S:\n"
+        f"    log = [{str(tmp_path / 'x.log')!r}]; threads = {threads}; rule = 'r'\n"
+        "    input = output = wildcards = []; params = P()\n"
+        "job = io.job(S())\n"
+        "blas = {p['num_threads'] for p in threadpoolctl.threadpool_info()}\n"
+        "print(torch.get_num_threads(), max(blas) if blas else -1)\n"
+    )
+    env = dict(os.environ, OMP_NUM_THREADS="7", MKL_NUM_THREADS="7")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    assert int(out[0]) == threads
+    assert int(out[1]) in (-1, threads)
+
+
+def test_every_script_makes_the_one_set_up_call_and_no_literal_seed():
+    for script in sorted(SCRIPTS.glob("*.py")):
+        text = script.read_text()
+        assert text.count("io.job()") == 1, f"{script.name}: one io.job() call"
+        assert "snakemake." not in text, f"{script.name}: use job.*, not snakemake.*"
+        assert "script_logger" not in text, script.name
+        assert not re.search(r"seed\s*[+*]\s*\d|\d\s*\+\s*seed|SEED_OFFSET", text), script.name
+    rules = "\n".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    assert "offset=" not in rules and "pkg(" not in rules
+
+
+def test_rule_seeds_differ_by_name_and_repeat():
+    a, b = dio.derive_seed(20161205, "qmap_simulation"), dio.derive_seed(20161205, "x")
+    assert a != b and a == dio.derive_seed(20161205, "qmap_simulation")
+    assert dio.derive_seed(1, "x") != dio.derive_seed(2, "x")
+    assert 0 <= a < 2**32
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError):
+            dio.derive_seed(bad, "x")
+    smk = _FakeSnakemake(log=[], threads=1, rule="r", params={"seed": 5})
+    job = dio.job(smk)
+    assert job.seed == dio.derive_seed(5, "r") and job.seed_for("s") == dio.derive_seed(5, "s")
+    with pytest.raises(KeyError, match="params.seed"):
+        _ = dio.job(_FakeSnakemake(log=[], threads=1, rule="r")).seed
+
+
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_saxe_answers_follow_the_config():
+    """Defect 3: dt, tau, a0 and the updates in the answer text come from the config."""
+    from dltheory import saxe
+
+    cfg = load_config()["saxe"]["exercise1"]
+    cfg = dict(cfg, dt=0.05, eta=0.5, t_max=6.0, a0=0.002)
+    table = saxe.exercise1(
+        sigma_yx=np.asarray(cfg["sigma_yx"], float),
+        sigma_x=np.asarray(cfg["sigma_x"], float),
+        hidden=cfg["hidden"],
+        dt=cfg["dt"],
+        tau=1.0 / cfg["eta"],
+        t_max=cfg["t_max"],
+        init_var=cfg["init_var"],
+        a0=cfg["a0"],
+        seed=0,
+    )
+    rows = {r.id: r for r in _load_script("saxe_answers").exercise1_rows(table, cfg)}
+    euler = rows["saxe_ex1_euler_final"]
+    assert "dt = 0.05" in euler.question and "T = 6" in euler.question
+    assert "tau = 1/eta = 2 (120 updates)" in euler.formula
+    assert "a0 = 0.002" in rows["saxe_ex1_learning_time"].answer
+    assert "a0 = 0.002" in rows["saxe_ex1_discrepancy"].question
+    assert "sqrt(7)" not in rows["saxe_ex1_s_alpha"].answer
+    assert "s^2 = 7, 3, 1, 1" in rows["saxe_ex1_s_alpha"].answer
+
+
+def test_no_answer_text_in_the_science_modules():
+    for path in SRC.glob("*.py"):
+        if path.stem not in ("answers", "io"):
+            assert "Answer(" not in path.read_text(), path.name
+
+
+def test_all_lists_every_public_function():
+    import ast
+
+    for path in sorted(SRC.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        tree = ast.parse(path.read_text())
+        public = {
+            n.name
+            for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")
+        }
+        module = importlib.import_module(f"dltheory.{path.stem}")
+        assert hasattr(module, "__all__"), path.name
+        missing = public - set(module.__all__)
+        assert not missing, (path.name, sorted(missing))
+        assert all(hasattr(module, name) for name in module.__all__), path.name
+
+
+@pytest.mark.slow
+def test_a_script_runs_alone_for_debugging(tmp_path):
+    """pypsa-eur's mock_snakemake: `python workflow/scripts/<x>.py [rule]` works."""
+    wf = copy_workflow(tmp_path / "wf")
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(wf / "src"))
+    cfg = load_config()
+    cfg["qmap"].update(n_theory=11)
+    write_config(wf / "small.yaml", cfg)
+    proc = subprocess.run(
+        [sys.executable, "workflow/scripts/qmap_theory.py", "--configfile", "small.yaml"],
+        cwd=wf,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = dio.read_table(wf / "results/data/poole/qmap_theory.parquet")
+    assert len(table) == 11 * len(cfg["qmap"]["sigma_w"])
+    assert "rule qmap_theory" in (wf / "results/logs/poole/qmap_theory.log").read_text()
+    # a script shared by several rules needs the rule's name
+    proc = subprocess.run(
+        [sys.executable, "workflow/scripts/meanfield_plot_phase.py"],
+        cwd=wf,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode != 0 and "name one" in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
+def test_targets_before_configfile_as_the_readme_says(tmp_path):
+    """README: `snakemake --cores 2 qmap --configfile my.yaml` builds qmap with my.yaml."""
+    wf = copy_workflow(tmp_path / "wf")
+    cfg = load_config()
+    cfg["qmap"]["sigma_b"] = 0.2
+    write_config(wf / "my.yaml", cfg)
+    readme = (ROOT / "README.md").read_text()
+    assert "--cores 2 qmap --configfile my.yaml" in readme
+    jobs = {b["rule"] for b in _dry_run_blocks(wf, "qmap", "--configfile", "my.yaml")}
+    assert jobs == {"qmap", "qmap_theory", "qmap_simulation"}
