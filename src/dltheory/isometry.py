@@ -19,6 +19,13 @@ integrals by the engine's quadrature. Closed forms kept as cross-checks: ``linea
 ``sigma_w^2 = 2``, ``sigma_b = 0``, ``mu_2 / mu_1^2 = 2``), both at any ``q*``. For tanh,
 ``mu_2 / mu_1^2 -> 1`` as ``q* -> 0``: orthogonal weights then give variance ``-> 0``
 (dynamical isometry), Gaussian weights never do (variance ``>= L``).
+
+The whole density of the squared singular values (not only its moments) follows from the
+S-transform: :func:`jjt_density` solves the self-consistent equation for any activation
+(the law of ``(sigma_w phi'(h))^2`` as quadrature atoms, :func:`derivative_atoms`), with
+closed forms as checks (Fuss-Catalan for linear Gaussian nets; for relu the equation is a
+polynomial, e.g. the arcsine law at depth 2 with orthogonal weights); :func:`jjt_moments`
+gives every moment by Lagrange inversion of the same S-transform, without the density.
 """
 
 from __future__ import annotations
@@ -26,6 +33,21 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+__all__ = [
+    "CRITICAL_CLOSED_FORM",
+    "S1",
+    "CriticalPoint",
+    "critical_point",
+    "derivative_atoms",
+    "jjt_density",
+    "jjt_mean",
+    "jjt_moments",
+    "jjt_variance",
+    "log_singular_value_density",
+    "s1",
+    "zero_mass",
+]
 
 #: first S-transform coefficient of W W^T / sigma_w^2
 S1 = {"gaussian": -1.0, "orthogonal": 0.0}
@@ -50,6 +72,7 @@ class CriticalPoint(NamedTuple):
 
 
 def s1(weights: str) -> float:
+    """First S-transform coefficient of ``W W^T / sigma_w^2`` for ``weights``."""
     try:
         return S1[weights]
     except KeyError:
@@ -89,3 +112,217 @@ def jjt_variance(depth, moment_ratio, weights: str, mu1=1.0):
 def jjt_mean(depth, mu1=1.0):
     """Mean eigenvalue of J J^T: ``mu1^L`` (1 at criticality)."""
     return np.asarray(mu1, dtype=float) ** np.asarray(depth, dtype=float)
+
+
+# ------------------------------------------------------------- the spectral density
+#
+# Conventions (Pennington, Schoenholz & Ganguli 2017, Sec. 2.3). For a spectral density
+# rho_X, G_X(z) = int rho_X(t) / (z - t) dt, the moment series psi_X(y) = sum_k m_k y^k =
+# z G_X(z) - 1 at y = 1/z, chi_X its inverse function and S_X(m) = chi_X(m) (1 + m) / m.
+# For J = prod_l W^l D^l the S-transform multiplies: S_{JJ^T} = S_A^L S_{W~}^L, where
+# A = (sigma_w phi'(h))^2 with h ~ N(0, q*) and W~ = W / sigma_w; S_{W~}(m) = 1 / (1 + m)
+# for Gaussian weights (Marchenko-Pastur, ratio 1) and 1 for orthogonal weights.
+# Write x = chi_A(m) = 1/v, so that m = psi_A(1/v) = v G_A(v) - 1 = E[a / (v - a)] and
+# 1 + m = v G_A(v). The self-consistent equation chi_{JJ^T}(m) = 1/z becomes
+#
+#     Gaussian:    z = v^(L+1) G_A(v) m^(L-1)
+#     orthogonal:  z = v (m / G_A(v))^(L-1)
+#
+# one equation in one complex unknown v, well conditioned from z -> inf (v ~ z / mu_1^(L-1))
+# to z -> 0 (v -> 0, m -> -1); rho_{JJ^T}(lam) = -Im G(lam + i0) / pi with G = (1 + m) / z.
+
+_SINH_STEP = 0.1
+_Z_MAX = 12.0
+_GL_NODES = 48
+_GL_PANELS = 4
+
+
+def derivative_atoms(activation: str, q_star: float, sigma_w: float = 1.0):
+    """Quadrature atoms ``(a_i, w_i)`` of ``a = (sigma_w phi'(h))^2``, ``h ~ N(0, q*)``.
+
+    ``E[f(a)] ~= sum_i w_i f(a_i)``, with ``sum_i w_i = 1``. Smooth activations:
+    sinh-mapped trapezoid in ``z = h / sqrt(q*)`` (exponential convergence).
+    Activations with kinks: Gauss-Legendre panels in ``u = Phi(z)`` between the kinks, so
+    a piecewise constant phi' (linear, relu, leaky relu, abs, hard tanh) gets its atoms
+    and their probabilities exactly. Equal atoms are merged.
+    """
+    from scipy import special
+
+    from . import activations
+
+    act = activations.get(activation)
+    q_star, sigma_w = float(q_star), float(sigma_w)
+    if not (np.isfinite(q_star) and q_star > 0 and np.isfinite(sigma_w) and sigma_w > 0):
+        raise ValueError(f"need finite q_star > 0 and sigma_w > 0, got {q_star}, {sigma_w}")
+    if act.smooth:
+        # trapezoid in t with z = c sinh(t), c = min(1, 1/sqrt(q*)) (as the mean-field
+        # engine): exponential convergence, also for the near-step phi' of large q*
+        c = 1.0 / np.sqrt(max(q_star, 1.0))
+        t_max = np.arcsinh(_Z_MAX / c)
+        n_t = np.ceil(t_max / _SINH_STEP)
+        t = _SINH_STEP * np.arange(-n_t, n_t + 1)
+        z = c * np.sinh(t)
+        w = _SINH_STEP * c * np.cosh(t) * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+    else:
+        cuts = np.concatenate(([0.0], special.ndtr(np.sort(act.kinks) / np.sqrt(q_star)), [1.0]))
+        x, wx = np.polynomial.legendre.leggauss(_GL_NODES)
+        panels = [
+            np.linspace(lo, hi, _GL_PANELS + 1) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)
+        ]
+        edges = np.unique(np.concatenate(panels))
+        lo, hi = edges[:-1, None], edges[1:, None]
+        u = (0.5 * (lo + hi) + 0.5 * (hi - lo) * x).ravel()
+        w = (0.5 * (hi - lo) * wx).ravel()
+        z = special.ndtri(u)
+    a = sigma_w**2 * act.dphi(np.sqrt(q_star) * z) ** 2
+    values, inverse = np.unique(a, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), weights=w)
+    return values, weights / weights.sum()
+
+
+def _residual(v, z, a, w, depth, weights):
+    """``f = rhs / z - 1`` of the equation above, ``d log(rhs) / dv`` and ``m``."""
+    r = 1.0 / (v[..., None] - a)
+    g = np.sum(w * r, axis=-1)  # G_A(v)
+    dg = -np.sum(w * r * r, axis=-1)
+    m = v * g - 1.0
+    dm = g + v * dg
+    L = depth
+    if weights == "gaussian":
+        rhs = v ** (L + 1) * g * m ** (L - 1)
+        dlog = (L + 1) / v + dg / g + (L - 1) * dm / m
+    else:
+        rhs = v * (m / g) ** (L - 1)
+        dlog = 1.0 / v + (L - 1) * (dm / m - dg / g)
+    return rhs / z - 1.0, dlog, m
+
+
+def jjt_density(lam, depth: int, weights: str, atoms, eta: float = 1e-13, steps: int = 60):
+    """Density ``rho(lam)`` of the eigenvalues of ``J J^T`` (squared singular values of J).
+
+    Solves the S-transform equation above for ``v`` at ``z = lam + i eta lam`` by Newton's
+    method, continued along ``Im z`` from ``Im z = 100 (lam + m_2 / m_1)`` (far above the
+    support, where ``v ~ z / mu_1^(L-1)``) down to ``eta lam`` (the physical branch is
+    analytic in the upper half plane, so the vertical path does not jump to another root).
+    ``atoms = (a_i, w_i)`` from :func:`derivative_atoms`. Returns the absolutely continuous
+    part: a point mass (at 0 when ``P(a = 0) > 0``, e.g. relu, see :func:`zero_mass`; at
+    ``mu_1^L`` for orthogonal linear nets) is not in it. Raises ``RuntimeError`` if the
+    residual does not reach 1e-9 or the root is off the physical branch (``Im G > 0``).
+    """
+    s1(weights)
+    depth = int(depth)
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    a, w = (np.asarray(v, dtype=float) for v in atoms)
+    lam = np.asarray(lam, dtype=float)
+    if np.any(~np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError("lam must be finite and > 0 (the point mass at 0 is not a density)")
+    flat = lam.ravel()
+    mu1 = float(np.sum(w * a))
+    m1, m2 = jjt_moments(depth, weights, [mu1, float(np.sum(w * a * a))])
+    heights = np.geomspace(100.0 * (flat + m2 / m1), eta * flat, steps, axis=-1)
+    v = (flat + 1j * heights[:, 0]) / mu1 ** (depth - 1)
+    for j in range(steps):
+        z = flat + 1j * heights[:, j]
+        active = np.ones(flat.size, dtype=bool)
+        for _ in range(50):
+            f, dlog, _m = _residual(v[active], z[active], a, w, depth, weights)
+            step = f / ((f + 1.0) * dlog)
+            # damp steps that would move v by more than half its size (stay on the branch)
+            size = np.abs(step)
+            step = np.where(
+                size > 0.5 * np.abs(v[active]),
+                step * 0.5 * np.abs(v[active]) / np.maximum(size, 1e-300),
+                step,
+            )
+            v[active] -= step
+            idx = np.flatnonzero(active)
+            active[idx[np.abs(f) < 1e-14]] = False
+            if not active.any():
+                break
+    f, _dlog, m = _residual(v, z, a, w, depth, weights)
+    # minus the point mass at 0, whose Lorentzian tail p0 eta / (pi lam) would otherwise
+    # dominate the density (and its high moments) far above the support
+    g = (1.0 + m) / z - zero_mass((a, w)) / z
+    bad = ~(np.abs(f) < 1e-9) | (g.imag > 1e-9 * np.abs(g))
+    if np.any(bad):
+        raise RuntimeError(
+            f"S-transform equation not solved at lam = {flat[bad][:5]} "
+            f"(depth {depth}, {weights}): residual {np.abs(f[bad][:5])}"
+        )
+    return np.maximum(-g.imag / np.pi, 0.0).reshape(lam.shape)
+
+
+def log_singular_value_density(u, depth: int, weights: str, atoms, **kwargs):
+    """Density of ``u = log10 s`` for the singular values ``s`` of J.
+
+    ``rho_u(u) = rho_lam(lam) dlam/du = 2 ln(10) lam rho_lam(lam)``, ``lam = 10^(2u)``.
+    """
+    lam = 10.0 ** (2.0 * np.asarray(u, dtype=float))
+    return 2.0 * np.log(10.0) * lam * jjt_density(lam, depth, weights, atoms, **kwargs)
+
+
+def zero_mass(atoms) -> float:
+    """Point mass of the J J^T spectrum at 0: ``P(a = 0)`` (each D^l has that fraction of
+    zeros, and generic full-rank W^l between them keep the rank at ``N (1 - P(a = 0))``)."""
+    a, w = (np.asarray(v, dtype=float) for v in atoms)
+    return float(np.sum(w[a == 0]))
+
+
+# -------------------------------------------------------- moments by Lagrange inversion
+
+
+def _series_mul(p, q, k):
+    return np.convolve(p, q)[:k]
+
+
+def _series_pow(p, n, k):
+    out = np.zeros(k)
+    out[0] = 1.0
+    base = np.asarray(p, dtype=float)[:k]
+    while n:
+        if n & 1:
+            out = _series_mul(out, base, k)
+        base = _series_mul(base, base, k)
+        n >>= 1
+    return out
+
+
+def _series_inv(p, k):
+    """``1 / p(t)`` as a power series to ``t^(k-1)`` (``p[0] != 0``)."""
+    p = np.asarray(p, dtype=float)
+    out = np.zeros(k)
+    out[0] = 1.0 / p[0]
+    for n in range(1, k):
+        out[n] = -np.dot(p[1 : n + 1][:n], out[n - 1 :: -1][: len(p[1 : n + 1])]) / p[0]
+    return out
+
+
+def _lagrange(phi, n_terms):
+    """Coefficients ``c_1..c_n`` of the solution ``m(y) = sum c_k y^k`` of ``m = y phi(m)``:
+    ``c_k = (1/k) [t^(k-1)] phi(t)^k`` (Lagrange inversion)."""
+    return np.array([_series_pow(phi, k, k)[k - 1] / k for k in range(1, n_terms + 1)], dtype=float)
+
+
+def jjt_moments(depth: int, weights: str, a_moments) -> np.ndarray:
+    """Moments ``m_k = int lam^k rho_{JJ^T}`` for ``k = 1..K`` from ``E[a^k]``, ``k = 1..K``.
+
+    Independent of :func:`jjt_density`: power series only. With ``g(t) = t / psi_A(t) =
+    1 / (mu_1 + mu_2 t + ...)``, ``chi_A`` solves ``x = m g(x)``; ``S_A = chi_A (1+m)/m``;
+    ``S_J = S_A^L S_{W~}^L``; the moment series ``m(y)`` solves ``m = y (1 + m) / S_J(m)``.
+    Both steps are Lagrange inversions. Linear Gaussian nets give the Fuss-Catalan numbers
+    ``binom((L+1)k, k) / (Lk + 1)``.
+    """
+    s1(weights)
+    mu = np.asarray(a_moments, dtype=float)
+    n = mu.size
+    if n < 1 or mu[0] <= 0:
+        raise ValueError("need E[a] > 0 and at least one moment")
+    g = _series_inv(mu, n)  # t / psi_A(t)
+    chi = _lagrange(g, n)  # chi_A(m) = sum chi[k-1] m^k
+    s_a = _series_mul(chi, [1.0, 1.0], n)  # chi_A(m) (1 + m) / m
+    s_j = _series_pow(s_a, int(depth), n)
+    if weights == "gaussian":
+        s_j = _series_mul(s_j, _series_pow(_series_inv([1.0, 1.0], n), int(depth), n), n)
+    phi = _series_mul([1.0, 1.0], _series_inv(s_j, n), n)
+    return _lagrange(phi, n)
