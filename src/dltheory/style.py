@@ -1,21 +1,44 @@
 """One plotting style for every figure, and deterministic PNG + PDF output.
 
 Figures carry no timestamps or software strings in their metadata, so the same data
-produce the same bytes. Both formats are written atomically.
+produce the same bytes. Both formats are written atomically. Before saving,
+:func:`check_overlaps` looks for legends and notes drawn over data points, images or other
+text; :func:`save` warns (:class:`FigureOverlapWarning`, into the rule's log) or, with the
+environment variable ``DLTHEORY_FIGURE_CHECK=error`` (the figure test), raises.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PathCollection, QuadMesh  # noqa: E402
+from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
+from matplotlib.image import AxesImage  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
+
+__all__ = [
+    "PALETTE",
+    "REGIME_COLOURS",
+    "RC",
+    "FigureOverlapError",
+    "FigureOverlapWarning",
+    "apply",
+    "caption",
+    "check_overlaps",
+    "figure",
+    "iteration_panel",
+    "save",
+]
 
 #: Colours for the three regimes used across the sheets (ordered, critical, chaotic) and
 #: for generic series; colour-blind safe (Okabe-Ito).
@@ -54,12 +77,171 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 3.4, height: float = 3
     )
 
 
-def save(fig, outputs: Iterable[str | os.PathLike]) -> list[Path]:
+class FigureOverlapWarning(UserWarning):
+    """A legend or note covers data points, an image or another text."""
+
+
+class FigureOverlapError(RuntimeError):
+    """Raised by :func:`save` for overlaps when ``DLTHEORY_FIGURE_CHECK=error``."""
+
+
+def _boxes(fig, renderer):
+    """(name, Bbox) of every legend and in-axes/figure note, in display pixels."""
+    out = []
+    for i, ax in enumerate(fig.axes):
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            out.append((f"axes {i} legend", legend.get_window_extent(renderer), ax))
+        for text in ax.texts:
+            if text.get_visible() and text.get_text().strip():
+                box = text.get_window_extent(renderer)
+                patch = text.get_bbox_patch()
+                if patch is not None:
+                    box = Bbox.union([box, patch.get_window_extent(renderer)])
+                out.append((f"axes {i} note {text.get_text()[:30]!r}", box, ax))
+    for j, legend in enumerate(fig.legends):
+        if legend.get_visible():
+            out.append((f"figure legend {j}", legend.get_window_extent(renderer), None))
+    for text in fig.texts:
+        if text.get_visible() and text.get_text().strip():
+            out.append(
+                (f"figure note {text.get_text()[:30]!r}", text.get_window_extent(renderer), None)
+            )
+    return out
+
+
+def _labels(fig, renderer):
+    """(name, Bbox) of tick labels, axis labels and titles of every axes."""
+    out = []
+    for i, ax in enumerate(fig.axes):
+        texts = [ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title]
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                texts += [tick.label1, tick.label2]
+        for text in texts:
+            if text.get_visible() and text.get_text().strip():
+                out.append(
+                    (f"axes {i} label {text.get_text()[:20]!r}", text.get_window_extent(renderer))
+                )
+    return out
+
+
+def _data_points(ax, renderer):
+    """Display coordinates (n, 2) and pixel radii (n,) of the plotted points of ``ax``.
+
+    Points: line markers (errorbar points and caps included), error bars (sampled every
+    2 pixels), scatter offsets, and the tops of bars; only those inside the axes are kept.
+    """
+    scale = ax.figure.dpi / 72.0
+    xy, radius = [np.empty((0, 2))], [np.empty(0)]
+    for line in ax.lines:
+        marker = line.get_marker()
+        if not line.get_visible() or marker in (None, "None", "", " ", ","):
+            continue
+        pts = line.get_transform().transform(np.column_stack(line.get_data(orig=False)))
+        xy.append(pts)
+        radius.append(np.full(len(pts), 0.5 * line.get_markersize() * scale))
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection) and coll.get_visible():
+            offsets = coll.get_offsets()
+            if len(offsets):
+                pts = coll.get_offset_transform().transform(offsets)
+                sizes = coll.get_sizes()
+                r = 0.5 * np.sqrt(sizes if len(sizes) else [36.0]) * scale
+                xy.append(pts)
+                radius.append(np.resize(r, len(pts)))
+    for container in ax.containers:
+        if isinstance(container, BarContainer):
+            for patch in container.patches:
+                if patch.get_visible() and patch.get_height() != 0:
+                    box = patch.get_window_extent(renderer)
+                    top = box.y1 if patch.get_height() > 0 else box.y0
+                    xy.append([[0.5 * (box.x0 + box.x1), top]])
+                    radius.append([0.5 * box.width])
+        if isinstance(container, ErrorbarContainer):
+            for coll in container.lines[2]:
+                if not coll.get_visible():
+                    continue
+                for seg in coll.get_segments():
+                    a, b = coll.get_transform().transform(np.asarray(seg)[[0, -1]])
+                    n = int(np.hypot(*(b - a)) // 2) + 2
+                    xy.append(a + np.linspace(0.0, 1.0, n)[:, None] * (b - a))
+                    radius.append(np.full(n, 0.5 * coll.get_linewidth()[0] * scale))
+    xy, radius = np.concatenate(xy), np.concatenate(radius)
+    ok = np.all(np.isfinite(xy), axis=1)
+    frame = ax.get_window_extent(renderer)
+    inside = ok & (xy[:, 0] >= frame.x0 - 1) & (xy[:, 0] <= frame.x1 + 1)
+    inside &= (xy[:, 1] >= frame.y0 - 1) & (xy[:, 1] <= frame.y1 + 1)
+    return xy[inside], radius[inside]
+
+
+def _images(ax, renderer):
+    """Bboxes of images and colour meshes drawn in ``ax`` (data everywhere inside)."""
+    out = []
+    for artist in list(ax.images) + [c for c in ax.collections if isinstance(c, QuadMesh)]:
+        if isinstance(artist, AxesImage | QuadMesh) and artist.get_visible():
+            box = artist.get_window_extent(renderer)
+            out.append(Bbox.intersection(box, ax.get_window_extent(renderer)) or box)
+    return out
+
+
+def check_overlaps(fig, pad: float = 1.0) -> list[str]:
+    """Overlaps of legends and notes with data points, images and other text in ``fig``.
+
+    Draws the figure (so constrained layout has placed everything) and compares window
+    extents in display pixels: a legend or note box (``ax.legend``, ``ax.text`` such as
+    :func:`caption`, ``fig.legend``, ``fig.text``) must not contain a plotted point (line
+    markers, scatter points, error-bar points and caps, bar tops; a point counts when its
+    marker disc reaches into the box), must not lie over an image or colour mesh, and must
+    not intersect another box, a tick label, an axis label or a title. Lines without
+    markers (theory curves) are not points. Returns one sentence per overlap (empty if
+    none). ``pad`` shrinks each box by that many pixels (anti-aliasing slack).
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = _boxes(fig, renderer)
+    problems = []
+    for name, box, owner in boxes:
+        inner = Bbox.from_extents(box.x0 + pad, box.y0 + pad, box.x1 - pad, box.y1 - pad)
+        axes = [owner] if owner is not None else fig.axes
+        for ax in axes:
+            xy, r = _data_points(ax, renderer)
+            if len(xy):
+                dx = np.maximum(np.maximum(inner.x0 - xy[:, 0], xy[:, 0] - inner.x1), 0.0)
+                dy = np.maximum(np.maximum(inner.y0 - xy[:, 1], xy[:, 1] - inner.y1), 0.0)
+                hit = np.hypot(dx, dy) < r
+                if hit.any():
+                    problems.append(f"{name} covers {int(hit.sum())} data point(s)")
+            for image in _images(ax, renderer):
+                if inner.overlaps(image):
+                    problems.append(f"{name} lies over an image")
+        for other, obox in _labels(fig, renderer):
+            if inner.overlaps(obox):
+                problems.append(f"{name} overlaps {other}")
+    for i, (name, box, _owner) in enumerate(boxes):
+        for other, obox, _ in boxes[i + 1 :]:
+            if box.overlaps(obox):
+                problems.append(f"{name} overlaps {other}")
+    return problems
+
+
+def save(fig, outputs: Iterable[str | os.PathLike], check: bool = True) -> list[Path]:
     """Save ``fig`` to every path in ``outputs`` (format from the suffix), atomically.
 
     PNG and PDF metadata are stripped of dates and software versions for byte-identical
-    reruns.
+    reruns. With ``check``, :func:`check_overlaps` runs first: overlaps are a
+    :class:`FigureOverlapWarning` (logged by the rule), or a :class:`FigureOverlapError`
+    when the environment variable ``DLTHEORY_FIGURE_CHECK`` is ``error``.
     """
+    outputs = list(outputs)
+    if check:
+        problems = check_overlaps(fig)
+        if problems:
+            message = f"{', '.join(map(str, outputs))}: " + "; ".join(problems)
+            if os.environ.get("DLTHEORY_FIGURE_CHECK") == "error":
+                plt.close(fig)
+                raise FigureOverlapError(message)
+            warnings.warn(message, FigureOverlapWarning, stacklevel=2)
     written = []
     for out in outputs:
         out = Path(out)

@@ -1,0 +1,81 @@
+"""Legibility: legends and notes off the data (dltheory.style.check_overlaps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dltheory import style
+
+
+def _points_figure():
+    fig, ax = style.figure()
+    x = np.linspace(0.0, 1.0, 21)
+    ax.plot(x, x, "o", label="points")
+    ax.plot(x, 1 - x, "-", label="curve")
+    return fig, ax
+
+
+def test_legend_over_points_is_reported_and_one_beside_them_is_not():
+    fig, ax = _points_figure()
+    ax.legend(loc="upper left")  # the points run from lower left to upper right
+    ax.set_ylim(-0.05, 1.05)
+    assert style.check_overlaps(fig) == []
+    ax.legend(loc="lower right")  # over the curve only, lines are not points
+    assert style.check_overlaps(fig) == []
+    ax.legend(loc="center")
+    problems = style.check_overlaps(fig)
+    assert any("legend covers" in p for p in problems), problems
+
+
+def test_note_over_points_image_or_text_is_reported():
+    fig, ax = _points_figure()
+    style.caption(ax, "a note\nof two lines", loc="lower right")
+    assert style.check_overlaps(fig) == []
+    ax.text(0.5, 0.5, "over the points", transform=ax.transAxes)
+    assert any("covers" in p for p in style.check_overlaps(fig))
+
+    fig, ax = style.figure()
+    ax.imshow(np.arange(16.0).reshape(4, 4))
+    style.caption(ax, "note on the image")
+    assert any("over an image" in p for p in style.check_overlaps(fig))
+
+    fig, ax = style.figure()
+    ax.set_xlabel("x label")
+    ax.text(0.5, -0.12, "note on the label", transform=ax.transAxes, ha="center")
+    problems = style.check_overlaps(fig)
+    assert any("overlaps axes 0 label" in p for p in problems), problems
+
+    fig, ax = style.figure()
+    ax.text(0.1, 0.5, "first note", transform=ax.transAxes)
+    ax.text(0.15, 0.5, "second note", transform=ax.transAxes)
+    assert any("overlaps axes 0 note" in p for p in style.check_overlaps(fig))
+
+
+def test_scatter_errorbar_and_bars_are_points():
+    for draw in (
+        lambda ax: ax.scatter([0.5], [0.5], s=30),
+        lambda ax: ax.errorbar([0.5], [0.5], yerr=[0.1], fmt="none", capsize=3),
+        lambda ax: ax.bar([0.5], [0.5], width=0.2),
+    ):
+        fig, ax = style.figure()
+        draw(ax)
+        ax.set(xlim=(0, 1), ylim=(0, 1))
+        assert style.check_overlaps(fig) == []
+        ax.text(0.5, 0.5, "here", transform=ax.transAxes, ha="center", va="center")
+        assert style.check_overlaps(fig), draw
+
+
+def test_save_warns_or_raises_on_overlap(tmp_path, monkeypatch):
+    fig, ax = _points_figure()
+    ax.legend(loc="center")
+    monkeypatch.delenv("DLTHEORY_FIGURE_CHECK", raising=False)
+    with pytest.warns(style.FigureOverlapWarning, match="covers"):
+        style.save(fig, [tmp_path / "a.png"])
+    assert (tmp_path / "a.png").exists()
+    fig, ax = _points_figure()
+    ax.legend(loc="center")
+    monkeypatch.setenv("DLTHEORY_FIGURE_CHECK", "error")
+    with pytest.raises(style.FigureOverlapError, match="covers"):
+        style.save(fig, [tmp_path / "b.png"])
+    assert not (tmp_path / "b.png").exists()
