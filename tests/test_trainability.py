@@ -1,0 +1,338 @@
+"""Trainability sweep (Schoenholz et al. 2017, Sec. 6): data, batched trainer, theory curve."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dltheory import meanfield, networks
+from dltheory import trainability as tr
+
+SB2 = 0.05
+SW2_CRIT = float(meanfield.critical_sigma_w(math.sqrt(SB2))) ** 2
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small matrices: one thread is faster and does not fight the other test worker."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return tr.load_digits_data(0.25, seed=3)
+
+
+def small(**kw):
+    base = dict(depth=3, width=32, steps=8, batch=16, lr=1e-3, optimizer="rmsprop")
+    base.update(kw)
+    return tr.Settings(**base)
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def test_digits_split_is_seeded_disjoint_and_standardised(digits):
+    again = tr.load_digits_data(0.25, seed=3)
+    other = tr.load_digits_data(0.25, seed=4)
+    assert np.array_equal(digits.x_train, again.x_train)
+    assert not np.array_equal(digits.y_train, other.y_train)
+    assert len(digits.y_train) + len(digits.y_test) == 1797
+    assert len(digits.y_test) == round(0.25 * 1797)
+    assert digits.x_train.dtype == np.float32 and digits.n_features == 64
+    std = digits.x_train.std(0)
+    live = std > 0
+    np.testing.assert_allclose(digits.x_train.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(std[live], 1, atol=1e-5)
+    assert np.all(digits.x_test[:, ~live] == 0)  # constant border pixels -> 0
+    # no image is in both sets
+    train_rows = {r.tobytes() for r in digits.x_train}
+    assert sum(r.tobytes() in train_rows for r in digits.x_test) <= 5  # digits has duplicates
+
+
+def test_split_rejects_bad_fraction():
+    with pytest.raises(ValueError, match="test_fraction"):
+        tr.load_digits_data(1.0)
+
+
+def _write_idx(path, array, dtype_code=0x08, gz=False):
+    array = np.asarray(array)
+    header = bytes([0, 0, dtype_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.astype(">u1" if dtype_code == 0x08 else array.dtype).tobytes()
+    opener = gzip.open if gz else open
+    with opener(path, "wb") as fh:
+        fh.write(data)
+
+
+def _write_mnist_like(root, n_train=30, n_test=12, gz=False, rng_seed=0):
+    rng = np.random.default_rng(rng_seed)
+    root.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 4, 5)),
+        "train_labels": rng.integers(0, 3, n_train),
+        "test_images": rng.integers(0, 256, (n_test, 4, 5)),
+        "test_labels": rng.integers(0, 3, n_test),
+    }
+    for key, arr in arrays.items():
+        name = tr.IDX_FILES[key] + (".gz" if gz else "")
+        _write_idx(root / name, arr, gz=gz)
+    return arrays
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_round_trip_and_training(tmp_path, gz):
+    arrays = _write_mnist_like(tmp_path / "mnist", gz=gz)
+    assert np.array_equal(
+        tr.read_idx(tmp_path / "mnist" / (tr.IDX_FILES["train_images"] + (".gz" if gz else ""))),
+        arrays["train_images"],
+    )
+    sizes = tr.check_idx_dir(tmp_path / "mnist")
+    assert sizes == {"n_train": 30, "n_test": 12, "n_features": 20, "n_classes": 3}
+    full = tr.load_data({"source": "idx", "idx_dir": str(tmp_path / "mnist")}, 0)
+    ref_train, ref_test = tr.standardise(
+        arrays["train_images"].reshape(30, -1) / 255.0,
+        arrays["test_images"].reshape(12, -1) / 255.0,
+    )
+    np.testing.assert_array_equal(full.x_train, ref_train)
+    np.testing.assert_array_equal(full.x_test, ref_test)
+    np.testing.assert_array_equal(full.y_test, arrays["test_labels"])
+    assert full.n_classes == 3
+    data = tr.load_data({"source": "idx", "idx_dir": str(tmp_path / "mnist"), "n_train": 20}, 0)
+    assert data.x_train.shape == (20, 20) and data.x_test.shape == (12, 20)
+    kept = np.bincount(data.y_train, minlength=3)
+    assert (kept <= np.bincount(arrays["train_labels"], minlength=3)).all()  # a subset
+    rec = tr.train_batched(data, [1.0, 2.0], [0], small(batch=8), base_seed=1)
+    assert not rec["diverged"].any() and rec["train_acc"].between(0, 1).all()
+
+
+def test_idx_missing_directory_names_path_and_files(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(tr.IdxDataError) as err:
+        tr.check_idx_dir(missing)
+    msg = str(err.value)
+    assert str(missing) in msg
+    assert all(name in msg for name in tr.IDX_FILES.values())
+    with pytest.raises(tr.IdxDataError, match="idx_dir"):
+        tr.load_data({"source": "idx"}, 0)
+
+
+def test_idx_missing_file_is_named(tmp_path):
+    _write_mnist_like(tmp_path)
+    (tmp_path / tr.IDX_FILES["test_labels"]).unlink()
+    with pytest.raises(tr.IdxDataError) as err:
+        tr.check_idx_dir(tmp_path)
+    assert str(tmp_path) in str(err.value) and "lacks t10k-labels-idx1-ubyte" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda raw: b"\x01\x02" + raw[2:],  # bad magic
+        lambda raw: raw[:-3],  # truncated data
+        lambda raw: raw[:6],  # truncated header
+        lambda raw: b"",  # empty file
+    ],
+)
+def test_idx_malformed_file(tmp_path, corrupt):
+    _write_mnist_like(tmp_path)
+    path = tmp_path / tr.IDX_FILES["train_images"]
+    path.write_bytes(corrupt(path.read_bytes()))
+    with pytest.raises(tr.IdxDataError, match="malformed") as err:
+        tr.check_idx_dir(tmp_path)
+    assert str(path) in str(err.value)
+
+
+def test_idx_inconsistent_counts(tmp_path):
+    _write_mnist_like(tmp_path)
+    _write_idx(tmp_path / tr.IDX_FILES["train_labels"], np.zeros(29, dtype=np.uint8))
+    with pytest.raises(tr.IdxDataError, match="expected"):
+        tr.check_idx_dir(tmp_path)
+
+
+def test_idx_bad_gzip(tmp_path):
+    _write_mnist_like(tmp_path, gz=True)
+    path = tmp_path / (tr.IDX_FILES["test_images"] + ".gz")
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(tr.IdxDataError, match=str(path.name)):
+        tr.check_idx_dir(tmp_path)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_fast_tanh_matches_torch():
+    x = torch.linspace(-40, 40, 400001)
+    assert float((tr.fast_tanh(x) - torch.tanh(x)).abs().max()) <= 2.4e-7
+    assert torch.isnan(tr.fast_tanh(torch.tensor([math.nan]))).all()
+    assert tr.fast_tanh(torch.tensor([math.inf, -math.inf])).tolist() == [1.0, -1.0]
+    x64 = torch.linspace(-3, 3, 61, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(tr.fast_tanh, (x64,))
+
+
+@pytest.mark.parametrize(
+    "optimizer,lr,keep_prob", [("rmsprop", 1e-3, 1.0), ("sgd", 0.05, 1.0), ("rmsprop", 1e-3, 0.8)]
+)
+def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob):
+    s = small(optimizer=optimizer, lr=lr, keep_prob=keep_prob, steps=6)
+    sw2, seeds = [1.0, SW2_CRIT, 3.0], [0, 5]
+    rec, (w, b, losses) = tr.train_batched(digits, sw2, seeds, s, 11, return_state=True)
+    assert list(rec["seed"]) == [0, 0, 0, 5, 5, 5]
+    assert np.allclose(rec["sigma_w2"], sw2 * 2)
+    for g, (seed, sigma) in enumerate((k, x) for k in seeds for x in sw2):
+        one, (w1, b1, l1) = tr.train_single(digits, sigma, seed, s, 11, return_state=True)
+        for stacked, single in ((w, w1), (b, b1)):
+            for layer in range(len(single)):
+                torch.testing.assert_close(
+                    stacked[layer][g].reshape(single[layer].shape), single[layer],
+                    atol=1e-6, rtol=0,
+                )  # fmt: skip
+        np.testing.assert_allclose([float(x[g]) for x in losses], l1, atol=1e-6, rtol=0)
+        for col in ("train_acc", "test_acc", "final_loss"):
+            assert abs(rec[col].iloc[g] - one[col].iloc[0]) < 1e-5, col
+    # the steps moved the weights: the comparison is not of initial values only
+    again, (w0, _, _) = tr.train_batched(digits, sw2, seeds, tr.Settings(
+        **{**s.__dict__, "steps": 1}), 11, return_state=True)  # fmt: skip
+    assert float((w0[1] - w[1]).abs().max()) > 1e-4
+
+
+def test_same_seed_same_records(digits):
+    a = tr.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
+    b = tr.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
+    c = tr.train_batched(digits, [1.5, 2.0], [2], small(keep_prob=0.9), 4)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["final_loss"], c["final_loss"])
+
+
+def test_shallow_critical_trains_deep_ordered_does_not(digits):
+    # critical sigma_w^2, 2 layers: clearly above chance (0.1) after 100 RMSProp steps
+    s = dict(width=32, steps=100, batch=32)
+    shallow = tr.train_batched(digits, [SW2_CRIT], [0, 1], small(depth=2, **s), 2)
+    assert (shallow["train_acc"] > 0.8).all() and (shallow["test_acc"] > 0.7).all()
+    # far in the ordered phase (xi_c ~ 1 layer), 40 layers: distances between inputs shrink
+    # like exp(-l / (2 xi_c)), below float32 resolution; every input gives the same output,
+    # so the best is the majority class (~0.11)
+    deep_sw2 = 0.4
+    assert float(meanfield.depth_scales(math.sqrt(deep_sw2), math.sqrt(SB2))["xi_c"]) < 1.1
+    deep = tr.train_batched(digits, [deep_sw2], [0, 1], small(depth=40, **s), 2)
+    majority = np.bincount(digits.y_train).max() / len(digits.y_train)
+    assert (deep["train_acc"] <= majority + 0.02).all(), deep
+    assert not deep["diverged"].any()
+
+
+def test_divergence_is_flagged_and_contained(digits):
+    s = small(steps=4)
+    # sigma_w = 1e40 overflows float32: inf weights, NaN loss from the first step
+    rec = tr.train_batched(digits, [1.5, 1e80, 2.0], [0], s, 9)
+    assert rec["diverged"].tolist() == [False, True, False]
+    bad = rec.iloc[1]
+    assert bad["train_acc"] == bad["test_acc"] == 0.1  # chance for 10 classes
+    assert not np.isfinite(bad["final_loss"])
+    # the other networks are untouched by their diverged neighbour
+    ref = tr.train_batched(digits, [1.5, 2.0], [0], s, 9)
+    np.testing.assert_array_equal(rec.drop(index=1)["final_loss"], ref["final_loss"])
+    # an exploding learning rate: flagged, not raised
+    sgd = tr.train_batched(digits, [1.76], [0], small(optimizer="sgd", lr=1e38, steps=20), 9)
+    assert sgd["diverged"].all() and (sgd["train_acc"] == 0.1).all()
+    single = tr.train_single(digits, 1e80, 0, s, 9)
+    assert single["diverged"].all()
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(depth=0), "depth"),
+        (dict(lr=0.0), "lr"),
+        (dict(optimizer="adam"), "optimizer"),
+        (dict(keep_prob=0.0), "keep_prob"),
+        (dict(keep_prob=1.5), "keep_prob"),
+        (dict(sigma_b2=-1.0), "sigma_b2"),
+    ],
+)
+def test_settings_validation(kw, match):
+    with pytest.raises(ValueError, match=match):
+        small(**kw)
+
+
+@pytest.mark.parametrize("sw2", [[], [0.0], [math.nan], [math.inf], [-1.0]])
+def test_sigma_grid_validation(digits, sw2):
+    with pytest.raises(ValueError, match="sigma_w2"):
+        tr.train_batched(digits, sw2, [0], small(), 0)
+
+
+# ----------------------------------------------------------------------------- theory
+
+
+@pytest.mark.parametrize("rho", [0.95, 0.8])
+@pytest.mark.parametrize("sw2", [SW2_CRIT, 1.2, 3.0])
+def test_dropout_xi_c_matches_fit_of_cmap_iteration(rho, sw2):
+    """xi_c of the engine with dropout: finite at the critical point, and the decay length
+    of the dropout C-map iterated from near c* (noise-free, linear regime) agrees."""
+    curve = tr.depth_scale_curve([sw2], SB2, rho)
+    xi = float(curve["xi_c"].iloc[0])
+    assert np.isfinite(xi) and 0 < xi < 20
+    assert curve["six_xi_c"].iloc[0] == pytest.approx(6 * xi)
+    sw, sb = math.sqrt(sw2), math.sqrt(SB2)
+    c_star = float(meanfield.c_star(sw, sb, rho=rho))
+    assert c_star < 1  # with dropout c = 1 is not a fixed point
+
+    def c_map(c):
+        return meanfield.c_map(c, sw, sb, rho=rho)
+
+    fitted = networks.map_depth_scale(c_map, c_star + 1e-4 * (1 - c_star), c_star, 1, 15)
+    assert fitted == pytest.approx(xi, rel=2e-3)
+
+
+def test_xi_c_diverges_at_criticality_without_dropout():
+    sw2 = np.array([1.0, SW2_CRIT, 3.0])
+    curve = tr.depth_scale_curve(sw2, SB2, 1.0)
+    assert np.isfinite(curve["xi_c"].iloc[[0, 2]]).all()
+    assert curve["xi_c"].iloc[1] > 1e6  # chi_1 = 1 up to round-off: xi_c = -1/log(chi_1)
+    near = tr.depth_scale_curve(SW2_CRIT * np.array([0.99, 1.01]), SB2, 1.0)["xi_c"]
+    drop = tr.depth_scale_curve(SW2_CRIT * np.array([0.99, 1.0, 1.01]), SB2, 0.95)["xi_c"]
+    assert (near > 50).all() and (drop < 10).all()
+
+
+def test_answer_ranges():
+    grid = pd.DataFrame(
+        {
+            "keep_prob": 1.0,
+            "depth": [10] * 4 + [50] * 4,
+            "sigma_w2": [1.0, 1.5, 2.0, 3.0] * 2,
+            "mean": [0.9, 0.95, 0.9, 0.5, 0.1, 0.4, 0.2, 0.1],
+            "n_seeds": 2,
+        }
+    )
+    got = tr.trained_range(grid, 0.3)
+    assert got[["lo", "hi", "n_trained"]].values.tolist() == [[1.0, 3.0, 4], [1.5, 1.5, 1]]
+    none = tr.trained_range(grid.assign(mean=0.0), 0.3)
+    assert none["lo"].isna().all() and (none["n_trained"] == 0).all()
+    curve = tr.depth_scale_curve(np.linspace(1.0, 4.0, 301), SB2)
+    lo, hi = tr.theory_range(curve, 100)
+    assert lo < SW2_CRIT < hi
+    sub = curve[(curve.sigma_w2 >= lo) & (curve.sigma_w2 <= hi)]
+    assert (sub["six_xi_c"] > 100).all()
+    assert np.isnan(tr.theory_range(tr.depth_scale_curve([1.0, 4.0], SB2, 0.8), 100)[0])
+
+
+def test_accuracy_grid_means_over_seeds():
+    rec = pd.DataFrame(
+        {
+            "sigma_w2": [1.0, 1.0, 2.0, 2.0],
+            "depth": 5,
+            "seed": [0, 1, 0, 1],
+            "keep_prob": 1.0,
+            "train_acc": [0.2, 0.4, 0.6, 1.0],
+        }
+    )
+    grid = tr.accuracy_grid(rec)
+    assert grid["mean"].tolist() == pytest.approx([0.3, 0.8])
+    assert grid["n_seeds"].tolist() == [2, 2]
