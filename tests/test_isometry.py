@@ -156,3 +156,19 @@ def test_density_domain():
         isometry.jjt_density([1.0], 2, "uniform", atoms)
     # far outside the support the density is 0 (a value, not an error)
     assert isometry.jjt_density([1e6], 3, "orthogonal", atoms)[0] == pytest.approx(0, abs=1e-12)
+
+
+def test_critical_line_start():
+    # odd activations reach sigma_b -> 0 as q* -> 0, at sigma_w = 1 / phi'(0)
+    for act, sw0 in (("tanh", 1.0), ("erf", np.sqrt(np.pi) / 2), ("hard_tanh", 1.0)):
+        assert isometry.critical_line_start(act) == pytest.approx((0.0, sw0), rel=1e-12)
+    # sigmoid: E[phi^2] >= 1/4 keeps sigma_b^2 = q - sigma_w^2 E[phi^2] < 0 below q0
+    from dltheory import meanfield
+
+    q0, sw0 = isometry.critical_line_start("sigmoid")
+    assert 40 < q0 < 50
+    sw, sb = meanfield.edge_of_chaos(q0 * (1 + 1e-6), "sigmoid")
+    assert sw == pytest.approx(sw0, rel=1e-5) and 0 < sb < 0.01
+    assert np.isnan(meanfield.edge_of_chaos(q0 * (1 - 1e-6), "sigmoid")[1])
+    with pytest.raises(ValueError, match="no critical point"):
+        isometry.critical_line_start("sigmoid", q_max=10.0)

@@ -38,6 +38,7 @@ __all__ = [
     "CRITICAL_CLOSED_FORM",
     "S1",
     "CriticalPoint",
+    "critical_line_start",
     "critical_point",
     "derivative_atoms",
     "jjt_density",
@@ -100,6 +101,43 @@ def critical_point(activation: str, q_star: float = 1.0) -> CriticalPoint:
     mu1 = sigma_w**2 * meanfield.gaussian_expectation(lambda h: dphi(h) ** 2, q_star, activation)
     mu2 = sigma_w**4 * meanfield.gaussian_expectation(lambda h: dphi(h) ** 4, q_star, activation)
     return CriticalPoint(float(sigma_w), float(sigma_b), float(q_star), float(mu1), float(mu2))
+
+
+def critical_line_start(activation: str, q_max: float = 1e6) -> tuple[float, float]:
+    """``(q0, sigma_w0)``: where the critical line chi_1 = 1 starts, at ``sigma_b = 0``.
+
+    On the line, ``sigma_w^2 = 1 / E[phi'(sqrt(q) z)^2]`` and ``sigma_b^2 = q - sigma_w^2
+    E[phi(sqrt(q) z)^2]``; the line exists for ``q >= q0``, the root of ``sigma_b^2(q) = 0``.
+    For odd phi with phi'(0) = 1-like behaviour (tanh, erf, hard tanh) ``sigma_b^2 > 0`` for
+    every ``q > 0``: ``q0 = 0`` and ``sigma_w0 = 1 / |phi'(0)|``. A non-zero mean (sigmoid:
+    ``E[phi^2] >= 1/4``) pushes ``q0`` up (about 45 for the sigmoid). Root by ``brentq``
+    on log q, checked (``|sigma_b^2(q0)| <= 1e-10 q0``); raises ``ValueError`` if there is
+    no root below ``q_max``.
+    """
+    from scipy import optimize
+
+    from . import activations, meanfield
+
+    act = activations.get(activation)
+
+    def sb2_over_q(log_q):
+        q = float(np.exp(log_q))
+        m2 = meanfield.gaussian_expectation(lambda h: act.phi(h) ** 2, q, activation)
+        d2 = meanfield.gaussian_expectation(lambda h: act.dphi(h) ** 2, q, activation)
+        return 1.0 - float(m2 / d2) / q
+
+    lo, hi = np.log(1e-10), np.log(float(q_max))
+    if sb2_over_q(lo) >= 0:
+        d2 = float(act.dphi(np.array(0.0)) ** 2)
+        return 0.0, float(1.0 / np.sqrt(d2))
+    if sb2_over_q(hi) < 0:
+        raise ValueError(f"{activation!r}: no critical point with sigma_b >= 0 below q* = {q_max}")
+    log_q0 = optimize.brentq(sb2_over_q, lo, hi, xtol=1e-14, rtol=1e-14)
+    q0 = float(np.exp(log_q0))
+    if abs(sb2_over_q(log_q0)) > 1e-10:
+        raise RuntimeError(f"{activation!r}: critical-line start not converged")
+    d2 = meanfield.gaussian_expectation(lambda h: act.dphi(h) ** 2, q0, activation)
+    return q0, float(1.0 / np.sqrt(d2))
 
 
 def jjt_variance(depth, moment_ratio, weights: str, mu1=1.0):
