@@ -1,4 +1,14 @@
-"""Mean-field growth chi_1^(l/2) and the Price et al. (M/2)^l bound, `trajectory_length`."""
+"""Mean-field growth chi_1^(l/2) and the Price et al. lower bound, `trajectory_length`.
+
+The bound: if every row w_i of W satisfies E|u^T w_i| >= M ||u||, a ReLU layer stretches a
+tangent vector u by E||relu(W u)|| >= (1/sqrt N) sum_i E relu(w_i^T u) = sqrt(N) (M/2) ||u||
+(||v||_2 >= ||v||_1 / sqrt N): the expected length grows at least like (sqrt(N) M/2)^l.
+For N(0, sigma_w^2/N) weights M = sigma_w sqrt(2/(pi N)) (networks.price_bound's per-row
+constant), so the bound is (sigma_w / sqrt(2 pi))^l, against the mean-field growth
+(sigma_w / sqrt 2)^l: loose by sqrt(pi) per layer, the l1-to-l2 step for half-Gaussian
+coordinates, E relu(x) / sqrt(E relu(x)^2) = 1/sqrt(pi). Column ``price_bound_row`` keeps
+the per-row form (M/2)^l of the slides (weights N(0, sigma_w^2), i.e. without sqrt N).
+"""
 
 import numpy as np
 import pandas as pd
@@ -24,9 +34,17 @@ for activation in cfg["activations"]:
                     "layer": layer,
                     "mean_field": growth**layer,
                     # the theorem is for ReLU networks
-                    "price_bound": networks.price_bound(sigma_w, cfg["width"], layer)
-                    if activation == "relu"
-                    else np.nan,
+                    "price_bound": (
+                        networks.price_bound(sigma_w, cfg["width"], layer)
+                        * float(cfg["width"]) ** (layer / 2.0)
+                        if activation == "relu"
+                        else np.nan
+                    ),
+                    "price_bound_row": (
+                        networks.price_bound(sigma_w, cfg["width"], layer)
+                        if activation == "relu"
+                        else np.nan
+                    ),
                     "growth": growth,
                 }
             )
