@@ -6,6 +6,7 @@ with :func:`merge` and renders ``results/answers.md`` with :func:`to_markdown`.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from . import io
 
-__all__ = ["SCHEMA", "Answer", "merge", "to_markdown", "write_part"]
+__all__ = ["SCHEMA", "Answer", "merge", "to_html", "to_markdown", "write_part"]
 
 SCHEMA = pa.schema(
     [
@@ -86,3 +87,44 @@ def to_markdown(table: pd.DataFrame) -> str:
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+_STYLE = """
+body { font-family: sans-serif; margin: 1em; }
+table { border-collapse: collapse; margin-bottom: 2em; }
+th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #eee; }
+td.answer { font-family: monospace; white-space: nowrap; }
+"""
+
+
+def to_html(table: pd.DataFrame) -> str:
+    """One self-contained HTML page: a table per sheet, rows in the order of the parts.
+
+    The same cells as :func:`to_markdown` (id, question, answer, formula, check), each
+    HTML-escaped; no scripts and no external files, so the Snakemake report shows it as is.
+    """
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8"><title>Answers</title>',
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>Answers</h1>",
+        f"<p>{len(table)} numerical answers of the problem sheets, each with the formula used "
+        "and the independent check.</p>",
+    ]
+    for sheet, group in table.groupby("sheet", sort=False):
+        parts += [
+            f"<h2>{esc(str(sheet))}</h2>",
+            "<table><tr><th>id</th><th>question</th><th>answer</th><th>formula</th>"
+            "<th>check</th></tr>",
+        ]
+        for row in group.itertuples(index=False):
+            parts.append(
+                f"<tr><td>{esc(str(row.id))}</td><td>{esc(str(row.question))}</td>"
+                f'<td class="answer">{esc(str(row.answer))}</td>'
+                f"<td>{esc(str(row.formula))}</td><td>{esc(str(row.check))}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

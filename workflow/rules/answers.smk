@@ -1,5 +1,6 @@
 # The answers table: every numerical answer of the problem sheets, one part per topic,
-# merged into results/answers.md and results/answers.parquet.
+# merged into results/answers.md, results/answers.parquet and results/answers.html (the
+# table in the Snakemake report).
 
 
 rule answers:
@@ -8,6 +9,12 @@ rule answers:
     output:
         markdown="results/answers.md",
         table="results/answers.parquet",
+        html=report(
+            "results/answers.html",
+            caption="../report/answers.rst",
+            category="Answers",
+            labels={"table": "answers"},
+        ),
     log:
         "results/logs/answers.log",
     script:

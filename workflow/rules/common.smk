@@ -18,7 +18,11 @@ PACKAGE = "dltheory"
 FIGURE_IDS = []
 #: parts of the answers table, one Parquet per rule file that answers questions
 ANSWER_PARTS = []
-ANSWER_TABLES = ["results/answers.md", "results/answers.parquet"]
+ANSWER_TABLES = [
+    "results/answers.md",
+    "results/answers.parquet",
+    "results/answers.html",
+]
 
 
 @functools.cache
@@ -93,15 +97,36 @@ def apply_rule_defaults(rules):
             rule_.set_input(code=code_inputs(str(basedir / rule_.script)))
 
 
+#: the report's grouping of the figures: problem sheet -> question -> figure ids
+REPORT_SECTIONS = "workflow/report/sections.yaml"
+
+
+@functools.cache
+def report_section(figure_id):
+    """(category, subcategory) of a figure in the report: its problem sheet and question.
+
+    Read from :data:`REPORT_SECTIONS`; a figure missing there goes to "Other figures".
+    """
+    with open(Path(workflow.basedir) / REPORT_SECTIONS) as fh:
+        sheets = yaml.safe_load(fh)
+    for sheet, questions in sheets.items():
+        for question, ids in questions.items():
+            if figure_id in ids:
+                return sheet, question
+    return "Other figures", None
+
+
 def figure_outputs(figure_id):
     """PNG (in the Snakemake report, captioned by workflow/report/<id>.rst) and PDF.
 
     Called from workflow/rules/*.smk: the caption path is relative to the calling file.
     """
+    sheet, question = report_section(figure_id)
     png = report(
         f"results/figures/{figure_id}.png",
         caption=f"../report/{figure_id}.rst",
-        category="Figures",
+        category=sheet,
+        subcategory=question,
         labels={"figure": figure_id},
     )
     return [png, f"results/figures/{figure_id}.pdf"]

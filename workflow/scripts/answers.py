@@ -1,4 +1,4 @@
-"""Merge the answer parts into results/answers.{md,parquet}."""
+"""Merge the answer parts into results/answers.{md,parquet,html}."""
 
 from dltheory import answers, io
 
@@ -8,4 +8,6 @@ table = answers.merge(job.input.parts)
 io.write_table(table, job.output.table, schema=answers.SCHEMA)
 with io.atomic_path(job.output.markdown) as tmp:
     tmp.write_text(answers.to_markdown(table))
+with io.atomic_path(job.output.html) as tmp:
+    tmp.write_text(answers.to_html(table))
 log.info("%d answers from %d parts", len(table), len(job.input.parts))
