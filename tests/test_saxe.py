@@ -278,6 +278,26 @@ def test_depth_experiment_decoupled_start_follows_theory():
     assert np.all(np.abs(ratio - 1) < 0.08), d
 
 
+def test_depth_experiment_scales_the_rate_as_one_over_layers():
+    # lr / N_l: rate 0.5 with 1 hidden layer (N_l = 2), 0.25 with 3; theory and runs agree
+    d = saxe.depth_experiment(
+        depths=(1, 3),
+        width=16,
+        inits=("decoupled",),
+        n_seeds=1,
+        epochs=400,
+        lr=1.0,
+        seed=4,
+        lr_scaling="inverse_layers",
+    )
+    rates = d.groupby("n_layers")["lr"].first()
+    assert rates.to_dict() == {2: 0.5, 4: 0.25}
+    ratio = d["t_half"] / d["t_theory"]
+    assert np.all(np.abs(ratio - 1) < 0.08), d
+    with pytest.raises(ValueError, match="lr_scaling"):
+        saxe.depth_experiment(depths=(1,), lr_scaling="sqrt")
+
+
 def test_bad_saxe_config_is_rejected_by_key(workflow_dir):
     cfg = load_config()
     cfg["saxe"]["tree"]["epsilon"] = 0.7

@@ -762,6 +762,7 @@ def depth_experiment(
     epochs=600,
     lr=0.1,
     seed=0,
+    lr_scaling="constant",
 ):
     """Half-learning epoch of each mode against the number of hidden layers.
 
@@ -774,18 +775,24 @@ def depth_experiment(
     * ``random``: i.i.d. N(0, g^2/fan_in) with per-layer gain g = a0^{1/N_l}, i.e. the same
       typical product scale but random (coupled, unaligned) modes.
 
-    Returns a table (hidden, n_layers, init, seed, mode, s, t_half, t_theory), t_theory from
-    :func:`learning_time` with tau = F/(2 lr) epochs and the same a0; NaN t_half if the mode
-    is not half learnt within ``epochs``.
+    ``lr_scaling``: ``"constant"`` trains every depth at ``lr``; ``"inverse_layers"`` at
+    ``lr / N_l``, Saxe et al.'s scaling of the largest stable rate (the curvature of the
+    loss grows like N_l), under which the decoupled learning time tends to a finite,
+    depth-independent limit ``F / (2 lr s a0)`` instead of falling like 1/N_l.
+
+    Returns a table (hidden, n_layers, lr, init, seed, mode, s, t_half, t_theory), t_theory
+    from :func:`learning_time` with tau = F/(2 rate) epochs and the same a0; NaN t_half if
+    the mode is not half learnt within ``epochs``.
     """
     import pandas as pd
 
     for v in inits:
         if v not in ("random", "decoupled"):
             raise ValueError(f"inits entries must be 'random' or 'decoupled', got {v!r}")
+    if lr_scaling not in ("constant", "inverse_layers"):
+        raise ValueError(f"lr_scaling must be 'constant' or 'inverse_layers', got {lr_scaling!r}")
     x, y = diffuse_tree(depth, branching, n_features, epsilon, seed)
     u, s, vt = np.linalg.svd(y.T @ x, full_matrices=False)
-    tau = tau_epochs(n_features, lr)
     rank = s.size
     ep = np.arange(epochs + 1)
     rows = []
@@ -793,6 +800,8 @@ def depth_experiment(
         _check_positive("depths entries", n_hidden, integer=True)
         sizes = _layer_sizes(x.shape[0], [width] * n_hidden, n_features)
         n_layers = len(sizes) - 1
+        rate = lr / n_layers if lr_scaling == "inverse_layers" else lr
+        tau = tau_epochs(n_features, rate)
         per_net, orders, labels = [], [], []
         for init in inits:
             for k in range(n_seeds):
@@ -809,15 +818,15 @@ def depth_experiment(
                 orders.append(epoch_orders(x.shape[0], epochs, gen).numpy())
                 labels.append((init, k))
         stacked = [torch.stack([w[layer] for w in per_net]) for layer in range(n_layers)]
-        maps, _ = train_fast(stacked, x, y, np.stack(orders), lr=lr)
+        maps, _ = train_fast(stacked, x, y, np.stack(orders), lr=rate)
         halves = half_time(ep, singular_values(maps), s)
         t_theory = [learning_time(sk, a0, tau, n_layers) for sk in s]
         for (init, k), half in zip(labels, halves, strict=True):
             for mode in range(rank):
                 rows.append(
-                    (n_hidden, n_layers, init, k, mode, s[mode], half[mode], t_theory[mode])
+                    (n_hidden, n_layers, rate, init, k, mode, s[mode], half[mode], t_theory[mode])
                 )
     return pd.DataFrame(
         rows,
-        columns=["hidden", "n_layers", "init", "seed", "mode", "s", "t_half", "t_theory"],
+        columns=["hidden", "n_layers", "lr", "init", "seed", "mode", "s", "t_half", "t_theory"],
     )

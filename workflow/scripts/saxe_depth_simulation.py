@@ -21,6 +21,7 @@ frame = saxe.depth_experiment(
     n_seeds=dep["n_seeds"],
     epochs=dep["epochs"],
     lr=dep["lr"],
+    lr_scaling=dep["lr_scaling"],
     seed=job.seed_for("saxe_tree"),  # the same tree data as saxe_tree_simulation
 )
 log.info("depth sweep in %.1f s", time.perf_counter() - start)
