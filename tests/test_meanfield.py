@@ -226,7 +226,9 @@ def test_dropout_breaks_the_c_equals_one_fixed_point():
 def test_relu_family_fixed_points():
     assert mf.q_star(1.0, 0.5, "relu") == pytest.approx(0.25 / 0.5)
     assert mf.q_star(1.5, 0.5, "relu") == np.inf
-    assert mf.q_star(np.sqrt(2), 0.0, "relu") == 0.0
+    # critical and unbiased: every q is fixed, q* is where the iteration starts
+    assert mf.q_star(np.sqrt(2), 0.0, "relu") == pytest.approx(2.0)
+    assert mf.q_star(1.2, 0.0, "relu") == 0.0
     assert mf.chi1(np.sqrt(2), 0.0, "relu") == pytest.approx(1.0)
     assert mf.q_star(0.9, 0.3, "abs") == pytest.approx(0.09 / (1 - 0.81))
 
@@ -299,21 +301,3 @@ def test_relu_chi1_finite_beyond_critical_point():
     assert m.chi1(3.0, 0.0, "relu") == pytest.approx(4.5, rel=1e-15)
     assert m.q_star(3.0, 0.1, "relu") == np.inf
     assert m.critical_sigma_w(0.0, "relu") == pytest.approx(np.sqrt(2.0), rel=1e-14)
-
-
-def test_q_star_memo_returns_the_solved_values_and_cannot_be_corrupted():
-    sw, sb = np.meshgrid(np.linspace(1.0, 3.0, 7), np.linspace(0.0, 1.0, 5), indexing="ij")
-    mf._Q_STAR_MEMO.clear()
-    first = mf.q_star(sw, sb)
-    first[:] = -1.0  # the caller owns its copy
-    again = mf.q_star(sw, sb)
-    assert np.all(again >= 0)
-    sw_b, sb_b, rho_b = np.broadcast_arrays(sw, sb, 1.0)
-    solved = mf._q_star_solve(sw_b, sb_b, "tanh", rho_b, 1e-14, 100)
-    np.testing.assert_array_equal(again, solved)
-    # a different grid, activation or rho is a different entry
-    assert mf.q_star(sw, sb, "erf")[3, 2] != again[3, 2]
-    assert mf.q_star(sw, sb, rho=0.9)[3, 2] != again[3, 2]
-    for k in range(2 * mf._Q_STAR_MEMO_SIZE):
-        mf.q_star(1.5 + 0.01 * k, 0.3)
-    assert len(mf._Q_STAR_MEMO) <= mf._Q_STAR_MEMO_SIZE

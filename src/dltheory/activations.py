@@ -10,14 +10,22 @@ and ``d2phi`` plus the facts the mean-field integrators need:
     points u where phi or phi' jumps (relu-type at 0, hard_tanh at +-1); integrals are
     split there;
 ``bounded``
-    |phi| is bounded, so the length map has a finite fixed point for every sigma_w.
+    |phi| is bounded, so the length map has a finite fixed point for every sigma_w;
+``homogeneous``
+    phi(lambda u) = lambda phi(u) for lambda > 0 (relu, leaky_relu, abs, linear), so the
+    correlation map does not depend on the length q;
+``family``, ``param``
+    the registry entry and its parameter (the negative slope of a parametrised leaky relu).
 
 Names are the ones accepted everywhere an ``activation=`` argument appears (and in
-``config.yaml``). ``d2phi`` is the classical second derivative away from the kinks.
+``config.yaml``). ``"leaky_relu:0.2"`` is a leaky relu with negative slope 0.2 (any finite
+real); plain ``"leaky_relu"`` has slope :data:`LEAKY_SLOPE` = 0.01. ``d2phi`` is the
+classical second derivative away from the kinks.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,6 +53,13 @@ class Activation:
     smooth: bool = True
     kinks: tuple[float, ...] = field(default=())
     bounded: bool = False
+    homogeneous: bool = False
+    family: str = ""
+    param: float | None = None
+
+    def __post_init__(self):
+        if not self.family:
+            object.__setattr__(self, "family", self.name)
 
 
 def _f(x):
@@ -128,21 +143,33 @@ _register(
         _zeros,
         smooth=False,
         kinks=(0.0,),
+        homogeneous=True,
     )
 )
-_register(
-    Activation(
-        "leaky_relu",
-        lambda x: np.where(_f(x) > 0, _f(x), LEAKY_SLOPE * _f(x)),
-        lambda x: np.where(_f(x) > 0, 1.0, LEAKY_SLOPE),
+
+
+def leaky_relu(slope: float = LEAKY_SLOPE, name: str = "leaky_relu") -> Activation:
+    """Leaky relu phi(u) = u for u > 0, ``slope * u`` otherwise (any finite real slope)."""
+    slope = float(slope)
+    if not np.isfinite(slope):
+        raise ValueError(f"leaky_relu slope must be a finite number, got {slope}")
+    return Activation(
+        name,
+        lambda x: np.where(_f(x) > 0, _f(x), slope * _f(x)),
+        lambda x: np.where(_f(x) > 0, 1.0, slope),
         _zeros,
         smooth=False,
         kinks=(0.0,),
+        homogeneous=True,
+        family="leaky_relu",
+        param=slope,
     )
-)
+
+
+_register(leaky_relu())
 _register(Activation("abs", lambda x: np.abs(_f(x)), lambda x: np.sign(_f(x)), _zeros,
-                     smooth=False, kinks=(0.0,)))  # fmt: skip
-_register(Activation("linear", _f, _ones, _zeros))
+                     smooth=False, kinks=(0.0,), homogeneous=True))  # fmt: skip
+_register(Activation("linear", _f, _ones, _zeros, homogeneous=True))
 _register(
     Activation(
         "sigmoid",
@@ -181,11 +208,31 @@ _register(Activation("selu", _selu, _dselu, _d2selu, smooth=False, kinks=(0.0,))
 NAMES = tuple(REGISTRY)
 
 
-def get(name: str) -> Activation:
-    """Look up an activation by name, with a clear error listing the allowed names."""
+def get(name: str | Activation) -> Activation:
+    """Look up an activation by name, with a clear error listing the allowed names.
+
+    ``"leaky_relu:<slope>"`` builds a leaky relu with that negative slope (e.g.
+    ``"leaky_relu:0.2"``); an :class:`Activation` is returned as it is.
+    """
+    if isinstance(name, Activation):
+        return name
     try:
         return REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown activation {name!r}; allowed: {', '.join(sorted(REGISTRY))}"
-        ) from None
+        pass
+    if isinstance(name, str) and name.startswith("leaky_relu:"):
+        return _parametrised_leaky(name)
+    raise ValueError(
+        f"unknown activation {name!r}; allowed: {', '.join(sorted(REGISTRY))}"
+        " (and 'leaky_relu:<slope>')"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _parametrised_leaky(name: str) -> Activation:
+    text = name.split(":", 1)[1]
+    try:
+        slope = float(text)
+    except ValueError:
+        raise ValueError(f"leaky_relu slope in {name!r} is not a number") from None
+    return leaky_relu(slope, name=name)

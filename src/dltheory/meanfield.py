@@ -37,6 +37,7 @@ localised remainder. Fixed points by vectorised Newton iterations.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -45,15 +46,20 @@ from scipy import special
 from . import activations as _acts
 
 __all__ = [
+    "ConvergenceWarning",
     "c_map",
     "c_star",
     "chi1",
     "chi_c",
     "chi_q",
+    "convergence_depth",
     "critical_sigma_w",
     "depth_scales",
     "edge_of_chaos",
     "gaussian_expectation",
+    "input_kernel",
+    "kernel_layers",
+    "kernel_map",
     "q_map",
     "q_star",
 ]
@@ -152,44 +158,96 @@ def gaussian_expectation(f: Callable, q, activation="tanh"):
 
 # ---------------------------------------------------------- one-dimensional moments
 
-_LEAKY = _acts.LEAKY_SLOPE
+
+def _gain(act):
+    """E[phi(u)^2] / q for a positively homogeneous phi (relu 1/2, leaky (1+a^2)/2, ...)."""
+    if act.family == "relu":
+        return 0.5
+    if act.family == "leaky_relu":
+        return (1.0 + act.param**2) / 2.0
+    return 1.0  # abs, linear
 
 
-def _closed_moments(name, q):
-    """(E[phi^2], E[phi'^2], E[phi'^2 + phi phi'']) in closed form, or None."""
-    if name == "relu":
-        half = np.full(np.shape(q), 0.5)  # q-independent: also exact at q* = inf
-        return q / 2.0, half, half.copy()
-    if name == "leaky_relu":
-        f = (1.0 + _LEAKY**2) / 2.0
-        const = np.full(np.shape(q), f)
-        return f * q, const, const.copy()
-    if name in ("abs", "linear"):
-        one = np.ones(np.shape(q))
-        return q, one, one.copy()
-    if name == "erf":
-        m2 = 2.0 / np.pi * np.arcsin(2.0 * q / (1.0 + 2.0 * q))
+def _closed_moments(act, q):
+    """(E[phi^2], E[phi'^2], E[phi'^2 + phi phi'']) in closed form, or None (any q >= 0, inf)."""
+    act = _acts.get(act)
+    if act.homogeneous:
+        g = np.full(np.shape(q), _gain(act))  # q-independent: also exact at q = 0 and inf
+        return g * q, g, g.copy()
+    if act.family == "erf":
+        with np.errstate(divide="ignore"):
+            ratio = 1.0 / (1.0 + 0.5 / q)  # 2q / (1 + 2q), also at q = 0 and inf
+        m2 = 2.0 / np.pi * np.arcsin(ratio)
         d2 = 4.0 / np.pi / np.sqrt(1.0 + 4.0 * q)
-        # (1/2) d^2/dq^2-free form: dE[phi^2]/dq = 4 / (pi (1 + 2q) sqrt(1 + 4q))
         slope = 4.0 / (np.pi * (1.0 + 2.0 * q) * np.sqrt(1.0 + 4.0 * q))
         return m2, d2, slope
-    if name == "hard_tanh":
-        with np.errstate(divide="ignore"):
+    if act.family == "hard_tanh":
+        with np.errstate(divide="ignore", invalid="ignore"):
             k = 1.0 / np.sqrt(q)
-        inside = special.erf(k / _SQRT2)
-        edge = 2.0 * k * _pdf(k)
-        m2 = q * (inside - edge) + (1.0 - inside)
+            inside = special.erf(k / _SQRT2)
+            edge = np.where(q > 0, 2.0 * k * _pdf(k), 0.0)
+            m2 = np.where(np.isinf(q), 1.0, q * (inside - edge) + (1.0 - inside))
         return m2, inside, inside - edge  # dE[phi^2]/dq = P(|u|<1) - 2 k pdf(k)
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _limits(activation):
+    """Moments in the limits q -> 0+ and q -> inf, and the slopes of phi at 0 and infinity.
+
+    Returns a dict: ``m2_0, d2_0, slope_0`` (q -> 0+: phi(0)^2 and the means over the two
+    sides of 0 of phi'^2 and phi'^2 + phi phi''), ``m2_inf, d2_inf, slope_inf`` (q -> inf:
+    means over u -> +-inf of phi^2, phi'^2 and (phi/u)^2), ``p0 = (phi'(0+), phi'(0-))`` and
+    ``pinf = lim phi(u)/u at +inf and -inf``.
+    """
+    act = _acts.get(activation)
+    tiny, big = np.array([1e-300, -1e-300]), np.array([1e300, -1e300])
+    with np.errstate(all="ignore"):
+        phi0 = float(act.phi(np.array(0.0)))
+        d0 = act.dphi(tiny)
+        s0 = d0 * d0 + phi0 * act.d2phi(tiny)
+        pb, db = act.phi(big), act.dphi(big)
+        ratio = act.phi(big * 1e-150) / (big * 1e-150)  # phi(u)/u at |u| = 1e150
+        m2_inf = float(np.mean(np.where(np.abs(pb) > 1e200, np.inf, pb * pb)))
+    ratio = np.where(np.abs(ratio) < 1e-100, 0.0, ratio)
+    return {
+        "phi0": phi0,
+        "m2_0": phi0 * phi0,
+        "d2_0": float(np.mean(d0 * d0)),
+        "slope_0": float(np.mean(s0)),
+        "m2_inf": m2_inf,
+        "d2_inf": float(np.mean(db * db)),
+        "slope_inf": float(np.mean(ratio * ratio)),
+        "p0": (float(d0[0]), float(d0[1])),
+        "pinf": (float(ratio[0]), float(ratio[1])),
+    }
+
+
 def _moments(q, activation):
-    """E[phi^2], E[phi'^2] and dE[phi^2]/dq = E[phi'^2 + phi phi''] at u ~ N(0, q)."""
+    """E[phi^2], E[phi'^2] and dE[phi^2]/dq = E[phi'^2 + phi phi''] at u ~ N(0, q).
+
+    By quadrature (or closed form), for every q >= 0 including the limits q = 0 (the
+    one-sided means at u = 0+-) and q = inf; NaN for NaN.
+    """
     act = _acts.get(activation)
     q = np.asarray(q, dtype=float)
-    closed = _closed_moments(act.name, q)
+    closed = _closed_moments(act, q)
     if closed is not None:
         return tuple(np.broadcast_to(c, q.shape).astype(float) for c in closed)
+    out = [np.full(q.shape, np.nan) for _ in range(3)]
+    lim = _limits(act.name)
+    for sel, keys in ((q == 0, "_0"), (np.isinf(q), "_inf")):
+        for dst, k in zip(out, ("m2", "d2", "slope"), strict=True):
+            dst[sel] = lim[k + keys]
+    inner = np.isfinite(q) & (q > 0)
+    if np.any(inner):
+        for dst, val in zip(out, _moments_interior(q[inner], act), strict=True):
+            dst[inner] = val
+    return tuple(out)
+
+
+def _moments_interior(q, act):
+    """Moments by quadrature on a 1-D array of finite q > 0."""
     if act.smooth and q.size > 1:
         # group points by the length of sinh grid they need (large q needs more nodes)
         need = np.ceil(np.arcsinh(_Z_MAX * np.sqrt(np.maximum(q, 1.0))) / _H / 8.0)
@@ -239,6 +297,156 @@ def _moments_numeric(q, act):
     return m2, d2, slope
 
 
+# ------------------------------------------------------------ tabulated moments
+#
+# E[phi^2], E[phi'^2] and dE[phi^2]/dq depend on q alone, so for the activations without
+# a closed form they are tabulated once per activation: piecewise Chebyshev series in
+# x = ln q on [2^-20, 2^24] (panels of width 1/8, degree 7) of ln E[phi^2], ln E[phi'^2]
+# and the elasticity q E[phi'^2 + phi phi''] / E[phi^2]. The series are interpolants of
+# the quadrature above at Chebyshev points; each table is checked against the quadrature
+# midway between its nodes when it is built (and against mpmath in the tests) and refuses
+# to be used if the relative error exceeds _TABLE_RTOL. Outside its range (and at q = 0,
+# inf) the quadrature is used directly.
+
+_TABLE_LOG2Q = (-20.0, 24.0)
+_TABLE_WIDTH = 0.125
+_TABLE_DEGREE = 7
+_TABLE_RTOL = 1e-13
+_TABLE_QLO, _TABLE_QHI = 2.0 ** _TABLE_LOG2Q[0], 2.0 ** _TABLE_LOG2Q[1]
+
+
+class _MomentTable:
+    """Piecewise Chebyshev series of the three moment functions of one activation."""
+
+    def __init__(self, act):
+        n = _TABLE_DEGREE
+        self.x0 = np.log(2.0) * _TABLE_LOG2Q[0]
+        x1 = np.log(2.0) * _TABLE_LOG2Q[1]
+        self.npanel = int(np.ceil((x1 - self.x0) / _TABLE_WIDTH))
+        nodes = np.cos(np.pi * (np.arange(n + 1) + 0.5) / (n + 1))  # Chebyshev, 1st kind
+        vander = np.polynomial.chebyshev.chebvander(nodes, n)
+        values = self._targets(act, nodes)  # (3, npanel, n + 1)
+        coefs = np.linalg.solve(vander, values.reshape(-1, n + 1).T).T.reshape(values.shape)
+        # power basis in the panel's t in [-1, 1] (Horner is half the work of Clenshaw; the
+        # coefficients decay fast, so the conversion loses nothing at degree 7), stored as
+        # one contiguous column per degree for a single take() each
+        power = np.apply_along_axis(np.polynomial.chebyshev.cheb2poly, -1, coefs)
+        self.cols = [[np.ascontiguousarray(power[k, :, i]) for i in range(n + 1)]
+                     for k in range(3)]  # fmt: skip
+        # check between the nodes (the Chebyshev points of one degree higher)
+        mid = np.cos(np.pi * (np.arange(n + 2) + 0.5) / (n + 2))
+        x = self.x0 + _TABLE_WIDTH * (np.arange(self.npanel)[:, None] + (mid + 1) / 2)
+        q = np.exp(x.ravel())
+        ref = _moments_interior(q, act)
+        got = self.evaluate(q, (0, 1, 2))
+        # the slope relative to E[phi'^2] (the slope itself may pass through 0)
+        scale = (ref[0], ref[1], np.maximum(np.abs(ref[2]), ref[1]))
+        self.max_rel_error = max(
+            float(np.max(np.abs(g - r) / d)) for g, r, d in zip(got, ref, scale, strict=True)
+        )
+        if not self.max_rel_error <= _TABLE_RTOL:
+            raise RuntimeError(
+                f"moment table of {act.name!r}: relative error {self.max_rel_error:.1e} "
+                f"> {_TABLE_RTOL:.0e}"
+            )
+
+    def _targets(self, act, nodes):
+        x = self.x0 + _TABLE_WIDTH * (np.arange(self.npanel)[:, None] + (nodes + 1) / 2)
+        q = np.exp(x.ravel())
+        m2, d2, slope = _moments_interior(q, act)
+        out = np.stack([np.log(m2), np.log(d2), slope * q / m2])
+        return out.reshape(3, self.npanel, nodes.size)
+
+    def evaluate(self, q, which):
+        """The moments ``which`` (0: E[phi^2], 1: E[phi'^2], 2: slope) at q in range."""
+        u = (np.log(q) - self.x0) * (1.0 / _TABLE_WIDTH)
+        j = np.clip(u.astype(np.intp), 0, self.npanel - 1)
+        t = 2.0 * (u - j) - 1.0
+        buf = np.empty_like(t)
+        series = {}
+        for k in sorted({0 if w == 2 else w for w in which} | set(which)):
+            cols = self.cols[k]
+            acc = cols[-1].take(j)
+            for col in cols[-2::-1]:
+                acc *= t
+                acc += np.take(col, j, out=buf)
+            series[k] = acc
+        out = {}
+        if 0 in series:
+            out[0] = np.exp(series[0])
+        if 1 in series:
+            out[1] = np.exp(series[1])
+        if 2 in series:
+            out[2] = series[2] * out[0] / q
+        return [out[w] for w in which]
+
+
+@functools.lru_cache(maxsize=32)
+def _table(name):
+    return _MomentTable(_acts.get(name))
+
+
+def _fast_moments(q, act, which=(0, 1, 2)):
+    """The moments ``which`` of :func:`_moments` (0: m2, 1: d2, 2: slope), tabulated.
+
+    Closed forms where they exist, the table inside its range, the quadrature elsewhere.
+    """
+    q = np.asarray(q, dtype=float)
+    closed = _closed_moments(act, q)
+    if closed is not None:
+        return [np.broadcast_to(closed[w], q.shape).astype(float) for w in which]
+    inside = (q >= _TABLE_QLO) & (q <= _TABLE_QHI)
+    if np.all(inside):
+        return _table(act.name).evaluate(q, which)
+    out = [np.empty(q.shape) for _ in which]
+    exact = _moments(q[~inside], act)
+    for dst, w in zip(out, which, strict=True):
+        dst[~inside] = exact[w]
+    if np.any(inside):
+        for dst, val in zip(out, _table(act.name).evaluate(q[inside], which), strict=True):
+            dst[inside] = val
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _segments(name):
+    """Pieces of [0, inf) on which q -> E[phi(sqrt(q) z)^2] is convex or concave.
+
+    A tuple of (lo, hi, kind), kind 'convex' or 'concave' ('linear' for homogeneous phi),
+    from the slope dE[phi^2]/dq on 4000 log-spaced q over the table's range and its limits
+    at 0 and inf: the slope rises on a convex piece and falls on a concave one (changes
+    below 1e-10 of the largest slope count as either). The breaks are the slope's extrema,
+    refined on a finer grid. gelu and swish: convex, then concave (the slope overshoots
+    its limit 1/2); tanh, erf, sigmoid, hard_tanh, selu: concave; softplus: convex.
+    Returns None if the slope is negative somewhere (V not monotone).
+    """
+    act = _acts.get(name)
+    if act.homogeneous:
+        return ((0.0, np.inf, "linear"),)
+    lim = _limits(name)
+    q = np.geomspace(_TABLE_QLO, _TABLE_QHI, 4000)
+    (slope,) = _fast_moments(q, act, (2,))
+    q = np.concatenate([[0.0], q, [np.inf]])
+    slope = np.concatenate([[lim["slope_0"]], slope, [lim["slope_inf"]]])
+    if np.any(slope < 0):
+        return None
+    tol = 1e-10 * np.max(np.abs(slope))
+    trend = np.sign(np.where(np.abs(np.diff(slope)) <= tol, 0.0, np.diff(slope)))
+    pieces, lo, current = [], 0.0, 0.0
+    for i, sign in enumerate(trend):
+        if sign == 0 or sign == current:
+            continue
+        if current != 0:  # the slope turns at an extremum near q[i]: refine it
+            fine = np.geomspace(q[max(i - 1, 1)], q[min(i + 1, q.size - 2)], 401)
+            (fs,) = _fast_moments(fine, act, (2,))
+            brk = float(fine[np.argmax(fs) if current > 0 else np.argmin(fs)])
+            pieces.append((lo, brk, "convex" if current > 0 else "concave"))
+            lo = brk
+        current = sign
+    pieces.append((lo, np.inf, "convex" if current > 0 else "concave"))
+    return tuple(pieces)
+
+
 def _check_sigmas(sigma_w, sigma_b, rho=1.0):
     sw, sb, rho = (np.asarray(x, dtype=float) for x in (sigma_w, sigma_b, rho))
     if np.any(sw < 0) or np.any(~np.isfinite(sw)):
@@ -250,104 +458,352 @@ def _check_sigmas(sigma_w, sigma_b, rho=1.0):
     return sw, sb, rho
 
 
-def q_map(q, sigma_w, sigma_b, activation="tanh", rho=1.0):
-    """Length map V(q) = sigma_w^2/rho E[phi(sqrt(q) z)^2] + sigma_b^2 (broadcasts)."""
-    sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
+def _check_q(q, name="q"):
     q = np.asarray(q, dtype=float)
     if np.any(q < 0):
-        raise ValueError("q must be >= 0")
+        raise ValueError(f"{name} must be >= 0")
+    return q
+
+
+def q_map(q, sigma_w, sigma_b, activation="tanh", rho=1.0):
+    """Length map V(q) = sigma_w^2/rho E[phi(sqrt(q) z)^2] + sigma_b^2 (broadcasts).
+
+    By quadrature or closed form at every q >= 0. ``q = inf`` gives the limit
+    ``sigma_w^2/rho (phi(+inf)^2 + phi(-inf)^2)/2 + sigma_b^2``: finite for bounded phi,
+    ``inf`` otherwise (``sigma_b^2`` if ``sigma_w = 0``); NaN gives NaN.
+    """
+    sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
+    q = _check_q(q)
     q, sw, sb, rho = np.broadcast_arrays(q, sw, sb, rho)
     m2, _, _ = _moments(q, activation)
-    return _out(sw**2 / rho * m2 + sb**2)
+    with np.errstate(invalid="ignore"):
+        gain = np.where(sw == 0, 0.0, sw**2 / rho * m2)  # 0 * inf is 0 here
+    return _out(gain + sb**2)
 
 
 # ----------------------------------------------------------------- fixed point q*
 
-_RELU_GAIN = {"relu": 0.5, "leaky_relu": (1.0 + _LEAKY**2) / 2.0, "abs": 1.0, "linear": 1.0}
+
+class ConvergenceWarning(RuntimeWarning):
+    """A fixed-point solver did not converge or could not verify its answer (NaN there)."""
 
 
-#: the last few q* results, keyed by the exact bytes of the arguments: chi1, chi_q,
-#: c_map, c_star and depth_scales all start from q*, and a phase diagram asks for
-#: several of them on the same grid, so each grid's Newton solve is done once
-_Q_STAR_MEMO: dict = {}
-_Q_STAR_MEMO_SIZE = 8
+def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100, q0=None):
+    """Fixed point q* of the length map reached by iterating it from ``q0`` (broadcasts).
 
+    q* is what a network sees: the limit of ``q^{l+1} = V(q^l)`` from ``q^0 = q0``; the
+    default ``q0 = sigma_w^2 + sigma_b^2`` is the first layer of a unit-variance input
+    (``sigma_w^2 |x|^2/d + sigma_b^2``). It is a fixed point with ``V'(q*) <= 1``, ``0``
+    where the iteration decays to 0, and ``inf`` where it diverges. When V has several
+    fixed points (gelu, swish, softplus: a stable one below an unstable one) the answer
+    depends on ``q0``.
 
-def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100):
-    """Stable fixed point q* of the length map.
+    Method. V is non-decreasing, so the iteration moves monotonically from q0 to the
+    first fixed point in the direction of ``V(q0) - q0`` (or to inf). For relu, leaky_relu,
+    abs and linear ``V = g sigma_w^2/rho q + sigma_b^2`` is linear: ``q* = sigma_b^2 /
+    (1 - g sigma_w^2/rho)`` if ``g sigma_w^2 < rho``, else ``inf`` (or ``q0`` if also
+    ``sigma_b = 0`` and ``g sigma_w^2 = rho``: every q is fixed). Otherwise [0, inf) is cut
+    into pieces where V is convex or concave (from the moment table, see ``_segments``:
+    one concave piece for tanh, erf, sigmoid, hard_tanh, selu; convex for softplus; convex
+    then concave for gelu, swish, silu), and the first root of V(q) - q is bracketed
+    piece by piece from q0 and found by Newton's method from the side where it is
+    monotone (it cannot jump over the root). gelu at (1.45, 0.3) has a stable fixed point
+    0.36 and an unstable one 1.44: q0 below 1.44 gives 0.36, the default q0 = 2.19 gives
+    inf.
 
-    Positively homogeneous activations (relu, leaky_relu, abs, linear) have
-    ``V(q) = g sigma_w^2/rho q + sigma_b^2`` with gain g = 1/2, (1+a^2)/2, 1, 1, so
-    ``q* = sigma_b^2 / (1 - g sigma_w^2/rho)`` if ``g sigma_w^2 < rho`` and ``inf``
-    otherwise (the length grows without bound). With ``sigma_b = 0`` and ``phi(0) = 0``,
-    q* = 0 whenever 0 is the stable fixed point (e.g. tanh with sigma_w <= 1); at
-    exactly ``g sigma_w^2 = rho`` with sigma_b = 0 every q is fixed and 0 is returned.
-    Otherwise Newton's method on V(q) - q from above (V is concave for bounded phi).
+    Every finite q* > 0 is checked before it is returned: ``|V(q*)/q* - 1| <= 1e-12`` and
+    ``V'(q*) <= 1``. Where a check fails or the solver has not converged after
+    ``max_iter`` Newton steps the result is NaN and a :class:`ConvergenceWarning` is
+    issued; never a point that is not a fixed point.
     """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
-    sw, sb, rho = np.broadcast_arrays(sw, sb, rho)
-    name = _acts.get(activation).name
-    key = (name, tol, max_iter, sw.shape, sw.tobytes(), sb.tobytes(), rho.tobytes())
-    if key not in _Q_STAR_MEMO:
-        if len(_Q_STAR_MEMO) >= _Q_STAR_MEMO_SIZE:
-            del _Q_STAR_MEMO[next(iter(_Q_STAR_MEMO))]  # oldest first
-        result = np.asarray(_q_star_solve(sw, sb, name, rho, tol, max_iter), dtype=float)
-        result.setflags(write=False)
-        _Q_STAR_MEMO[key] = result
-    return _out(_Q_STAR_MEMO[key].copy())
+    start = sw**2 + sb**2 if q0 is None else _check_q(q0, "q0")
+    if np.any(~np.isfinite(start)):
+        raise ValueError("q0 must be finite")
+    sw, sb, rho, start = np.broadcast_arrays(sw, sb, rho, start)
+    act = _acts.get(activation)
+    a = np.ravel(sw**2 / rho)
+    s = np.ravel(sb**2)
+    qs = _q_star_solve(a, s, np.ravel(start).astype(float), act, tol, max_iter)
+    return _out(qs.reshape(sw.shape))
 
 
-def _q_star_solve(sw, sb, name, rho, tol, max_iter):
-    """q* on broadcast arrays (see :func:`q_star`); ``name`` is a registry name."""
-    if name in _RELU_GAIN:
-        gain = _RELU_GAIN[name] * sw**2 / rho
+def _q_star_solve(a, s, q0, act, tol, max_iter):
+    """q* for V(q) = a E[phi^2] + s from q0 (1-D arrays); see :func:`q_star`."""
+    if act.homogeneous:
+        gain = _gain(act) * a
         # sigma_w = sqrt(2) squares to 2 + 4e-16: count rounding-level excess as critical
         gain = np.where(np.abs(gain - 1.0) <= 1e-12, 1.0, gain)
         with np.errstate(divide="ignore", invalid="ignore"):
-            qs = np.where(gain < 1.0, sb**2 / (1.0 - gain), np.inf)
-        return np.where((sb == 0) & (gain <= 1.0), 0.0, qs)
-    act = _acts.get(name)
-    phi0, dphi0 = float(act.phi(np.array(0.0))), float(act.dphi(np.array(0.0)))
-    # start above the fixed point: bounded phi -> V(q) <= sw^2/rho max phi^2 + sb^2
-    q = np.where(np.isfinite(sw), 1.0 + sw**2 / rho * (1.0 + phi0**2) + sb**2, 1.0)
-    if not act.bounded:
-        q = np.maximum(q, 4.0 * sb**2 + 1.0)
-    q = np.array(q, dtype=float).reshape(-1)
-    swf, sbf, rhof = (np.ravel(x) for x in (sw, sb, rho))
-    zero_stable = (sb == 0) & (phi0 == 0) & (sw**2 / rho * dphi0**2 <= 1.0)
-    active = ~np.ravel(zero_stable)  # q* = 0 there: no iteration needed
-    for _ in range(max_iter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+            qs = np.where(gain < 1.0, s / (1.0 - gain), np.inf)
+        qs = np.where((gain == 1.0) & (s == 0), q0, qs)
+        return np.where((gain > 1.0) & (s == 0) & (q0 == 0), 0.0, qs)
+    lim = _limits(act.name)
+    segments = _segments(act.name)
+    checked = np.full((2, a.size), np.nan)  # |f|/q and V' where Newton last evaluated them
+    if segments is None:
+        q = _iterate(a, s, q0, act, tol, max_iter)
+    else:
+        q = _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked)
+    return _verify_q_star(q, a, s, act, lim, checked)
+
+
+def _residual(q, a, s, act):
+    """f(q) = V(q) - q and f'(q) = V'(q) - 1."""
+    m2, slope = _fast_moments(q, act, (0, 2))
+    return a * m2 + s - q, a * slope - 1.0
+
+
+def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
+    """The first root of f = V - q from q0 in the direction of sign f(q0).
+
+    V is non-decreasing, so the iteration from q0 moves monotonically towards that root
+    and stops there (or goes on to inf / to 0). The root is looked for piece by piece of
+    :func:`_segments`, where f is convex or concave and Newton's method from the right
+    side is monotone (see _root_in_piece); a piece without a root passes the search on to
+    its neighbour. ``checked`` receives |f|/q and V' at the roots Newton returns.
+    """
+    q = np.full(a.shape, np.nan)
+    f0, fp0 = _residual(q0, a, s, act)
+    at_q0 = np.stack([f0, fp0])  # f, f' at p while p is still q0 (saves two evaluations)
+    q[f0 == 0] = q0[f0 == 0]
+    up = f0 > 0
+    edges = np.array([seg[0] for seg in segments[1:]])
+    piece = np.searchsorted(edges, q0, side="right")
+    p = q0.copy()
+    active = np.flatnonzero(f0 != 0)
+    for _ in range(2 * len(segments) + 1):
+        if active.size == 0:
             break
-        qa, swa, sba, rhoa = q[idx], swf[idx], sbf[idx], rhof[idx]
-        m2, _, slope = _moments(qa, name)
-        f = swa**2 / rhoa * m2 + sba**2 - qa
-        df = swa**2 / rhoa * slope - 1.0
+        still = []
+        for k, (lo, hi, kind) in enumerate(segments):
+            for direction in (True, False):
+                idx = active[(piece[active] == k) & (up[active] == direction)]
+                if idx.size == 0:
+                    continue
+                known = np.where(p[idx] == q0[idx], at_q0[:, idx], np.nan)
+                root, check = _root_in_piece(a[idx], s[idx], p[idx], known, lo, hi, kind,
+                                             direction, act, lim, tol, max_iter)  # fmt: skip
+                q[idx] = root
+                checked[:, idx] = check
+                miss = idx[np.isnan(root)]
+                if direction and np.isinf(hi):
+                    q[miss] = np.inf
+                    continue
+                if not direction and lo == 0.0:
+                    continue  # f < 0 down to 0 and f(0) > 0 is impossible: NaN (reported)
+                edge = hi if direction else lo
+                fe, _ = _residual(np.full(miss.shape, edge), a[miss], s[miss], act)
+                q[miss[fe == 0]] = edge
+                same = miss[(fe > 0) == direction]  # no root crossed: go on
+                p[same] = edge
+                piece[same] += 1 if direction else -1
+                still.append(same)
+        active = np.concatenate(still) if still else np.array([], dtype=np.intp)
+    return q
+
+
+def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
+    """The first root of f from p (f(p) > 0 if ``up``, < 0 otherwise) within [lo, hi],
+    where f is ``kind`` (convex or concave); NaN where there is none in the piece.
+    ``known``: (f, f') at p where already evaluated (else NaN). Returns the roots and
+    (|f|/q, V') at them where Newton evaluated these.
+
+    Newton from the side where it is monotone (the tangent does not cross the root):
+    concave f from the right of the root, convex f from the left. Starting there:
+
+    * concave, up: from a point h <= hi with f(h) < 0 (hi itself, or for hi = inf a bound
+      above the root); none if f(hi) >= 0;
+    * concave, down: from p; none if f'(p) >= 0 or the iterates leave the piece;
+    * convex, up: from p; none if f' >= 0 on the way or the iterates leave the piece;
+    * convex, down: from lo; none if f(lo) < 0.
+    """
+    n = a.size
+    start = np.full(n, np.nan)
+    root = np.full(n, np.nan)
+    check = np.full((2, n), np.nan)
+    fp_p = known[1]
+    if kind == "concave" and not up and np.any(np.isnan(fp_p)):
+        miss = np.isnan(fp_p)
+        fp_p = fp_p.copy()
+        fp_p[miss] = _residual(p[miss], a[miss], s[miss], act)[1]
+    if kind == "concave" and up:
+        if np.isfinite(hi):
+            fh, _ = _residual(np.full(n, hi), a, s, act)
+            start = np.where(fh < 0, hi, np.nan)
+            root[fh == 0] = hi
+        else:
+            grows = a * lim["slope_inf"] >= 1.0  # f' >= 0 for ever: no root ahead
+            start = np.where(grows, np.nan, _upper_start(a, s, p, act, lim))
+    elif kind == "concave":
+        start = np.where(fp_p < 0, p, np.nan)
+        if lo == 0.0 and lim["m2_0"] == 0:  # f(0) = 0: root 0 unless f rises first
+            at0 = (s == 0) & (a * lim["slope_0"] <= 1.0)
+            root[at0] = 0.0
+            start[at0] = np.nan
+    elif up:
+        start = p.copy()
+    else:
+        fl, _ = _residual(np.full(n, lo), a, s, act)
+        start = np.where(fl > 0, lo, np.nan)
+        root[fl == 0] = lo
+    run = np.flatnonzero(np.isfinite(start))
+    if run.size:
+        first = np.where(start[run] == p[run], known[:, run], np.nan)
+        root[run], check[:, run] = _newton(a[run], s[run], start[run], act, tol, max_iter,
+                                           lo, hi, first)  # fmt: skip
+    return root, check
+
+
+def _upper_start(a, s, q0, act, lim):
+    """A point at or above the fixed point of V on its last (concave) piece, given one
+    exists (a lim E[phi^2]/q < 1): there V(q) <= q."""
+    if np.isfinite(lim["m2_inf"]):  # V <= a sup E[phi^2] + s
+        return np.maximum(a * lim["m2_inf"] + s + 1.0, q0)
+    # concave: V lies below its tangent at x, which meets the diagonal at `cross`
+    x = np.maximum(q0, 1.0)
+    out = np.full(a.shape, np.nan)
+    todo = np.arange(a.size)
+    for _ in range(40):
+        m2, slope = _fast_moments(x[todo], act, (0, 2))
+        aa, sa = a[todo], s[todo]
+        denom = 1.0 - aa * slope
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(df < 0, -f / df, np.nan)
-        # Newton from above on a concave map; fall back to a fixed-point step
-        q_new = np.where(np.isfinite(step), qa + step, qa + f)
-        q_new = np.where(q_new <= 0, 0.5 * qa, q_new)
-        done = (np.abs(q_new - qa) <= tol * np.maximum(q_new, 1e-300)) | (q_new < 1e-280)
-        q[idx] = q_new
-        active[idx[done]] = False
-    return np.where(zero_stable, 0.0, q.reshape(sw.shape))
+            cross = (aa * (m2 - slope * x[todo]) + sa) / denom
+        ok = denom > 0
+        out[todo[ok]] = np.maximum(cross[ok], x[todo][ok])
+        x[todo] *= 16.0
+        todo = todo[~ok]
+        if todo.size == 0:
+            break
+    return out
 
 
-def chi1(sigma_w, sigma_b, activation="tanh", rho=1.0):
-    """chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]: slope of the C-map at c = 1."""
-    qs = q_star(sigma_w, sigma_b, activation, rho)
-    sw = np.broadcast_to(np.asarray(sigma_w, float), np.shape(qs))
-    _, d2, _ = _moments(np.asarray(qs, dtype=float), activation)
+def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
+    """Newton on f = V(q) - q from q; NaN where the iterates leave [lo, hi], where f' >= 0
+    with f > 0 (no root ahead on a convex piece) or where not converged.
+
+    Returns the last iterate at which f was evaluated once the step from it is below
+    ``tol`` (relative), so its residual is known: (roots, (|f|/q, V') there). ``first``:
+    (f, f') at the start where known (NaN otherwise).
+    """
+    q = np.array(q, dtype=float)
+    out = np.full(q.shape, np.nan)
+    check = np.full((2, q.size), np.nan)
+    active = np.arange(q.size)
+    eps = np.finfo(float).eps
+    for it in range(max_iter):
+        if active.size == 0:
+            break
+        qa, aa, sa = q[active], a[active], s[active]
+        if it == 0 and first is not None and not np.any(np.isnan(first)):
+            f, fp = first
+        else:
+            f, fp = _residual(qa, aa, sa, act)
+        noise = 8.0 * eps * (np.abs(f + qa - sa) + sa + qa)  # rounding of V(q) - q
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = -f / fp
+        hit = np.abs(f) <= noise
+        new = np.maximum(qa + np.where(np.isfinite(step), step, 0.0), 0.0)
+        # leaving the piece (beyond rounding) or stuck: no root here
+        gone = ~hit & (((f > 0) & (fp >= 0)) | (new < lo * (1 - 1e-12))
+                       | (new > hi * (1 + 1e-12)) | ~np.isfinite(step))  # fmt: skip
+        done = hit | gone | (np.abs(step) <= tol * new)
+        out[active[done]] = np.where(gone[done], np.nan, qa[done])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            check[:, active[done]] = np.abs(f[done]) / qa[done], fp[done] + 1.0
+        q[active] = new
+        active = active[~done]
+    if active.size:
+        warnings.warn(
+            f"q_star ({act.name}): Newton not converged in {max_iter} steps at "
+            f"{active.size} point(s); NaN there",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return out, check
+
+
+def _iterate(a, s, q, act, tol, max_iter):
+    """q^{l+1} = V(q^l) until it settles, then Newton from there (V not monotone)."""
+    q = np.array(q, dtype=float)
+    out = np.full(q.shape, np.nan)
+    active = np.arange(q.size)
+    for _ in range(100 * max_iter):
+        if active.size == 0:
+            break
+        qa, aa, sa = q[active], a[active], s[active]
+        (m2,) = _fast_moments(qa, act, (0,))
+        new = aa * m2 + sa
+        diverged = (new > 1e30) & (new > qa)  # taken as divergence
+        settled = np.abs(new - qa) <= 1e-6 * np.maximum(new, 1e-300)
+        out[active[diverged]] = np.inf
+        out[active[new == 0]] = 0.0
+        polish = settled & ~diverged & (new > 0)
+        if np.any(polish):
+            sel = active[polish]
+            out[sel] = _newton(a[sel], s[sel], new[polish], act, tol, max_iter)[0]
+            # Newton must stay where the iteration was heading (within its contraction)
+            far = np.abs(out[sel] - new[polish]) > 1e-4 * new[polish]
+            out[sel[far]] = np.nan
+        q[active] = new
+        active = active[~(diverged | polish | (new == 0))]
+    return out
+
+
+def _verify_q_star(q, a, s, act, lim, checked=None):
+    """NaN (with a warning) where q is not a fixed point that is stable for the iteration.
+
+    ``checked``: (|V(q) - q|/q, V'(q)) where already evaluated at this very q (else NaN).
+    """
+    bad = np.isnan(q)
+    pos = np.isfinite(q) & (q > 0)
+    resid, vslope = (np.full(q.shape, np.nan) for _ in range(2))
+    if checked is not None:
+        resid[pos], vslope[pos] = checked[0][pos], checked[1][pos]
+    todo = np.flatnonzero(pos & np.isnan(resid))
+    if todo.size:
+        m2, slope = _fast_moments(q[todo], act, (0, 2))
+        resid[todo] = np.abs(a[todo] * m2 + s[todo] - q[todo]) / q[todo]
+        vslope[todo] = a[todo] * slope
+    bad |= pos & ~((resid <= 1e-12) & (vslope <= 1.0 + 1e-9))
+    zero = q == 0
+    bad |= zero & ((s > 0) | (lim["m2_0"] != 0) | (a * lim["slope_0"] > 1.0 + 1e-9))
+    if np.any(bad):
+        warnings.warn(
+            f"q_star ({act.name}): {int(bad.sum())} point(s) not converged to a stable fixed "
+            "point; NaN there",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return np.where(bad, np.nan, q)
+
+
+def _q_or_q_star(q, sw, sb, activation, rho):
+    """The given q (validated), or q* from the default start."""
+    if q is None:
+        return np.asarray(q_star(sw, sb, activation, rho), dtype=float)
+    return _check_q(q)
+
+
+def chi1(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
+    """chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2] at ``q`` (default q*): slope of the C-map at c = 1.
+
+    At ``q = inf`` the limit ``sigma_w^2 (phi'(+inf)^2 + phi'(-inf)^2)/2`` (relu: sigma_w^2/2).
+    """
+    sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
+    qs = _q_or_q_star(q, sw, sb, activation, rho)
+    sw, qs = np.broadcast_arrays(sw, qs)
+    (d2,) = _fast_moments(qs, _acts.get(activation), (1,))
     return _out(sw**2 * d2)
 
 
-def chi_q(sigma_w, sigma_b, activation="tanh", rho=1.0):
-    """Slope of the length map at q*: sigma_w^2/rho E[phi'^2 + phi phi'']."""
+def chi_q(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
+    """Slope of the length map at ``q`` (default q*): sigma_w^2/rho E[phi'^2 + phi phi'']."""
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
-    qs = np.asarray(q_star(sw, sb, activation, rho), dtype=float)
-    _, _, slope = _moments(qs, activation)
+    qs = _q_or_q_star(q, sw, sb, activation, rho)
+    sw, rho, qs = np.broadcast_arrays(sw, rho, qs)
+    (slope,) = _fast_moments(qs, _acts.get(activation), (2,))
     return _out(sw**2 / rho * slope)
 
 
@@ -454,153 +910,247 @@ def _inner_smooth(act, which, m, s):
     return out
 
 
-def _kernel(c, q, activation, which):
-    """E[g(u1) g(u2)] with g = phi (which=0) or phi' (which=1), corr c, variance q."""
+def _kernel(c, q1, activation, which, q2=None):
+    """E[g(u1) g(u2)], g = phi (which=0) or phi' (which=1), for centred Gaussian (u1, u2)
+    with variances q1, q2 (default q2 = q1) and correlation c (finite q1, q2 >= 0).
+
+    ``u1 = sqrt(q1) z1``, ``u2 = sqrt(q2) (c z1 + sqrt(1 - c^2) z2)``: the outer average
+    over z1 uses the 1-D rule (at the larger variance for smooth phi, so the inner
+    average's transition in z1 is resolved too), the inner one over z2 is done in closed
+    form, by Gauss-Hermite, or by subtracting a smooth asymptote (see _inner_smooth).
+    """
     act = _acts.get(activation)
     name = act.name
-    c, q = np.broadcast_arrays(np.asarray(c, float), np.asarray(q, float))
+    q2 = q1 if q2 is None else q2
+    c, q1, q2 = np.broadcast_arrays(*(np.asarray(x, float) for x in (c, q1, q2)))
     if name == "sigmoid":  # sigmoid(v) = (1 + tanh(v/2))/2, sigmoid' = tanh'(v/2)/4
         if which == 0:  # E[tanh] = 0 by symmetry
-            return 0.25 + 0.25 * _kernel(c, q / 4.0, "tanh", 0)
-        return _kernel(c, q / 4.0, "tanh", 1) / 16.0
-    closed = _closed_kernel(name, which, c, q)
+            return 0.25 + 0.25 * _kernel(c, q1 / 4.0, "tanh", 0, q2 / 4.0)
+        return _kernel(c, q1 / 4.0, "tanh", 1, q2 / 4.0) / 16.0
+    closed = _closed_kernel(act, which, c, q1, q2)
     if closed is not None:
         return closed
     out = np.empty(c.shape)
-    flat_c, flat_q, flat_out = c.ravel(), q.ravel(), out.reshape(-1)
-    z_all, w_all = _rule(flat_q, act)
+    flat_c, flat_q1, flat_q2 = c.ravel(), q1.ravel(), q2.ravel()
+    flat_out = out.reshape(-1)
+    z_all, w_all = _rule(np.maximum(flat_q1, flat_q2) if act.smooth else flat_q1, act)
     n1 = z_all.shape[-1]
     step = max(1, _CHUNK // (n1 * 200))
     g = act.phi if which == 0 else act.dphi
     for start in range(0, flat_c.size, step):
         sl = slice(start, start + step)
-        cc, qq = flat_c[sl, None], flat_q[sl, None]
-        sq = np.sqrt(qq)
+        cc, sq1, sq2 = flat_c[sl, None], np.sqrt(flat_q1[sl, None]), np.sqrt(flat_q2[sl, None])
         z, w = z_all[sl], w_all[sl]
-        m = sq * cc * z
-        s = sq * np.sqrt(np.maximum(1.0 - cc * cc, 0.0)) + 0.0 * z
+        m = sq2 * cc * z
+        s = sq2 * np.sqrt(np.maximum(1.0 - cc * cc, 0.0)) + 0.0 * z
         inner = _inner_closed(name, which, m, s)
         if inner is None:
             inner = _inner_smooth(act, which, m, s)
-        flat_out[sl] = np.sum(g(sq * z) * inner * w, axis=-1)
+        flat_out[sl] = np.sum(g(sq1 * z) * inner * w, axis=-1)
     return out
 
 
-def _closed_kernel(name, which, c, q):
-    with np.errstate(invalid="ignore"):
-        cc = np.clip(c, -1.0, 1.0)
-        root = np.sqrt(np.maximum(1.0 - cc * cc, 0.0))
-        absk = (2.0 / np.pi) * (root + cc * np.arcsin(cc))  # E|z1||z2| / 1
-    if name == "linear":
-        return q * c if which == 0 else np.ones_like(c)
-    if name == "abs":
-        return q * absk if which == 0 else (2.0 / np.pi) * np.arcsin(cc)
-    if name in ("relu", "leaky_relu"):
-        a = 0.0 if name == "relu" else _LEAKY
-        lin, mod = ((1.0 + a) / 2.0) ** 2, ((1.0 - a) / 2.0) ** 2
-        if which == 0:
-            return q * (lin * c + mod * absk)
-        return lin + mod * (2.0 / np.pi) * np.arcsin(cc)
-    if name == "erf":
-        if which == 0:
-            return (2.0 / np.pi) * np.arcsin(2.0 * q * cc / (1.0 + 2.0 * q))
-        return (4.0 / np.pi) / np.sqrt((1.0 + 2.0 * q) ** 2 - (2.0 * q * cc) ** 2)
+def _leaky_kernel(c, slopes, which):
+    """E[g(u1) g(u2)] / sqrt(q1 q2) (which=0) or E[g'(u1) g'(u2)] (which=1) for the
+    homogeneous g(u) = p+ u (u > 0), p- u (u < 0): the arc-cosine kernel of degree 1."""
+    p_pos, p_neg = slopes
+    lin, mod = ((p_pos + p_neg) / 2.0) ** 2, ((p_pos - p_neg) / 2.0) ** 2
+    cc = np.clip(c, -1.0, 1.0)
+    if which == 0:
+        absk = (2.0 / np.pi) * (np.sqrt(np.maximum(1.0 - cc * cc, 0.0)) + cc * np.arcsin(cc))
+        return lin * cc + mod * absk  # absk = E|z1||z2|
+    return lin + mod * (2.0 / np.pi) * np.arcsin(cc)
+
+
+def _slopes(act):
+    """(p+, p-): the slopes of a homogeneous phi on the two sides of 0."""
+    if act.family == "relu":
+        return 1.0, 0.0
+    if act.family == "leaky_relu":
+        return 1.0, act.param
+    if act.family == "abs":
+        return 1.0, -1.0
+    return 1.0, 1.0  # linear
+
+
+def _closed_kernel(activation, which, c, q1, q2=None):
+    """Closed-form E[g(u1) g(u2)] (see :func:`_kernel`), or None."""
+    act = _acts.get(activation)
+    q2 = q1 if q2 is None else q2
+    if act.homogeneous:
+        k = _leaky_kernel(c, _slopes(act), which)
+        return np.sqrt(q1 * q2) * k if which == 0 else k + 0.0 * (q1 + q2)
+    if act.family == "erf":
+        with np.errstate(invalid="ignore"):
+            q12 = np.clip(c, -1.0, 1.0) * np.sqrt(q1 * q2)
+            if which == 0:
+                return (2.0 / np.pi) * np.arcsin(2.0 * q12 / np.sqrt((1 + 2 * q1) * (1 + 2 * q2)))
+            return (4.0 / np.pi) / np.sqrt((1.0 + 2.0 * q1) * (1.0 + 2.0 * q2) - 4.0 * q12 * q12)
     return None
 
 
-def c_map(c, sigma_w, sigma_b, activation="tanh", rho=1.0):
-    """Correlation map C(c) at q = q* (broadcasts); C(1) == 1 exactly without dropout."""
+def _limit_slopes(act, q, sb):
+    """Slopes (p+, p-) of the homogeneous phi that the C-map at ``q`` reduces to, per point:
+    the slopes at 0 where q = 0 and V(0) = 0 (phi ~ phi'(0+-) u), those at infinity where
+    q = inf and phi is unbounded (phi ~ p+- u); NaN elsewhere (no limit needed or none)."""
+    lim = _limits(act.name)
+    p = np.full(np.shape(q) + (2,), np.nan)
+    if act.homogeneous:
+        p[...] = _slopes(act)
+        return np.where((np.isinf(q) | ((q == 0) & (sb == 0)))[..., None], p, np.nan)
+    at0 = (q == 0) & (sb == 0) & (lim["m2_0"] == 0)
+    p[at0] = lim["p0"]
+    if np.isinf(lim["m2_inf"]):
+        p[np.isinf(q)] = lim["pinf"]
+    return p
+
+
+def _normalised_map(c, sw, sb, rho, q, act, which):
+    """C(c) (which=0) or its slope dC/dc (which=1) at length q, per point (broadcast arrays).
+
+    Finite q: C = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q), with E[phi^2] itself
+    at c = 1 (so C(1) == 1 exactly at rho = 1), and dC/dc = sigma_w^2 q E[phi'(u1)
+    phi'(u2)] / V(q). At q = inf, and at q = 0 with V(0) = 0, C is the limit of this ratio:
+    the map of the homogeneous phi that phi reduces to (the arc-cosine map; the identity
+    for a phi smooth at 0); NaN with a :class:`ConvergenceWarning` where that limit is not
+    available (bounded phi at q = inf, phi'(0) = 0 at q = 0) and for NaN q.
+    """
+    out = np.full(c.shape, np.nan)
+    p = _limit_slopes(act, q, sb)
+    limit = np.isfinite(p[..., 0]) & (sw > 0)
+    zero_over_zero = (q == 0) & (sb == 0) & ((_limits(act.name)["m2_0"] == 0) | (sw == 0))
+    plain = np.isfinite(q) & ~limit & ~zero_over_zero
+    if np.any(plain):
+        cc, sw_, sb_, rho_, qq = (x[plain] for x in (c, sw, sb, rho, q))
+        m2, d2 = _fast_moments(qq, act, (0, 1))
+        denom = sw_**2 / rho_ * m2 + sb_**2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if which == 0:
+                k = np.where(cc == 1.0, m2, _kernel(cc, qq, act, 0))
+                out[plain] = (sw_**2 * k + sb_**2) / denom
+            else:
+                kd = np.where(cc == 1.0, d2, _kernel(cc, qq, act, 1))
+                out[plain] = sw_**2 * kd * qq / denom
+    if np.any(limit):
+        pl = p[limit]
+        pp, pn = pl[:, 0], pl[:, 1]
+        gain = (pp**2 + pn**2) / 2.0
+        cc = c[limit]
+        k = _leaky_kernel(cc, (pp, pn), which)
+        if which == 0:
+            k = np.where(cc == 1.0, gain, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[limit] = np.where(gain > 0, rho[limit] * k / gain, np.nan)
+    missing = np.isnan(out) & ~np.isnan(c) & ~np.isnan(q)
+    if np.any(missing):
+        warnings.warn(
+            f"C-map ({act.name}): no limit of the correlation map at q = 0 or inf for "
+            f"{int(missing.sum())} point(s) (bounded phi at q = inf, or V(q) = 0); NaN there",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return out
+
+
+def c_map(c, sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
+    """Correlation map C(c) at length ``q`` (default q*), broadcasting like a ufunc.
+
+    ``C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q)`` with ``u1, u2 ~ N(0, q)``
+    of correlation c: the correlation after one layer of two inputs of equal length q
+    (at q = q* the map of Poole et al.), the special case ``q1 = q2 = q`` of
+    :func:`kernel_map` normalised by ``V(q)``. C(1) == 1 exactly without dropout. At
+    ``q = inf`` or ``q* = 0`` (with ``sigma_b = 0``) the limit: the q-independent map of
+    relu, leaky_relu, abs and linear, the arc-cosine map of the relu-like limit of gelu,
+    swish, softplus and selu at q = inf, ``C(c) = rho c`` for tanh-like phi at q = 0;
+    NaN with a :class:`ConvergenceWarning` where no limit exists.
+    """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
     c = np.asarray(c, dtype=float)
     if np.any(np.abs(c) > 1):
         raise ValueError("c must lie in [-1, 1]")
-    c, sw, sb, rho = np.broadcast_arrays(c, sw, sb, rho)
-    qs = np.asarray(q_star(sw, sb, activation, rho), dtype=float)
-    return _out(_c_map_at(c, sw, sb, rho, qs, activation))
+    qs = _q_or_q_star(q, sw, sb, activation, rho)
+    c, sw, sb, rho, qs = np.broadcast_arrays(c, sw, sb, rho, qs)
+    return _out(_normalised_map(c, sw, sb, rho, qs, _acts.get(activation), 0))
 
 
-def _kernel_with_diagonal(c, qs, activation, m2):
-    """E[phi(u1) phi(u2)], taking the 1-D moment E[phi^2] itself where c == 1."""
-    k = np.asarray(_kernel(c, qs, activation, 0), dtype=float)
-    return np.where(c == 1.0, m2, k)
+def chi_c(c, sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
+    """Slope dC/dc of the C-map at c and length ``q`` (default q*).
 
-
-def _c_map_at(c, sw, sb, rho, qs, activation):
-    m2 = _moments(qs, activation)[0]
-    k = _kernel_with_diagonal(c, qs, activation, m2)
-    # the denominator V(q*) uses the same m2, so without dropout C(1) == 1 exactly
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (sw**2 * k + sb**2) / (sw**2 / rho * m2 + sb**2)
-
-
-def chi_c(c, sigma_w, sigma_b, activation="tanh", rho=1.0):
-    """Slope of the C-map at c: sigma_w^2 E[phi'(u1) phi'(u2)] (q* cancels), over V(q*)/q*."""
+    ``sigma_w^2 q E[phi'(u1) phi'(u2)] / V(q)``; at a fixed point q/V(q) = 1 and at c = 1
+    without dropout this is chi_1. Limits at q = 0, inf as in :func:`c_map`.
+    """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
-    c, sw, sb, rho = np.broadcast_arrays(np.asarray(c, float), sw, sb, rho)
-    qs = np.asarray(q_star(sw, sb, activation, rho), dtype=float)
-    return _out(_chi_c_at(c, sw, sb, rho, qs, activation))
+    c = np.asarray(c, dtype=float)
+    qs = _q_or_q_star(q, sw, sb, activation, rho)
+    c, sw, sb, rho, qs = np.broadcast_arrays(c, sw, sb, rho, qs)
+    return _out(_normalised_map(c, sw, sb, rho, qs, _acts.get(activation), 1))
 
 
-def _chi_c_at(c, sw, sb, rho, qs, activation):
-    m2, d2, _ = _moments(qs, activation)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        norm = qs / (sw**2 / rho * m2 + sb**2)  # 1 at the fixed point
-    kd = np.where(c == 1.0, d2, _kernel(c, qs, activation, 1))
-    return sw**2 * kd * norm
+def c_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100, q=None):
+    """Stable fixed point c* of the C-map at length ``q`` (default q*).
 
-
-def c_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100):
-    """Stable fixed point c* of the C-map.
-
-    Without dropout c* = 1 in the ordered phase (chi_1 <= 1); in the chaotic phase the
-    stable fixed point below 1, found by Newton's method from c = 0 (C is convex on
-    [0, 1], so the iterates increase monotonically to c*). With dropout, c = 1 is not a
-    fixed point and c* < 1 everywhere.
+    Without dropout c* = 1 where the map's slope at c = 1 is <= 1 (ordered phase;
+    ``chi_1 <= 1`` at a finite q*); otherwise the stable fixed point below 1, found by
+    Newton's method from c = 0 (C is convex on [0, 1], so the iterates increase
+    monotonically to c*). With dropout, c = 1 is not a fixed point and c* < 1 everywhere.
+    At q = 0 or inf the limit map of :func:`c_map` is used (relu at q* = inf: the
+    arc-cosine map, whose slope at 1 is 1, so c* = 1); NaN where it has none.
     """
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
+    act = _acts.get(activation)
+    qs = _q_or_q_star(q, sw, sb, activation, rho)
+    sw, sb, rho, qs = np.broadcast_arrays(sw, sb, rho, qs)
     shape = sw.shape
-    sw, sb, rho = (np.ravel(x) for x in (sw, sb, rho))
-    qs = np.atleast_1d(np.asarray(q_star(sw, sb, activation, rho), dtype=float))
-    ones = np.ones(sw.shape)
-    slope1 = _chi_c_at(ones, sw, sb, rho, qs, activation)
+    sw, sb, rho, qs = (np.ravel(x).astype(float) for x in (sw, sb, rho, qs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported once below
+        slope1 = _normalised_map(np.ones(sw.shape), sw, sb, rho, qs, act, 1)
+    undefined = np.isnan(slope1)
     ordered = (rho == 1.0) & (slope1 <= 1.0)
-    ordered |= ~np.isfinite(qs) | (qs == 0)
     c = np.zeros(sw.shape)
-    active = ~ordered
+    active = ~ordered & ~undefined
     for _ in range(max_iter):
         if not np.any(active):
             break
-        idx = np.nonzero(active)
+        idx = np.flatnonzero(active)
         ca = c[idx]
-        args = (sw[idx], sb[idx], rho[idx], qs[idx], activation)
-        f = _c_map_at(ca, *args) - ca
-        df = _chi_c_at(ca, *args) - 1.0
+        args = (sw[idx], sb[idx], rho[idx], qs[idx], act)
+        f = _normalised_map(ca, *args, 0) - ca
+        df = _normalised_map(ca, *args, 1) - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             new = ca - f / df
         new = np.where(np.isfinite(new), np.clip(new, ca, 1.0), ca)
         c[idx] = new
         done = np.abs(new - ca) <= tol * np.maximum(np.abs(new), 1e-300)
-        sub = active[idx]
-        sub[done] = False
-        active[idx] = sub
+        active[idx[done]] = False
     c = np.where(ordered, 1.0, c)
+    c[undefined | active] = np.nan
+    if np.any(undefined | active):
+        warnings.warn(
+            f"c_star ({act.name}): {int(np.sum(undefined))} point(s) without a C-map "
+            f"(q = 0 or inf, no limit) and {int(np.sum(active))} not converged; NaN there",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return _out(c.reshape(shape))
 
 
-def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0):
+def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     """Depth scales of Schoenholz et al. (2017) as a dict of floats/arrays.
 
-    ``xi_q = -1/log chi_q`` (length), ``xi_c = -1/log chi_c(c*)`` (correlation; chi_c(c*)
-    = chi_1 in the ordered phase), ``xi_grad = -1/log chi_1`` (gradients; negative in the
-    chaotic phase, where gradients grow). Also returns q_star, c_star, chi1, chi_c, chi_q.
+    ``xi_q = -1/log chi_q``, ``xi_c = -1/log chi_c(c*)`` (correlation; chi_c(c*) = chi_1 in
+    the ordered phase), ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic
+    phase, where gradients grow), all at ``q`` (default q*, solved once). Also returns
+    q_star, c_star, chi1, chi_c, chi_q.
     """
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
-    qs = q_star(sw, sb, activation, rho)
-    cs = np.asarray(c_star(sw, sb, activation, rho), dtype=float)
-    slope_c = _chi_c_at(cs, sw, sb, rho, np.asarray(qs, float), activation)
-    x1 = np.asarray(chi1(sw, sb, activation, rho), dtype=float)
-    xq = np.asarray(chi_q(sw, sb, activation, rho), dtype=float)
-    with np.errstate(divide="ignore"):
+    qs = _q_or_q_star(q, sw, sb, activation, rho)
+    cs = np.asarray(c_star(sw, sb, activation, rho, q=qs), dtype=float)
+    slope_c = np.asarray(chi_c(np.nan_to_num(cs, nan=0.0), sw, sb, activation, rho, q=qs))
+    slope_c = np.where(np.isnan(cs), np.nan, slope_c)
+    x1 = np.asarray(chi1(sw, sb, activation, rho, q=qs), dtype=float)
+    xq = np.asarray(chi_q(sw, sb, activation, rho, q=qs), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
         out = {
             "xi_q": -1.0 / np.log(xq),
             "xi_c": -1.0 / np.log(slope_c),
@@ -614,59 +1164,154 @@ def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0):
     return {k: _out(v) for k, v in out.items()}
 
 
+# ------------------------------------------------------- two-input kernel (NNGP)
+
+
+def input_kernel(x1, x2, sigma_w, sigma_b):
+    """(q1, q2, q12) of the first layer for inputs x1, x2 (last axis: the d features).
+
+    ``q_ab = sigma_w^2 x_a . x_b / d + sigma_b^2``, as neural-tangents' ``Dense``
+    (W ~ N(0, sigma_w^2 / d)). Broadcasts over the leading axes.
+    """
+    sw, sb, _ = _check_sigmas(sigma_w, sigma_b)
+    x1, x2 = np.asarray(x1, dtype=float), np.asarray(x2, dtype=float)
+    d = x1.shape[-1]
+    if x2.shape[-1] != d:
+        raise ValueError(f"x1 and x2 need the same number of features, got {d}, {x2.shape[-1]}")
+    dot = lambda u, v: np.sum(u * v, axis=-1) / d  # noqa: E731
+    return tuple(_out(sw**2 * k + sb**2) for k in (dot(x1, x1), dot(x2, x2), dot(x1, x2)))
+
+
+def kernel_map(q1, q2, q12, sigma_w, sigma_b, activation="tanh", rho=1.0):
+    """One layer of the two-input kernel recursion (NNGP): (q1, q2, q12) -> (q1', q2', q12').
+
+    For pre-activations (u1, u2) ~ N(0, [[q1, q12], [q12, q2]])::
+
+        q1'  = sigma_w^2/rho E[phi(u1)^2] + sigma_b^2 = V(q1)    (likewise q2')
+        q12' = sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2
+
+    (dropout with keep probability rho on the activations: independent masks for the two
+    inputs, so only the diagonal gains 1/rho). ``c_map(c, q=q)`` is
+    ``q12' / V(q)`` at ``q1 = q2 = q``, ``q12 = c q``. Broadcasts; needs finite
+    ``q1, q2 >= 0`` and ``q12^2 <= q1 q2`` (to 1e-12).
+    """
+    sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
+    q1, q2 = _check_q(q1, "q1"), _check_q(q2, "q2")
+    q12 = np.asarray(q12, dtype=float)
+    q1, q2, q12, sw, sb, rho = np.broadcast_arrays(q1, q2, q12, sw, sb, rho)
+    if np.any(~np.isfinite(q1)) or np.any(~np.isfinite(q2)):
+        raise ValueError("q1 and q2 must be finite")
+    root = np.sqrt(q1 * q2)
+    if np.any(np.abs(q12) > root * (1.0 + 1e-12) + 1e-300):
+        raise ValueError("need q12^2 <= q1 q2 (a covariance)")
+    act = _acts.get(activation)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.where(root > 0, np.clip(q12 / root, -1.0, 1.0), 0.0)
+    m2a, m2b = (_moments(x, act)[0] for x in (q1, q2))
+    diag = (q1 == q2) & (c == 1.0)
+    k = np.where(diag, m2a, _kernel(c, q1, act, 0, q2))
+    new1, new2 = (np.where(sw == 0, 0.0, sw**2 / rho * m) + sb**2 for m in (m2a, m2b))
+    return _out(new1), _out(new2), _out(sw**2 * k + sb**2)
+
+
+def kernel_layers(q1, q2, q12, depth, sigma_w, sigma_b, activation="tanh", rho=1.0):
+    """(q1, q2, q12) after 0, 1, ..., depth layers of :func:`kernel_map` (leading axis).
+
+    Start from :func:`input_kernel` for a network ``Dense, (phi, Dense) x depth`` as in
+    neural-tangents' ``stax.serial``; the last entry is its NNGP kernel.
+    """
+    depth = int(depth)
+    if depth < 0:
+        raise ValueError(f"depth must be >= 0, got {depth}")
+    state = tuple(np.asarray(x, dtype=float) for x in (q1, q2, q12))
+    state = np.broadcast_arrays(*state)
+    layers = [state]
+    for _ in range(depth):
+        state = tuple(np.asarray(x, float)
+                      for x in kernel_map(*state, sigma_w, sigma_b, activation, rho))  # fmt: skip
+        layers.append(state)
+    return tuple(_out(np.stack([layer[i] for layer in layers])) for i in range(3))
+
+
 # ----------------------------------------------------------------- edge of chaos
 
 
 def edge_of_chaos(q_star, activation="tanh"):
-    """(sigma_w, sigma_b) with chi_1 = 1 and fixed point ``q_star`` (vectorised).
+    """(sigma_w, sigma_b) with chi_1 = 1 at a stable fixed point ``q_star`` (vectorised).
 
     Explicit, no root finding: chi_1 = 1 gives sigma_w^2 = 1 / E[phi'(sqrt(q*) z)^2] and
-    the fixed-point equation then gives sigma_b^2 = q* - sigma_w^2 E[phi^2]. Where that
-    is negative no sigma_b >= 0 reaches this q* on the critical line: NaN is returned.
+    the fixed-point equation then gives sigma_b^2 = q* - sigma_w^2 E[phi^2]. The point is
+    returned only if q* is a fixed point the iteration can settle on: V'(q*) = 1 +
+    sigma_w^2 E[phi phi''] <= 1 (always for tanh, erf, hard_tanh, sigmoid: phi phi'' <= 0;
+    marginal for relu-type; never for gelu, softplus, whose edge points are unstable fixed
+    points). Where that fails, or sigma_b^2 < 0 (no sigma_b >= 0 reaches this q* on the
+    critical line), both are NaN: no such point exists.
     """
-    q = np.asarray(q_star, dtype=float)
-    if np.any(q < 0):
-        raise ValueError("q_star must be >= 0")
-    m2, d2, _ = _moments(q, activation)
+    q = _check_q(q_star, "q_star")
+    act = _acts.get(activation)
+    m2, d2, slope = _moments(q, act)
     sw2 = 1.0 / d2
     sb2 = q - sw2 * m2
-    sb = np.where(sb2 >= -1e-14 * np.maximum(q, 1.0), np.sqrt(np.maximum(sb2, 0.0)), np.nan)
-    return _out(np.sqrt(sw2)), _out(sb)
+    ok = (sb2 >= -1e-14 * np.maximum(q, 1.0)) & (sw2 * slope <= 1.0 + 1e-10) & (q > 0)
+    ok &= np.isfinite(q)
+    sw = np.where(ok, np.sqrt(sw2), np.nan)
+    sb = np.where(ok, np.sqrt(np.maximum(sb2, 0.0)), np.nan)
+    return _out(sw), _out(sb)
 
 
 def critical_sigma_w(sigma_b, activation="tanh", lo=1e-3, hi=1e3, tol=1e-14):
-    """sigma_w at which chi_1 = 1 for the given sigma_b (vectorised bisection in log sigma_w).
+    """sigma_w at which chi_1 = 1 (at q* from the default start) for the given sigma_b.
 
-    chi_1 increases with sigma_w at fixed sigma_b for the activations here; NaN where
-    no crossing lies in [lo, hi].
+    Vectorised bisection in log sigma_w on chi_1 - 1 between ``lo`` and ``hi``; the result
+    is checked (``|chi_1 - 1| <= 1e-9`` at a finite q*). NaN where there is no such
+    crossing: e.g. gelu and swish, whose q* jumps to inf (the unit-variance start lies
+    above the unstable fixed point) before chi_1 reaches 1 for larger sigma_b.
     """
     sb = np.asarray(sigma_b, dtype=float)
     if np.any(sb < 0):
         raise ValueError("sigma_b must be >= 0")
+
+    def excess(log_sw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return np.asarray(chi1(np.exp(log_sw), sb, activation), float) - 1.0
+
     a = np.full(sb.shape, np.log(lo))
     b = np.full(sb.shape, np.log(hi))
-    fa = np.asarray(chi1(np.exp(a), sb, activation), float) - 1.0
-    fb = np.asarray(chi1(np.exp(b), sb, activation), float) - 1.0
-    ok = (fa < 0) & (fb > 0)
+    ok = (excess(a) < 0) & (excess(b) > 0)
     for _ in range(200):
         mid = 0.5 * (a + b)
-        fm = np.asarray(chi1(np.exp(mid), sb, activation), float) - 1.0
+        fm = excess(mid)
         a = np.where(fm < 0, mid, a)
         b = np.where(fm < 0, b, mid)
         if np.all(b - a <= tol):
             break
-    return _out(np.where(ok, np.exp(0.5 * (a + b)), np.nan))
+    # chi_1 may jump across 1 where q* jumps (to inf): take the end of the final bracket
+    # closer to 1 and keep it only if chi_1 = 1 there at a finite q*
+    ends = np.stack([a, b])
+    miss = np.abs(np.stack([excess(a), excess(b)]))
+    pick = np.argmin(np.where(np.isnan(miss), np.inf, miss), axis=0)
+    log_sw = np.take_along_axis(ends, pick[None], axis=0)[0]
+    sw = np.exp(log_sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        qs = np.asarray(q_star(sw, sb, activation), float)
+    ok &= (np.abs(excess(log_sw)) <= 1e-9) & np.isfinite(qs)
+    return _out(np.where(ok, sw, np.nan))
 
 
 # ------------------------------------------------------------------ convergence depth
 
 
-def convergence_depth(q0, sigma_w, sigma_b, activation="tanh", tolerance=0.01, max_depth=100):
+def convergence_depth(q0, sigma_w, sigma_b, activation="tanh", tolerance=0.01, max_depth=100,
+                      q=None):  # fmt: skip
     """Layers l until the length map from ``q0`` satisfies |q^l - q*| <= tolerance * q*.
 
-    Iterates q^{l} = V(q^{l-1}) on all points at once (only unconverged ones are updated).
-    Returns an integer array; points not converged within ``max_depth`` get ``max_depth + 1``
-    (read: "more than max_depth"). q^0 itself counts as depth 0.
+    q* is the fixed point reached from ``q0`` (:func:`q_star` with ``q0``) unless given as
+    ``q``. Iterates q^{l} = V(q^{l-1}) on all points at once (only unconverged ones are
+    updated). Returns an integer array; points not converged within ``max_depth`` (and
+    those with q* = inf) get ``max_depth + 1`` (read: "more than max_depth"). q^0 itself
+    counts as depth 0.
     """
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
@@ -675,12 +1320,15 @@ def convergence_depth(q0, sigma_w, sigma_b, activation="tanh", tolerance=0.01, m
     q0, sw, sb = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (q0, sigma_w, sigma_b)))
     if np.any(q0 < 0):
         raise ValueError("q0 must be >= 0")
-    qs = np.asarray(q_star(sw, sb, activation), dtype=float)
+    if q is None:
+        qs = np.asarray(q_star(sw, sb, activation, q0=q0), dtype=float)
+    else:
+        qs = np.broadcast_to(_check_q(q), q0.shape)
     q = q0.astype(float).copy()
     depth = np.full(q.shape, int(max_depth) + 1, dtype=np.int64)
     active = np.ones(q.shape, dtype=bool)
     for layer in range(int(max_depth) + 1):
-        ok = active & (np.abs(q - qs) <= tolerance * qs)
+        ok = active & np.isfinite(qs) & (np.abs(q - qs) <= tolerance * qs)
         depth[ok] = layer
         active &= ~ok
         if not active.any() or layer == int(max_depth):
