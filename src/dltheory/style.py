@@ -41,8 +41,9 @@ __all__ = [
 ]
 
 #: Colours for the three regimes used across the sheets (ordered, critical, chaotic) and
-#: for generic series; colour-blind safe (Okabe-Ito).
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+#: for generic series; colour-blind safe (Okabe-Ito, plus Tol's wine #882255), no yellow
+#: on white (the orange #E69F00 only as the eighth series).
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#882255", "#E69F00"]
 REGIME_COLOURS = {"ordered": "#0072B2", "critical": "#000000", "chaotic": "#D55E00"}
 
 RC = {

@@ -1,5 +1,7 @@
 """Figure `c_dynamics`: c^l against layer l (Poole et al. 2016, Fig. 2B)."""
 
+from matplotlib.lines import Line2D
+
 from dltheory import io, style
 
 job = io.job()
@@ -7,7 +9,7 @@ log = job.log
 theory = io.read_table(job.input.theory)
 sim = io.read_table(job.input.simulation)
 sigmas = sorted(theory["sigma_w"].unique())
-fig, axes = style.figure(ncols=len(sigmas), width=3.4, height=3.1, squeeze=False)
+fig, axes = style.figure(ncols=len(sigmas), width=3.4, height=3.3, squeeze=False)
 for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     th = theory[theory["sigma_w"] == sigma_w]
     sm = sim[sim["sigma_w"] == sigma_w]
@@ -17,12 +19,20 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
         rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, "
         rf"$\chi_1={th['chi1'].iloc[0]:.3f}$"
     )
-    style.caption(
-        ax,
-        f"lines: C-map; dots: one N={int(sm['width'].iloc[0])} net;"
-        f" dashed c*={th['c_star'].iloc[0]:.3f}",
-        loc="lower right",
-    )
-axes[0][0].legend(loc="lower left", ncol=2)
+    last = sm[sm["layer"] == sm["layer"].max()].groupby("c0")["c"].mean()
+    log.info("sigma_w %g: c at layer %d by c0: %s", sigma_w, sm["layer"].max(), last.to_dict())
+handles, labels = axes[0][0].get_legend_handles_labels()
+handles += [
+    Line2D([], [], color="0.3"),
+    Line2D([], [], ls="none", marker="o", ms=3, color="0.3"),
+    Line2D([], [], color="0.5", ls="--", lw=1),
+]
+labels += [
+    "C-map iterated",
+    f"one net, N={int(sim['width'].iloc[0])}",
+    r"fixed point $c^*$",
+]
+# below the panels: the curves fill every corner
+fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))
