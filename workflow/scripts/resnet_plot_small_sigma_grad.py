@@ -1,8 +1,27 @@
 """Figure `resnet_small_sigma_grad`: Problem 3(e), W^l.grad as sigma_W -> 0."""
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from dltheory import io, style
+
+# each curve is a different relative distance; g_a, g_b: W^l.grad of two draws of the
+# filter directions Z_a, Z_b at the same sigma_W; G the linear limit, G_a^m the masked
+# (relu) limit of draw a
+SERIES = {
+    "rel_to_linear_limit": (
+        style.PALETTE[0],
+        r"$\|g_a-G\|/\|G\|$: to the linear limit $G$",
+    ),
+    "rel_between_draws": (
+        style.PALETTE[1],
+        r"$\|g_a-g_b\|/\|g_b\|$: between two draws of $W$",
+    ),
+    "rel_to_relu_limit_a": (
+        style.PALETTE[2],
+        r"$\|g_a-G^m_a\|/\|G^m_a\|$: to draw a's masked limit",
+    ),
+}
 
 job = io.job()
 log = job.log
@@ -14,49 +33,34 @@ shades = np.linspace(0.35, 1.0, len(layers))
 fig, (ax_l, ax_r) = style.figure(ncols=2, width=3.7, height=3.3, sharey=True)
 for ax, act in ((ax_l, "linear"), (ax_r, "relu")):
     d = data[data["activation"] == act]
-    series = [("rel_to_linear_limit", style.PALETTE[0], "to the limit expression")]
-    series.append(("rel_between_draws", style.PALETTE[1], "between two draws of $W$"))
+    cols = ["rel_to_linear_limit", "rel_between_draws"]
     if act == "relu":
-        series.append(("rel_to_relu_limit_a", style.PALETTE[2], "to the masked limit of draw a"))
-    for col, colour, name in series:
+        cols.append("rel_to_relu_limit_a")
+    for col in cols:
+        colour = SERIES[col][0]
         for layer, alpha in zip(layers, shades, strict=True):
             sel = d[d["layer"] == layer].sort_values("sigma_w")
-            ax.plot(
-                sel["sigma_w"],
-                sel[col],
-                "o-",
-                ms=2.5,
-                lw=1,
-                color=colour,
-                alpha=alpha,
-                label=name if layer == layers[-1] else None,
-            )
+            ax.plot(sel["sigma_w"], sel[col], "o-", ms=2.5, lw=1, color=colour, alpha=alpha)
     ax.set(xscale="log", yscale="log", ylim=(3e-6, 3e3), xlabel=r"weight variance $\sigma_W$")
 s = np.array(sorted(data["sigma_w"].unique()))
 guide = data[(data["activation"] == "linear")]["rel_to_linear_limit"].median()
-ref = np.sqrt(s / np.median(s)) * guide
-ax_l.plot(s, ref, "k:", lw=1, label=r"$\propto\sigma_W^{1/2}$")
+ax_l.plot(s, np.sqrt(s / np.median(s)) * guide, "k:", lw=1)
 ax_l.set(
-    ylabel=r"$\|W^\ell.\mathrm{grad}-G\|\,/\,\|G\|$",
+    ylabel="relative distance of $g_a=W^\\ell$.grad",
     title=r"(e) linear: $W^\ell.\mathrm{grad}\to G$ for every $\ell$",
 )
 ax_r.set(title=r"relu around the conv: no limit")
-ax_l.legend(loc="lower right")
-ax_r.legend(loc="lower right")
-style.caption(
-    ax_l,
-    f"C={cfg['channels']}, N={cfg['n_filter']}, L={cfg['n_layers']}, "
-    f"{cfg['image']}x{cfg['image']}, B={cfg['batch']}; shade: layer 0 (light) to L-1\n"
-    "G[c,c',i,j] = sum_{b,y,z} x^L.grad[b,c,y,z] x^0[b,c',y+i-k,z+j-k]",
-    loc="upper left",
-)
-style.caption(
-    ax_r,
-    "mask 1[Conv(W,x)>0] is scale-free: W.grad tends to a\n"
-    "limit that depends on the direction of W (green),\n"
-    "so two draws stay O(1) apart (orange);\n"
-    "green steps: single mask entries flipping",
-    loc="upper left",
-)
+handles = [Line2D([], [], marker="o", ms=2.5, lw=1, color=c) for c, _ in SERIES.values()]
+labels = [name for _, name in SERIES.values()]
+handles += [
+    Line2D([], [], color="k", ls=":", lw=1),
+    Line2D([], [], marker="o", ms=2.5, lw=1, color="0.3", alpha=shades[0]),
+]
+labels += [
+    r"$\propto\sigma_W^{1/2}$",
+    f"shade: layer 0 (light) to {len(layers) - 1} (dark); C={cfg['channels']}, "
+    f"N={cfg['n_filter']}, {cfg['image']}x{cfg['image']}, B={cfg['batch']}",
+]
+fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))
