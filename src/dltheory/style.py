@@ -116,14 +116,19 @@ def _labels(fig, renderer):
     out = []
     for i, ax in enumerate(fig.axes):
         texts = [ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title]
-        for axis in (ax.xaxis, ax.yaxis):
-            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                texts += [tick.label1, tick.label2]
+        frame = ax.get_window_extent(renderer)
+        for axis, lo, hi, centre in (
+            (ax.xaxis, frame.x0, frame.x1, lambda b: 0.5 * (b.x0 + b.x1)),
+            (ax.yaxis, frame.y0, frame.y1, lambda b: 0.5 * (b.y0 + b.y1)),
+        ):
+            # only the labels drawn: those of ticks inside the axes
+            for label in axis.get_ticklabels(which="both"):
+                if lo - 1 <= centre(label.get_window_extent(renderer)) <= hi + 1:
+                    texts.append(label)
         for text in texts:
             if text.get_visible() and text.get_text().strip():
-                out.append(
-                    (f"axes {i} label {text.get_text()[:20]!r}", text.get_window_extent(renderer))
-                )
+                box = text.get_window_extent(renderer)
+                out.append((f"axes {i} label {text.get_text()[:20]!r}", box))
     return out
 
 
