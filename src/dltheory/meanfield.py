@@ -900,13 +900,23 @@ def _inner_smooth(act, which, m, s):
         if act.name not in _ASYMPTOTES:
             raise NotImplementedError(f"no C-map asymptote registered for {act.name!r}")
         fa, fmean = _ASYMPTOTES[act.name][which]
-        # localised remainder on a sinh grid in v (scale 1), Gaussian weights N(mb, sb^2)
-        t = _H * np.arange(-np.ceil(np.arcsinh(60.0) / _H), np.ceil(np.arcsinh(60.0) / _H) + 1)
-        v = np.sinh(t)
-        wt = _H * np.cosh(t)
-        loc = g(v) - fa(v)
-        dens = _pdf((v[None, :] - mb[:, None]) / sb[:, None]) / sb[:, None]
-        out[big] = fmean(mb, sb) + (dens * (loc * wt)[None, :]).sum(axis=1)
+        # localised remainder on a sinh grid in v (scale 1), Gaussian weights N(mb, sb^2);
+        # the grid spacing grows like |v| h, so a narrow Gaussian (sb < 1) centred away from
+        # 0 needs a finer step to be sampled to ~1e-15 of the remainder there
+        res = np.empty(mb.shape)
+        for fine in (False, True):
+            sel = (sb < 1.0) == fine
+            if not np.any(sel):
+                continue
+            h = _H / 2.0 if fine else _H
+            n = np.ceil(np.arcsinh(60.0) / h)
+            t = h * np.arange(-n, n + 1)
+            v = np.sinh(t)
+            loc = (g(v) - fa(v)) * (h * np.cosh(t))
+            m_, s_ = mb[sel], sb[sel]
+            dens = _pdf((v[None, :] - m_[:, None]) / s_[:, None]) / s_[:, None]
+            res[sel] = fmean(m_, s_) + dens @ loc
+        out[big] = res
     return out
 
 
@@ -1024,13 +1034,16 @@ def _normalised_map(c, sw, sb, rho, q, act, which):
         cc, sw_, sb_, rho_, qq = (x[plain] for x in (c, sw, sb, rho, q))
         m2, d2 = _fast_moments(qq, act, (0, 1))
         denom = sw_**2 / rho_ * m2 + sb_**2
+        # at c = 1 the 1-D moment itself (exactly C(1) = 1 without dropout, and cheap)
+        k = (m2 if which == 0 else d2).copy()
+        off = cc != 1.0
+        if np.any(off):
+            k[off] = _kernel(cc[off], qq[off], act, which)
         with np.errstate(invalid="ignore", divide="ignore"):
             if which == 0:
-                k = np.where(cc == 1.0, m2, _kernel(cc, qq, act, 0))
                 out[plain] = (sw_**2 * k + sb_**2) / denom
             else:
-                kd = np.where(cc == 1.0, d2, _kernel(cc, qq, act, 1))
-                out[plain] = sw_**2 * kd * qq / denom
+                out[plain] = sw_**2 * k * qq / denom
     if np.any(limit):
         pl = p[limit]
         pp, pn = pl[:, 0], pl[:, 1]
@@ -1095,6 +1108,13 @@ def c_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
     monotonically to c*). With dropout, c = 1 is not a fixed point and c* < 1 everywhere.
     At q = 0 or inf the limit map of :func:`c_map` is used (relu at q* = inf: the
     arc-cosine map, whose slope at 1 is 1, so c* = 1); NaN where it has none.
+
+    Many points without a closed-form kernel (a phase diagram): the kernel
+    E[phi(u1) phi(u2)] / E[phi^2] is tabulated once over their range of q (see
+    :class:`_KernelTable`, which checks itself against the quadrature), Newton runs on the
+    table, and each c* is then polished by Newton on the quadrature wherever the table's
+    error, divided by 1 - C'(c*), could exceed 1e-11 relative (2e-13 absolute below
+    c* = 0.02): near the edge of chaos, where C'(c*) -> 1.
     """
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
     act = _acts.get(activation)
@@ -1109,20 +1129,37 @@ def c_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
     ordered = (rho == 1.0) & (slope1 <= 1.0)
     c = np.zeros(sw.shape)
     active = ~ordered & ~undefined
-    for _ in range(max_iter):
-        if not np.any(active):
-            break
-        idx = np.flatnonzero(active)
-        ca = c[idx]
-        args = (sw[idx], sb[idx], rho[idx], qs[idx], act)
-        f = _normalised_map(ca, *args, 0) - ca
-        df = _normalised_map(ca, *args, 1) - 1.0
+    idx = np.flatnonzero(active)
+
+    def exact(sel, cc):
+        args = (sw[sel], sb[sel], rho[sel], qs[sel], act)
+        return _normalised_map(cc, *args, 0), _normalised_map(cc, *args, 1)
+
+    table = _kernel_table_for(act, qs[idx]) if idx.size >= _KTABLE_MIN_POINTS else None
+    if table is not None:
+        c_tab, ok, slope = _c_newton(np.zeros(idx.size), table.c_map(sw[idx], sb[idx], rho[idx],
+                                     qs[idx]), tol, max_iter)  # fmt: skip
+        # error of c* from the table's error in C, to first order; polish where it matters
+        m2 = _fast_moments(qs[idx], act, (0,))[0]
+        gain = sw[idx] ** 2 * m2 / (sw[idx] ** 2 / rho[idx] * m2 + sb[idx] ** 2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            new = ca - f / df
-        new = np.where(np.isfinite(new), np.clip(new, ca, 1.0), ca)
-        c[idx] = new
-        done = np.abs(new - ca) <= tol * np.maximum(np.abs(new), 1e-300)
-        active[idx[done]] = False
+            err = table.max_abs_error * gain / (1.0 - slope)
+        good = ok & (err <= 1e-11 * np.maximum(c_tab, 0.02))
+        c[idx[good]] = c_tab[good]
+        rest = idx[~good]
+        # restart just below the table's c* (Newton from the left stays monotone there)
+        start = np.where(ok, np.maximum(c_tab - 10.0 * np.nan_to_num(err, nan=1.0), 0.0), 0.0)
+        start = start[~good]
+        fs, _ = exact(rest, start)
+        start = np.where(fs - start >= 0, start, 0.0)
+    else:
+        rest, start = idx, np.zeros(idx.size)
+    if rest.size:
+        c_rest, ok, _ = _c_newton(start, lambda sel, cc: exact(rest[sel], cc), tol, max_iter)
+        c[rest] = np.where(ok, c_rest, np.nan)
+        active[rest[ok]] = False
+    if table is not None:
+        active[idx[good]] = False
     c = np.where(ordered, 1.0, c)
     c[undefined | active] = np.nan
     if np.any(undefined | active):
@@ -1133,6 +1170,121 @@ def c_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
             stacklevel=2,
         )
     return _out(c.reshape(shape))
+
+
+def _c_newton(c, cmap, tol, max_iter):
+    """Newton from the left on C(c) - c (convex on [0, 1]): ``cmap(sel, c)`` returns C and
+    C' at the points ``sel``. Returns (c*, converged, C'(c*))."""
+    c = np.array(c, dtype=float)
+    ok = np.zeros(c.shape, dtype=bool)
+    slope = np.full(c.shape, np.nan)
+    active = np.arange(c.size)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        ca = c[active]
+        value, dvalue = cmap(active, ca)
+        f, df = value - ca, dvalue - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = ca - f / df
+        new = np.where(np.isfinite(new), np.clip(new, ca, 1.0), ca)
+        done = np.abs(new - ca) <= tol * np.maximum(np.abs(new), 1e-300)
+        c[active] = new
+        ok[active[done]] = True
+        slope[active] = dvalue
+        active = active[~done & np.isfinite(new)]
+    return c, ok, slope
+
+
+# ------------------------------------------------------ tabulated two-input kernel
+#
+# c* over a plane needs the C-map at tens of thousands of (q, c): the 2-D quadrature costs
+# ~0.1 ms each, so the kernel G(q, c) = E[phi(u1) phi(u2)] / E[phi^2] (u1, u2 ~ N(0, q),
+# correlation c) is interpolated instead: a 2-D Chebyshev series in x = ln q over the
+# points' range and y = ln theta, c = cos(theta), theta in [1e-3, pi/2]. In these variables
+# G is smooth: the near-step behaviour of phi(sqrt(q) z) at large q turns c -> 1 into a
+# transition at theta ~ 1/sqrt(q), a line of slope -1/2 in (x, y). The table is checked
+# against the quadrature between its nodes when built; its error bounds the error of c*.
+
+_KTABLE_MIN_POINTS = 1000
+_KTABLE_THETA_MIN = 1e-3
+_KTABLE_NY = 48
+
+
+def _kernel_table_for(act, q):
+    """A _KernelTable over the range of ``q`` (finite, > 0), or None (closed-form kernel,
+    range too wide or table not accurate enough)."""
+    if _closed_kernel(act, 0, np.zeros(1), np.ones(1)) is not None:
+        return None  # a closed form is cheaper
+    q = q[np.isfinite(q) & (q > 0)]
+    if q.size == 0:
+        return None
+    lo, hi = np.log(q.min()) - 1e-9, np.log(q.max()) + 1e-9
+    if hi - lo > 10.0:
+        return None
+    table = _KernelTable(act, lo, max(hi, lo + 0.1))
+    return table if table.max_abs_error <= 1e-9 else None
+
+
+class _KernelTable:
+    """G(q, c) = E[phi(u1) phi(u2)] / E[phi^2] as a 2-D Chebyshev series (see above)."""
+
+    def __init__(self, act, x0, x1):
+        self.act, self.x0, self.x1 = act, x0, x1
+        self.y0, self.y1 = np.log(_KTABLE_THETA_MIN), np.log(np.pi / 2)
+        nq = int(min(64, 20 + 3 * (x1 - x0)))  # G is smoother in ln q than in ln theta
+        ny = _KTABLE_NY
+        xi = np.cos(np.pi * (np.arange(nq) + 0.5) / nq)
+        eta = np.cos(np.pi * (np.arange(ny) + 0.5) / ny)
+        values = self._g(self._q(xi)[:, None], self._theta(eta)[None, :])
+        cheb = np.polynomial.chebyshev
+        coef = np.linalg.solve(cheb.chebvander(xi, nq - 1), values)
+        self.coef = np.linalg.solve(cheb.chebvander(eta, ny - 1), coef.T).T  # (nq, ny)
+        # check midway between the nodes in both variables (every 4th row and column)
+        xm = np.cos(np.pi * np.arange(1, nq, 4) / nq)
+        ym = np.cos(np.pi * np.arange(1, ny, 4) / ny)
+        ref = self._g(self._q(xm)[:, None], self._theta(ym)[None, :])
+        got = cheb.chebvander(xm, nq - 1) @ self.coef @ cheb.chebvander(ym, ny - 1).T
+        self.max_abs_error = float(np.max(np.abs(got - ref)))
+
+    def _q(self, xi):
+        return np.exp(self.x0 + (xi + 1.0) * (self.x1 - self.x0) / 2.0)
+
+    def _theta(self, eta):
+        return np.exp(self.y0 + (eta + 1.0) * (self.y1 - self.y0) / 2.0)
+
+    def _g(self, q, theta):
+        q, theta = np.broadcast_arrays(q, theta)
+        m2 = _moments(q, self.act)[0]
+        return _kernel(np.cos(theta), q, self.act, 0) / m2
+
+    def c_map(self, sw, sb, rho, q):
+        """``cmap(sel, c)`` for :func:`_c_newton`: C and C' from the table (NaN outside)."""
+        cheb = np.polynomial.chebyshev
+        xi = 2.0 * (np.log(q) - self.x0) / (self.x1 - self.x0) - 1.0
+        rows = cheb.chebvander(xi, self.coef.shape[0] - 1) @ self.coef  # (P, ny): q fixed
+        deriv = cheb.chebder(np.eye(self.coef.shape[1]), axis=0)  # (ny-1, ny): d/d eta
+        drows = rows @ deriv.T
+        m2 = _fast_moments(q, self.act, (0,))[0]
+        norm = sw**2 * m2 / (sw**2 / rho * m2 + sb**2)
+        bias = sb**2 / (sw**2 / rho * m2 + sb**2)
+        scale = 2.0 / (self.y1 - self.y0)
+
+        def cmap(sel, c):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                theta = np.arccos(np.clip(c, -1.0, 1.0))
+                eta = scale * (np.log(theta) - self.y0) - 1.0
+                inside = (eta >= -1.0) & (eta <= 1.0)
+                eta = np.clip(np.nan_to_num(eta, nan=-1.0), -1.0, 1.0)
+                basis = cheb.chebvander(eta, rows.shape[1] - 1)
+                g = np.einsum("ij,ij->i", rows[sel], basis)
+                g_eta = np.einsum("ij,ij->i", drows[sel], basis[:, :-1])
+                # dG/dc = dG/deta * deta/dy * dy/dtheta * dtheta/dc
+                g_c = g_eta * scale / (theta * -np.sin(theta))
+            value = np.where(inside, norm[sel] * g + bias[sel], np.nan)
+            return value, np.where(inside, norm[sel] * g_c, np.nan)
+
+        return cmap
 
 
 def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
