@@ -14,9 +14,9 @@ sb = np.linspace(cfg["sigma_b"]["min"], cfg["sigma_b"]["max"], cfg["sigma_b"]["n
 SW, SB = np.meshgrid(sw, sb, indexing="ij")
 qs = np.asarray(meanfield.q_star(SW, SB, act), dtype=float)
 log.info("q* done")
-x1 = np.asarray(meanfield.chi1(SW, SB, act), dtype=float)
+x1 = np.asarray(meanfield.chi1(SW, SB, act, q=qs), dtype=float)
 log.info("chi1 done")
-cs = np.asarray(meanfield.c_star(SW, SB, act), dtype=float)
+cs = np.asarray(meanfield.c_star(SW, SB, act, q=qs), dtype=float)
 log.info("c* done")
 depth = meanfield.convergence_depth(
     cfg["q0"], SW, SB, act, tolerance=cfg["tolerance"], max_depth=cfg["max_depth"]
