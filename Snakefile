@@ -24,6 +24,7 @@ include: "workflow/rules/schoenholz.smk"
 include: "workflow/rules/pennington_raghu.smk"
 include: "workflow/rules/saxe.smk"
 include: "workflow/rules/ttic.smk"
+include: "workflow/rules/finite_width.smk"
 include: "workflow/rules/answers.smk"
 
 

@@ -207,10 +207,10 @@ def test_one_conditional_layer_is_exact():
 
 @pytest.mark.parametrize("sigma_w,sigma_b", [(1.0, 0.05), (2.0, 0.3)])
 def test_mean_shift_and_variance_against_conditional_map(sigma_w, sigma_b):
-    # 10^5 draws of the conditional-Gaussian layer map at N = 32, 8 layers.
+    # 6 x 10^4 draws of the conditional-Gaussian layer map at N = 32, 8 layers.
     # Tolerance: 4 s.e. plus an allowance for the O(1/N) remainder of the expansion:
     # 3/N absolute on N (E q - K0) (K1 is 0.1-0.25 here) and 4/N relative on N Var(q).
-    width, depth, n = 32, 8, 100_000
+    width, depth, n = 32, 8, 60_000
     q = finite_width.simulate_lengths(sigma_w, sigma_b, width, depth, n, seed=SEED,
                                       sampler="conditional")  # fmt: skip
     corr = finite_width.length_corrections(sigma_w, sigma_b, depth, "tanh")
@@ -227,7 +227,7 @@ def test_mean_shift_and_variance_against_conditional_map(sigma_w, sigma_b):
 def test_weight_sampler_has_the_law_of_the_conditional_map():
     # explicit weights (bmm) vs conditional draws: two-sample z-tests of means and of
     # variances at every layer, 4 s.e. of the difference
-    width, depth, n = 16, 5, 40_000
+    width, depth, n = 16, 5, 20_000
     args = (2.0, 0.3, width, depth, n)
     a = finite_width.simulate_lengths(*args, seed=SEED, sampler="weights")
     b = finite_width.simulate_lengths(*args, seed=SEED + 1, sampler="conditional")
@@ -237,7 +237,7 @@ def test_weight_sampler_has_the_law_of_the_conditional_map():
     assert np.all(np.abs(va - vb) < 4 * np.hypot(sa, sb))
 
 
-@pytest.mark.parametrize("width,depth,n", [(8, 6, 60_000), (32, 8, 12_000)])
+@pytest.mark.parametrize("width,depth,n", [(8, 6, 60_000), (32, 8, 6_000)])
 def test_relu_exact_second_moment_against_networks(width, depth, n):
     # real networks (explicit weights, bmm), ReLU at sigma_w^2 = 2, sigma_b = 0.
     # The s.e. of the sample mean of (q/G^1)^2 is exact: sqrt((E q^4 - (E q^2)^2) / n)
@@ -291,3 +291,43 @@ def test_variance_with_se():
     np.testing.assert_allclose(se, np.array([1.0, 9.0]) * np.sqrt(2 / 20_000), rtol=0.05)
     with pytest.raises(ValueError):
         finite_width.variance_with_se(np.ones(3))
+
+
+# ------------------------------------------------------------- two inputs (aim)
+
+
+def test_pair_theory_reduces_to_the_single_input_recursion():
+    pair = finite_width.pair_corrections(2.0, 0.3, 6, "tanh", q0=1.3, c0=0.4)
+    one = finite_width.length_corrections(2.0, 0.3, 6, "tanh", q0=1.3)
+    for entry in (0, 1):  # both diagonals are single-input lengths
+        np.testing.assert_allclose(pair.K0[:, entry], one.K0, rtol=1e-12)
+        np.testing.assert_allclose(pair.V[:, entry, entry], one.V, rtol=1e-9, atol=1e-12)
+    # layer 1: no vertex, the Wishart value of a sample correlation, (1 - c^2)^2
+    assert pair.n_var_c[0] == pytest.approx((1 - pair.c0[0] ** 2) ** 2, rel=1e-12)
+    np.testing.assert_allclose(pair.V, np.swapaxes(pair.V, 1, 2), atol=1e-13)
+    with pytest.raises(ValueError, match="smooth"):
+        finite_width.pair_corrections(1.0, 0.1, 3, "relu")
+
+
+def test_pair_correlation_fluctuation_against_conditional_map():
+    # N Var(c^l) of two inputs: 2 x 10^4 draws of the two-input conditional map at N = 48;
+    # tolerance 4 s.e. plus 4/N relative for the O(1/N) remainder (measured ~1/N)
+    width, depth, n = 48, 4, 20_000
+    th = finite_width.pair_corrections(2.0, 0.3, depth, "tanh", c0=0.5)
+    qa, qb, qab = finite_width.simulate_pairs(2.0, 0.3, width, depth, n, c0=0.5, seed=SEED)
+    var, se = finite_width.variance_with_se(qab / np.sqrt(qa * qb))
+    nvar, nse = width * var, width * se
+    assert np.all(np.abs(nvar - th.n_var_c) < 4 * nse + 4.0 / width * th.n_var_c)
+    wishart = (1 - th.c0**2) ** 2  # power: the sampling part alone is rejected
+    assert np.max((nvar - wishart) / nse) > 20
+
+
+def test_pair_weight_sampler_has_the_law_of_the_conditional_map():
+    args = (1.5, 0.2, 16, 3, 20_000)
+    a = finite_width.simulate_pairs(*args, c0=0.3, seed=SEED, sampler="weights")
+    b = finite_width.simulate_pairs(*args, c0=0.3, seed=SEED + 1, sampler="conditional")
+    for x, y in zip(a, b, strict=True):
+        (vx, sx), (vy, sy) = finite_width.variance_with_se(x), finite_width.variance_with_se(y)
+        se_mean = np.sqrt(x.var(0) / len(x) + y.var(0) / len(y))
+        assert np.all(np.abs(x.mean(0) - y.mean(0)) < 4 * se_mean)
+        assert np.all(np.abs(vx - vy) < 4 * np.hypot(sx, sy))

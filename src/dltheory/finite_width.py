@@ -93,14 +93,19 @@ from . import networks as _nets
 
 __all__ = [
     "LengthCorrections",
+    "PairCorrections",
     "activation_moments",
     "length_corrections",
+    "pair_corrections",
+    "panel_settings",
     "q_std_stationary",
     "q_std_theory",
     "relu_exact_moments",
     "relu_ratio_moments",
     "simulate_lengths",
+    "simulate_pairs",
     "stationary_vertex",
+    "summarise_lengths",
     "variance_with_se",
 ]
 
@@ -324,6 +329,50 @@ def variance_with_se(x, axis=0):
     return s2, np.sqrt(np.maximum(se2, 0.0))
 
 
+def summarise_lengths(q):
+    """Per layer (columns of ``q``, networks along rows): mean, its s.e., variance, its s.e."""
+    q = np.asarray(q, dtype=float)
+    var, var_se = variance_with_se(q, axis=0)
+    return {
+        "mean": q.mean(axis=0),
+        "mean_se": q.std(axis=0, ddof=1) / np.sqrt(q.shape[0]),
+        "var": var,
+        "var_se": var_se,
+    }
+
+
+# ------------------------------------------------------------------ workflow settings
+
+
+def panel_settings(cfg, panel: str, width=None):
+    """Networks of one panel of figure ``finite_width`` from its config slice, as dicts.
+
+    ``cfg`` is the ``finite_width`` section; ``panel`` one of ``fluctuations``, ``shift``
+    (tanh-like: ``sigma_w`` entries are numbers or ``"critical"``, the sigma_w with
+    chi_1 = 1 at ``sigma_b``) or ``relu`` (ReLU at sigma_w^2 = 2, sigma_b = 0, depth
+    ``round(depth_over_width * N)``, which needs ``width``). Keys: activation, sigma_w,
+    sigma_b, depth, q0.
+    """
+    sub = cfg[panel]
+    q0 = float(cfg["q0"])
+    if panel == "relu":
+        if width is None:
+            raise ValueError("the relu panel's depth depends on the width")
+        depth = max(1, int(round(float(sub["depth_over_width"]) * int(width))))
+        return [{"activation": "relu", "sigma_w": RELU_CRITICAL_SIGMA_W, "sigma_b": 0.0,
+                 "depth": depth, "q0": q0}]  # fmt: skip
+    if panel not in ("fluctuations", "shift"):
+        raise ValueError(f"unknown panel {panel!r}; allowed: fluctuations, relu, shift")
+    sb = float(sub["sigma_b"])
+    out = []
+    for sw in sub["sigma_w"]:
+        if sw == "critical":
+            sw = _mf.critical_sigma_w(sb, sub["activation"])
+        out.append({"activation": sub["activation"], "sigma_w": float(sw), "sigma_b": sb,
+                    "depth": int(sub["depth"]), "q0": q0})  # fmt: skip
+    return out
+
+
 # ------------------------------------------------------------------ simulation
 
 
@@ -405,4 +454,176 @@ def _run_conditional(n, width, depth, sigma_w, sigma_b, phi, q0, gen):
         z = torch.randn(n, width, generator=gen, dtype=dt) * G.sqrt()
         q[:, layer] = z.square().mean(dim=1)
         G = cb + cw * phi(z).square().mean(dim=1, keepdim=True)
+    return q.numpy()
+
+
+# ------------------------------------------------------------------ two inputs
+
+#: the three independent entries of a 2 x 2 kernel, in this order
+PAIRS = ((0, 0), (1, 1), (0, 1))
+_PAIR_Z_MAX = 9.5  # |z| beyond which the N(0, 1) density is < 1e-19
+
+
+def _pair_grid(k_max):
+    """Trapezoid nodes and weights for E_z[f(z)], z ~ N(0, 1), f analytic in a strip.
+
+    The integrands phi(sqrt(K) (c z1 + s z2)) of tanh-like phi have their nearest complex
+    singularity at distance d ~ pi / (2 sqrt(K)); the trapezoid error ~ exp(-2 pi d / h)
+    is ~1e-17 for h = 0.25 / sqrt(K) (capped at 0.2 for the Gaussian weight itself).
+    """
+    h = min(0.2, 0.25 / math.sqrt(max(k_max, 1e-12)))
+    n = int(math.ceil(_PAIR_Z_MAX / h))
+    x = h * np.arange(-n, n + 1)
+    return x, h * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def _pair_expectations(kaa, kbb, kab, act):
+    """E over (u_a, u_b) ~ N(0, [[kaa, kab], [kab, kbb]]) of the products the vertex needs.
+
+    Tensor trapezoid rule of :func:`_pair_grid` (smooth phi only). Returns M2 (3,), M4
+    (3, 3) and the derivative matrix D (3, 3), D[P, Q] = dE[phi_i phi_j]/dK_Q for
+    P = (i, j), from Price's theorem: dE[f]/dK_ab = E[d_a d_b f], dE[f]/dK_aa = E[d_a^2 f]/2.
+    """
+    x, w = _pair_grid(max(kaa, kbb))
+    z1, z2 = np.meshgrid(x, x, indexing="ij")
+    ww = np.outer(w, w)
+    c = kab / np.sqrt(kaa * kbb)
+    ua = np.sqrt(kaa) * z1
+    ub = np.sqrt(kbb) * (c * z1 + np.sqrt(max(1.0 - c * c, 0.0)) * z2)
+    phi = (act.phi(ua), act.phi(ub))
+    dphi = (act.dphi(ua), act.dphi(ub))
+    d2phi = (act.d2phi(ua), act.d2phi(ub))
+
+    def mean(f):
+        return float(np.sum(f * ww))
+
+    m2 = np.array([mean(phi[i] * phi[j]) for i, j in PAIRS])
+    m4 = np.array([[mean(phi[i] * phi[j] * phi[k] * phi[m]) for k, m in PAIRS] for i, j in PAIRS])
+    d = np.zeros((3, 3))
+    for p, i in ((0, 0), (1, 1)):  # diagonal entries depend on their own K only
+        d[p, p] = mean(dphi[i] ** 2 + phi[i] * d2phi[i])
+    d[2, 0] = 0.5 * mean(d2phi[0] * phi[1])
+    d[2, 1] = 0.5 * mean(phi[0] * d2phi[1])
+    d[2, 2] = mean(dphi[0] * dphi[1])
+    return m2, m4, d
+
+
+@dataclass(frozen=True)
+class PairCorrections:
+    """Two inputs: mean-field kernel K0 (L, 3) and vertex V (L, 3, 3) per layer l = 1..L.
+
+    Entries in the order of :data:`PAIRS` (aa, bb, ab); ``c0`` (L,) the mean-field
+    correlation; ``n_var_c`` (L,) the leading N Var(c^l) of the measured correlation.
+    """
+
+    layer: np.ndarray
+    K0: np.ndarray
+    V: np.ndarray
+    c0: np.ndarray
+    n_var_c: np.ndarray
+
+
+def _wishart(k):
+    """N Cov(q_P, q_Q | G = k) of q = (1/N) z^T z with rows z ~ N(0, k): k_ik k_jl + k_il k_jk."""
+    full = np.array([[k[0], k[2]], [k[2], k[1]]])
+    return np.array(
+        [[full[i, m] * full[j, n] + full[i, n] * full[j, m] for m, n in PAIRS] for i, j in PAIRS]
+    )
+
+
+def pair_corrections(sigma_w, sigma_b, depth: int, activation="tanh", q0=1.0, c0=0.5):
+    """1/N fluctuation of the correlation of two inputs (both of length q0, correlation c0).
+
+    The single-input argument with the 2 x 2 kernel: given layer l the rows of z^{l+1} are
+    iid N(0, G^{l+1}), ``G^{l+1}_ij = C_b + C_W (1/N) sum_k phi(z_ki) phi(z_kj)``, so
+    ``N Cov(G_P, G_Q) = V_PQ`` with ``V^{l+1} = C_W^2 (M4 - M2 M2^T) + C_W^2 D V^l D^T``
+    (M, D of :func:`_pair_expectations` at K0^l) and ``V^1 = 0``. The measured
+    ``q^l_ij = (1/N) sum_k z_ki z_kj`` has ``N Cov(q_P, q_Q) = W_PQ + V_PQ + O(1/N)``, W
+    the Wishart part, and ``c^l = q_ab / sqrt(q_aa q_bb)`` by the delta method
+    ``N Var(c^l) = g^T (W + V) g``, ``g = (-c/2K_aa, -c/2K_bb, 1/sqrt(K_aa K_bb))``.
+    Smooth activations only (the Gauss-Hermite rule needs an analytic phi).
+    """
+    act = _acts.get(activation)
+    if not act.smooth:
+        raise ValueError(f"pair_corrections needs a smooth activation, got {act.name!r}")
+    if not (q0 > 0 and math.isfinite(q0)) or not -1 <= c0 <= 1:
+        raise ValueError("q0 must be > 0 and finite and c0 in [-1, 1]")
+    if not sigma_w > 0 or not sigma_b >= 0:
+        raise ValueError("sigma_w must be > 0 and sigma_b >= 0")
+    cw, cb = sigma_w**2, sigma_b**2
+    depth = int(depth)
+    K0, V = np.empty((depth, 3)), np.empty((depth, 3, 3))
+    k = np.array([cw * q0 + cb, cw * q0 + cb, cw * q0 * c0 + cb])
+    v = np.zeros((3, 3))
+    for layer in range(depth):
+        K0[layer], V[layer] = k, v
+        m2, m4, d = _pair_expectations(k[0], k[1], k[2], act)
+        k, v = cb + cw * m2, cw**2 * (m4 - np.outer(m2, m2)) + cw**2 * d @ v @ d.T
+    c = K0[:, 2] / np.sqrt(K0[:, 0] * K0[:, 1])
+    grad = np.stack([-c / (2 * K0[:, 0]), -c / (2 * K0[:, 1]), 1 / np.sqrt(K0[:, 0] * K0[:, 1])])
+    cov = np.stack([_wishart(kk) for kk in K0]) + V
+    n_var_c = np.einsum("pl,lpq,ql->l", grad, cov, grad)
+    return PairCorrections(np.arange(1, depth + 1), K0, V, c, n_var_c)
+
+
+def simulate_pairs(
+    sigma_w: float,
+    sigma_b: float,
+    width: int,
+    depth: int,
+    n_networks: int,
+    *,
+    activation="tanh",
+    q0=1.0,
+    c0=0.5,
+    seed=0,
+    sampler="conditional",
+    max_elements=1 << 23,
+):
+    """q_aa, q_bb, q_ab of two inputs through ``n_networks`` networks, each (n, depth).
+
+    As :func:`simulate_lengths`; the conditional sampler draws the rows of z^{l+1} as
+    ``L xi`` with ``L L^T = G^{l+1}`` (Cholesky, 2 x 2 per network). The inputs have
+    length q0 and correlation c0 exactly (the same two inputs for every network).
+    """
+    _nets._check(sigma_w, sigma_b, width, depth)
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    if not -1 < c0 < 1:
+        raise ValueError(f"c0 must be in (-1, 1), got {c0}")
+    phi = _nets.torch_activation(activation)
+    width, depth, n_networks = int(width), int(depth), int(n_networks)
+    per_net = width * width if sampler == "weights" else width
+    chunk = max(1, min(n_networks, int(max_elements) // per_net))
+    out = np.empty((3, n_networks, depth))
+    x = _nets.input_pair(q0, c0, width, _nets.generator(seed)).T  # (N, 2)
+    start = 0
+    for index, size in enumerate(_chunk_sizes(n_networks, chunk)):
+        gen = _nets.generator(_nets.seed_for(seed, index + 1))
+        out[:, start : start + size] = _run_pairs(
+            size, x, depth, sigma_w, sigma_b, phi, gen, sampler
+        )
+        start += size
+    return out[0], out[1], out[2]
+
+
+def _run_pairs(n, x, depth, sigma_w, sigma_b, phi, gen, sampler):
+    dt = _nets.DTYPE
+    width = x.shape[0]
+    q = torch.empty(3, n, depth, dtype=dt)
+    cw, cb = sigma_w**2, sigma_b**2
+    a = x.expand(n, width, 2)
+    for layer in range(depth):
+        if sampler == "weights":
+            w = torch.randn(n, width, width, generator=gen, dtype=torch.float32).to(dt)
+            b = torch.randn(n, width, 1, generator=gen, dtype=dt)
+            z = torch.bmm(w, a).mul_(sigma_w / math.sqrt(width)).add_(b, alpha=sigma_b)
+        else:
+            G = cb + cw * torch.bmm(a.transpose(1, 2), a) / width  # (n, 2, 2)
+            chol = torch.linalg.cholesky(G)
+            xi = torch.randn(n, width, 2, generator=gen, dtype=dt)
+            z = torch.bmm(xi, chol.transpose(1, 2))
+        gram = torch.bmm(z.transpose(1, 2), z) / width
+        q[0, :, layer], q[1, :, layer], q[2, :, layer] = gram[:, 0, 0], gram[:, 1, 1], gram[:, 0, 1]
+        a = phi(z)
     return q.numpy()

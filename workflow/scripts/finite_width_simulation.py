@@ -1,0 +1,74 @@
+"""Figure `finite_width`: many random networks of one width for one panel (issue 14).
+
+Writes per setting and layer the mean of q^l over networks, the variance over networks
+and their standard errors (the delta method for the variance, see
+:func:`dltheory.finite_width.variance_with_se`).
+"""
+
+import pandas as pd
+import pyarrow as pa
+
+from dltheory import finite_width, io, networks
+
+SCHEMA = pa.schema(
+    [
+        ("panel", pa.string()),
+        ("sampler", pa.string()),
+        ("activation", pa.string()),
+        ("sigma_w", pa.float64()),
+        ("sigma_b", pa.float64()),
+        ("q0", pa.float64()),
+        ("width", pa.int64()),
+        ("n_networks", pa.int64()),
+        ("layer", pa.int64()),
+        ("mean", pa.float64()),
+        ("mean_se", pa.float64()),
+        ("var", pa.float64()),
+        ("var_se", pa.float64()),
+    ]
+)
+
+
+def simulate(cfg, panel, width, seed, log):
+    sub = cfg[panel]
+    frames = []
+    for index, s in enumerate(finite_width.panel_settings(cfg, panel, width)):
+        q = finite_width.simulate_lengths(
+            s["sigma_w"],
+            s["sigma_b"],
+            width,
+            s["depth"],
+            int(sub["n_networks"]),
+            activation=s["activation"],
+            q0=s["q0"],
+            seed=networks.seed_for(seed, index),
+            sampler=sub["sampler"],
+        )
+        stats = finite_width.summarise_lengths(q)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "panel": panel,
+                    "sampler": sub["sampler"],
+                    **{k: s[k] for k in ("activation", "sigma_w", "sigma_b", "q0")},
+                    "width": width,
+                    "n_networks": q.shape[0],
+                    "layer": range(1, s["depth"] + 1),
+                    **stats,
+                }
+            )
+        )
+        log.info(
+            "%s N=%d %s sigma_w=%.4f sigma_b=%g: %d nets x %d layers (%s)",
+            panel, width, s["activation"], s["sigma_w"], s["sigma_b"], q.shape[0],
+            s["depth"], sub["sampler"],
+        )  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+job = io.job()
+panel, width = job.wildcards.panel, int(job.wildcards.width)
+# one random stream per panel and width, independent of which other jobs run
+seed = job.seed_for(f"finite_width_{panel}_N{width}")
+table = simulate(job.cfg, panel, width, seed, job.log)
+io.write_table(table, job.output[0], schema=SCHEMA, params=job.params)
