@@ -32,6 +32,12 @@ include: "workflow/rules/answers.smk"
 apply_rule_defaults(workflow.rules)
 
 
+# Hidden temporaries of interrupted writes beside this run's outputs go first (the run
+# holds its lock by now).
+onstart:
+    remove_stale_temporaries(workflow.dag.jobs)
+
+
 rule all:
     default_target: True
     input:

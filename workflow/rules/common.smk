@@ -5,11 +5,13 @@
 import ast
 import functools
 import os
+import re
 from pathlib import Path
 
 import jsonschema
 import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 SRC = "src/dltheory"
@@ -130,6 +132,38 @@ def figure_outputs(figure_id):
         labels={"figure": figure_id},
     )
     return [png, f"results/figures/{figure_id}.pdf"]
+
+
+#: the hidden temporary of dltheory.io.atomic_path: .<stem>.<8 random characters>.tmp<suffix>
+_TEMPORARY = re.compile(r"\.(?P<stem>.+)\.[a-z0-9_]{8}\.tmp(?P<suffix>\.[^.]*)?")
+
+
+def remove_stale_temporaries(jobs):
+    """Delete the hidden temporaries that interrupted writes left beside these jobs' outputs.
+
+    dltheory.io.atomic_path writes ``.<stem>.<8 random characters>.tmp<suffix>`` next to
+    its target and renames it over the target only when the write is complete; a SIGKILL or
+    a lost node during the write leaves the temporary behind. Called at the start of a run
+    (``onstart:`` in the Snakefile), when Snakemake holds the lock on these outputs, so no
+    other run writes them; a writer that outlived a killed run loses its rename, and its
+    job, incomplete, is rerun. Each folder is listed once. Returns the removed paths.
+    """
+    targets = {}
+    for job in jobs:
+        for out in job.output:
+            targets.setdefault(Path(out).parent, set()).add(Path(out).name)
+    removed = []
+    for folder, names in targets.items():
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            match = _TEMPORARY.fullmatch(path.name)
+            if match and match["stem"] + (match["suffix"] or "") in names:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    if removed:
+        logger.info(f"Removed {len(removed)} stale temporary file(s) of interrupted writes.")
+    return removed
 
 
 def figure_targets():
