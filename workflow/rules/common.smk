@@ -162,7 +162,9 @@ def remove_stale_temporaries(jobs):
                 path.unlink(missing_ok=True)
                 removed.append(path)
     if removed:
-        logger.info(f"Removed {len(removed)} stale temporary file(s) of interrupted writes.")
+        logger.info(
+            f"Removed {len(removed)} stale temporary file(s) of interrupted writes."
+        )
     return removed
 
 
