@@ -336,3 +336,95 @@ def test_accuracy_grid_means_over_seeds():
     grid = tr.accuracy_grid(rec)
     assert grid["mean"].tolist() == pytest.approx([0.3, 0.8])
     assert grid["n_seeds"].tolist() == [2, 2]
+
+
+def test_cell_edges():
+    np.testing.assert_allclose(tr.cell_edges([1.0, 2.0, 4.0]), [0.5, 1.5, 3.0, 5.0])
+    np.testing.assert_allclose(tr.cell_edges([3.0, 1.0]), [0.0, 2.0, 4.0])
+    np.testing.assert_allclose(tr.cell_edges([7]), [6.5, 7.5])
+
+
+def test_stream_seed():
+    a = tr.stream_seed(1, 2, 3)
+    assert a == tr.stream_seed(1, 2, 3) and 0 <= a < 2**63
+    assert len({tr.stream_seed(1, *k) for k in [(2, 3), (3, 2), (2, 4), (2,)]} | {a}) == 4
+    with pytest.raises(ValueError, match="non-negative"):
+        tr.stream_seed(1, -2)
+
+
+def test_training_module_is_free_of_the_engine():
+    """The sweep's jobs depend on dltheory.training alone (no retraining on engine edits)."""
+    import ast
+    import inspect
+
+    from dltheory import training
+
+    tree = ast.parse(inspect.getsource(training))
+    relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level > 0]
+    absolute = [
+        a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in n.names
+        if "dltheory" in (getattr(n, "module", None) or "") + a.name
+    ]
+    assert relative == [] and absolute == []
+
+
+# --------------------------------------------------------------------------- workflow
+
+
+def _tiny_workflow_config():
+    from conftest import load_config
+
+    cfg = load_config()
+    cfg["trainability"].update(
+        sigma_w2=[1.0, 2.0],
+        depths=[2, 3],
+        width=8,
+        batch=16,
+        steps=3,
+        n_seeds=2,
+        seeds_per_job=1,
+        n_theory=11,
+        dropout={"keep_probs": [0.8], "depths": [2]},
+    )
+    return cfg
+
+
+PART = "results/answers/trainability.parquet"
+
+
+@pytest.mark.slow
+def test_workflow_chunks_resume_and_idx_check(workflow_dir):
+    from conftest import jobs_of_dry_run, run_snakemake, write_config
+
+    from dltheory import io
+
+    cfg = _tiny_workflow_config()
+    cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
+    args = ("trainability", "trainability_dropout", PART, "--configfile", str(cfg_path))
+    # one job per (keep probability, depth, seed group): 2 x 2 plain + 1 x 2 dropout
+    assert jobs_of_dry_run(workflow_dir, *args)["trainability_sweep"] == 6
+    run_snakemake(workflow_dir, *args, "--cores", "2")
+    results = workflow_dir / "results"
+    for fid in ("trainability", "trainability_dropout"):
+        assert (results / "figures" / f"{fid}.png").stat().st_size > 5000
+    runs = io.read_table(results / "data/trainability/runs_plain.parquet")
+    assert len(runs) == 2 * 2 * 2 and set(runs["seed"]) == {0, 1}
+    part = io.read_table(workflow_dir / PART)
+    assert set(part["id"]) == {"trainability_keep1_L2", "trainability_keep1_L3",
+                               "trainability_keep0.8_L2"}  # fmt: skip
+    # an interrupted sweep resumes: only the missing chunk (and what reads it) reruns
+    (results / "data/trainability/runs/keep1_L3_g1.parquet").unlink()
+    jobs = jobs_of_dry_run(workflow_dir, *args)
+    assert jobs["trainability_sweep"] == 1 and "trainability_dropout" not in jobs, jobs
+
+    # a missing IDX directory stops the run at the check, before any training job
+    cfg["trainability"]["data"].update(source="idx", idx_dir=str(workflow_dir / "no_mnist"))
+    write_config(cfg_path, cfg)
+    proc = run_snakemake(workflow_dir, *args, "--cores", "1", check=False)
+    log = (results / "logs/trainability/data_check.log").read_text()
+    assert proc.returncode != 0
+    assert str(workflow_dir / "no_mnist") in log and "train-images-idx3-ubyte" in log
+    assert not (results / "data/trainability/runs/keep1_L3_g1.parquet").exists()

@@ -1,51 +1,44 @@
 """Trainability of random tanh networks on real data (Schoenholz et al. 2017, Sec. 6).
 
-Networks of ``L`` hidden tanh layers of width ``N`` and a linear read-out to the classes,
+Mean field predicts that a random network trains only if its depth is below a few
+correlation depth scales, ``L <~ 6 xi_c(sigma_w^2, sigma_b^2, rho)``: ``xi_c`` diverges
+at the critical ``sigma_w^2`` (1.76 at ``sigma_b^2 = 0.05``) without dropout and stays
+finite with dropout (keep probability ``rho``). :func:`depth_scale_curve` gives that
+curve from :func:`dltheory.meanfield.depth_scales`; :func:`accuracy_grid`,
+:func:`trained_range` and :func:`theory_range` compare it with the trained networks.
 
-    h^1 = x W^1 + b^1,   h^l = (m^l * phi(h^{l-1}) / rho) W^l + b^l  (l = 2..L),
-    logits = (m^{L+1} * phi(h^L) / rho) W^{out} + b^{out},
-
-initialised as in the mean-field papers, ``W^l_ij ~ N(0, sigma_w^2 / fan_in)``,
-``b^l_i ~ N(0, sigma_b^2)`` (the read-out too), trained on the cross-entropy with SGD or
-RMSProp for a fixed number of steps. ``m^l_i ~ Bernoulli(rho)`` is dropout on the hidden
-activations (keep probability ``rho``; ``rho = 1``: none), fresh at every step and off
-at evaluation (inverted dropout, as in :mod:`dltheory.networks`).
-
-Mean field predicts (Schoenholz et al.) that such a network trains only if its depth is
-below a few correlation depth scales, ``L <~ 6 xi_c(sigma_w^2, sigma_b^2, rho)``; ``xi_c``
-diverges at the critical ``sigma_w^2`` (1.76 at ``sigma_b^2 = 0.05``) without dropout and
-stays finite with it. :func:`depth_scale_curve` gives that curve from
-:func:`dltheory.meanfield.depth_scales`.
-
-Speed: the sweep is many small independent networks. :func:`train_batched` trains every
-``sigma_w^2`` (and seed) of one depth together: the parameters of ``G`` networks are
-stacked along a leading axis and each layer is one ``torch.baddbmm``; the optimiser
-(element-wise) runs on the stacked tensors. :func:`train_single` is the plain
-one-network reference loop with the same initial weights, batches and dropout masks.
-
-Common random numbers: all ``sigma_w^2`` of one seed share the same standard-normal
-draws (``W = sigma_w / sqrt(fan_in) Z``), the same batches and the same dropout masks,
-so neighbouring columns of a heatmap differ by ``sigma_w`` only, not by luck.
-
-Data (no download at run time): scikit-learn's bundled digits (:func:`load_digits_data`)
-or MNIST / Fashion-MNIST from local IDX files (:func:`load_idx_data`).
+The networks, the data and the batched trainer are in :mod:`dltheory.training` (kept
+free of the mean-field engine so that edits of the engine do not retrain the sweep);
+its public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import torch
-import torch.nn.functional as F
 
 from . import meanfield
-from .networks import generator, seed_for
+from .training import (
+    IDX_FILES,
+    OPTIMIZERS,
+    RECORD_SCHEMA,
+    Dataset,
+    IdxDataError,
+    Settings,
+    check_idx_dir,
+    fast_tanh,
+    find_idx_files,
+    load_data,
+    load_digits_data,
+    load_idx_data,
+    read_idx,
+    standardise,
+    stream_seed,
+    train_batched,
+    train_single,
+)
 
 __all__ = [
     "IDX_FILES",
@@ -55,6 +48,7 @@ __all__ = [
     "IdxDataError",
     "Settings",
     "accuracy_grid",
+    "cell_edges",
     "check_idx_dir",
     "depth_scale_curve",
     "fast_tanh",
@@ -64,515 +58,12 @@ __all__ = [
     "load_idx_data",
     "read_idx",
     "standardise",
+    "stream_seed",
     "theory_range",
     "train_batched",
     "train_single",
     "trained_range",
 ]
-
-DTYPE = torch.float32
-OPTIMIZERS = ("sgd", "rmsprop")
-
-#: IDX file names of MNIST and Fashion-MNIST (each may also end in ``.gz``).
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-
-#: one row per trained network
-RECORD_SCHEMA = pa.schema(
-    [
-        ("sigma_w2", pa.float64()),
-        ("depth", pa.int64()),
-        ("seed", pa.int64()),
-        ("keep_prob", pa.float64()),
-        ("train_acc", pa.float64()),
-        ("test_acc", pa.float64()),
-        ("final_loss", pa.float64()),
-        ("diverged", pa.bool_()),
-    ]
-)
-
-
-# ----------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Standardised float32 inputs (n, d) and int64 labels 0..n_classes-1."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-
-    @property
-    def n_features(self) -> int:
-        return int(self.x_train.shape[1])
-
-
-class IdxDataError(ValueError):
-    """A missing or malformed IDX directory (the message names the path and the files)."""
-
-
-def standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x - mean) / std`` per feature with the training set's mean and std.
-
-    Constant features (std 0, e.g. the border pixels of digits) become 0 in both sets.
-    """
-    x_train = np.asarray(x_train, dtype=np.float64)
-    x_test = np.asarray(x_test, dtype=np.float64)
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
-    scale = np.where(std > 0, std, np.inf)
-    return ((x_train - mean) / scale).astype(np.float32), ((x_test - mean) / scale).astype(
-        np.float32
-    )
-
-
-def _split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = int(round(test_fraction * n))
-    if not 0 < n_test < n:
-        raise ValueError(f"test_fraction {test_fraction} leaves an empty set of {n} samples")
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
-
-
-def load_digits_data(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
-    """scikit-learn's bundled 8x8 digits (1797 images, 10 classes), seeded split, standardised."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    train, test = _split(len(bunch.target), test_fraction, seed)
-    x_train, x_test = standardise(bunch.data[train], bunch.data[test])
-    return Dataset(
-        "digits",
-        x_train,
-        bunch.target[train].astype(np.int64),
-        x_test,
-        bunch.target[test].astype(np.int64),
-        10,
-    )
-
-
-def _expected_names() -> str:
-    return ", ".join(f"{n} (or {n}.gz)" for n in IDX_FILES.values())
-
-
-def find_idx_files(idx_dir) -> dict[str, Path]:
-    """Paths of the four MNIST-style IDX files in ``idx_dir`` (plain or ``.gz``).
-
-    Raises :class:`IdxDataError` naming the directory and the expected names if the
-    directory or a file is missing.
-    """
-    root = Path(idx_dir)
-    if not root.is_dir():
-        raise IdxDataError(
-            f"IDX directory {root} does not exist or is not a directory; expected it to hold "
-            f"{_expected_names()}"
-        )
-    found, missing = {}, []
-    for key, name in IDX_FILES.items():
-        for candidate in (root / name, root / f"{name}.gz"):
-            if candidate.is_file():
-                found[key] = candidate
-                break
-        else:
-            missing.append(name)
-    if missing:
-        raise IdxDataError(
-            f"IDX directory {root} lacks {', '.join(missing)}; expected {_expected_names()}"
-        )
-    return found
-
-
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def read_idx(path) -> np.ndarray:
-    """Array stored in an IDX file (``.gz`` read transparently).
-
-    Format: two zero bytes, a type code, the number of dimensions ``k``, ``k`` big-endian
-    uint32 sizes, then the data. Raises :class:`IdxDataError` (naming the file) on a bad
-    header or a size that does not match the data.
-    """
-    path = Path(path)
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as fh:
-            raw = fh.read()
-    except (OSError, EOFError) as err:
-        raise IdxDataError(f"cannot read IDX file {path}: {err}") from err
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise IdxDataError(f"IDX file {path} is malformed: bad magic number {raw[:4]!r}")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise IdxDataError(f"IDX file {path} is malformed: truncated header")
-    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise IdxDataError(
-            f"IDX file {path} is malformed: header says shape {shape} ({expected} bytes of "
-            f"data), file has {len(raw) - header}"
-        )
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape)
-
-
-def check_idx_dir(idx_dir) -> dict[str, int]:
-    """Validate an MNIST-style IDX directory; return its sizes (raises :class:`IdxDataError`).
-
-    Images must be 3-D (n, rows, cols), labels 1-D of the same n, labels in 0..255.
-    """
-    files = find_idx_files(idx_dir)
-    arrays = {key: read_idx(p) for key, p in files.items()}
-    sizes = {}
-    for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise IdxDataError(
-                f"IDX directory {idx_dir}: {files[f'{part}_images'].name} has shape "
-                f"{images.shape} and {files[f'{part}_labels'].name} {labels.shape}; expected "
-                "(n, rows, cols) images with n labels"
-            )
-        if images.shape[0] == 0:
-            raise IdxDataError(f"IDX directory {idx_dir}: the {part} set is empty")
-        sizes[f"n_{part}"] = int(labels.shape[0])
-    if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
-        raise IdxDataError(f"IDX directory {idx_dir}: train and test images differ in size")
-    sizes["n_features"] = int(np.prod(arrays["train_images"].shape[1:]))
-    sizes["n_classes"] = int(max(arrays["train_labels"].max(), arrays["test_labels"].max())) + 1
-    return sizes
-
-
-def load_idx_data(idx_dir, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
-    """MNIST / Fashion-MNIST from local IDX files, flattened and standardised.
-
-    ``n_train`` / ``n_test`` (optional) keep a seeded random subset of each set.
-    """
-    check_idx_dir(idx_dir)
-    files = find_idx_files(idx_dir)
-    rng = np.random.default_rng(seed)
-
-    def part(name, n_keep):
-        x = read_idx(files[f"{name}_images"]).reshape(len(read_idx(files[f"{name}_labels"])), -1)
-        y = read_idx(files[f"{name}_labels"]).astype(np.int64)
-        if n_keep is not None and n_keep < len(y):
-            keep = np.sort(rng.permutation(len(y))[: int(n_keep)])
-            x, y = x[keep], y[keep]
-        return x.astype(np.float64) / 255.0, y
-
-    x_train, y_train = part("train", n_train)
-    x_test, y_test = part("test", n_test)
-    x_train, x_test = standardise(x_train, x_test)
-    n_classes = int(max(y_train.max(), y_test.max())) + 1
-    return Dataset(f"idx:{Path(idx_dir).name}", x_train, y_train, x_test, y_test, n_classes)
-
-
-def load_data(cfg: dict, seed: int) -> Dataset:
-    """The data set of a config slice ``{source: digits|idx, test_fraction, idx_dir, ...}``."""
-    source = cfg.get("source", "digits")
-    if source == "digits":
-        return load_digits_data(cfg.get("test_fraction", 0.25), seed)
-    if source == "idx":
-        if not cfg.get("idx_dir"):
-            raise IdxDataError(
-                f"data source 'idx' needs data.idx_dir, a directory with {_expected_names()}"
-            )
-        return load_idx_data(cfg["idx_dir"], cfg.get("n_train"), cfg.get("n_test"), seed)
-    raise ValueError(f"data source must be 'digits' or 'idx', got {source!r}")
-
-
-# ------------------------------------------------------------------------- training
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything of a training run except sigma_w^2 and the seed."""
-
-    depth: int
-    width: int
-    steps: int
-    batch: int
-    lr: float
-    optimizer: str = "rmsprop"
-    keep_prob: float = 1.0
-    sigma_b2: float = 0.05
-    eval_batch: int = 2048
-
-    def __post_init__(self):
-        for name in ("depth", "width", "steps", "batch", "eval_batch"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if not 0 < self.keep_prob <= 1:
-            raise ValueError(f"keep_prob must be in (0, 1], got {self.keep_prob}")
-        if not self.sigma_b2 >= 0:
-            raise ValueError(f"sigma_b2 must be >= 0, got {self.sigma_b2}")
-
-
-def _layer_sizes(d_in: int, s: Settings, n_classes: int) -> list[tuple[int, int]]:
-    return [(d_in, s.width)] + [(s.width, s.width)] * (s.depth - 1) + [(s.width, n_classes)]
-
-
-def _streams(base_seed: int, seed: int, depth: int):
-    """Independent generators of one seed: initial weights, batches, dropout masks."""
-    return [generator(seed_for(base_seed, seed, depth, k)) for k in range(3)]
-
-
-def _normals(gen: torch.Generator, sizes) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Standard-normal draws (Z_W, Z_b) per layer, in layer order."""
-    return [
-        (torch.randn(i, o, generator=gen, dtype=DTYPE), torch.randn(o, generator=gen, dtype=DTYPE))
-        for i, o in sizes
-    ]
-
-
-def _batches(gen: torch.Generator, n: int, batch: int, steps: int) -> torch.Tensor:
-    """(steps, batch) sample indices: consecutive slices of fresh permutations (epochs)."""
-    need = steps * batch
-    perms = [torch.randperm(n, generator=gen) for _ in range(-(-need // n))]
-    return torch.cat(perms)[:need].view(steps, batch)
-
-
-def _masks(gen: torch.Generator, s: Settings) -> torch.Tensor | None:
-    """Dropout masks (depth, batch, width) / keep_prob of one step, or None without dropout."""
-    if s.keep_prob == 1.0:
-        return None
-    keep = torch.rand(s.depth, s.batch, s.width, generator=gen, dtype=DTYPE) < s.keep_prob
-    return keep.to(DTYPE) / s.keep_prob
-
-
-def _optimizer(params, s: Settings):
-    if s.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=s.lr)
-    return torch.optim.RMSprop(params, lr=s.lr)
-
-
-def _check_grid(sigma_w2) -> np.ndarray:
-    sw2 = np.atleast_1d(np.asarray(sigma_w2, dtype=float))
-    if sw2.ndim != 1 or sw2.size == 0 or not np.all(np.isfinite(sw2) & (sw2 > 0)):
-        raise ValueError(f"sigma_w2 must be a non-empty list of finite values > 0, got {sigma_w2}")
-    return sw2
-
-
-class _Tanh(torch.autograd.Function):
-    """tanh(x) = 2 sigmoid(2x) - 1, with backward (1 - tanh^2) grad.
-
-    Why: torch's float32 CPU tanh is ~6x slower than its sigmoid here and was a quarter of
-    the training time; the identity agrees with ``torch.tanh`` to float32 rounding
-    (absolute error <= 2.4e-7, tested), NaN in gives NaN out.
-    """
-
-    @staticmethod
-    def forward(ctx, x):
-        y = torch.sigmoid(2.0 * x).mul_(2.0).sub_(1.0)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * (1.0 - y * y)
-
-
-def fast_tanh(x: torch.Tensor) -> torch.Tensor:
-    """tanh via the logistic identity (differentiable); see :class:`_Tanh`."""
-    return _Tanh.apply(x)
-
-
-def _forward_stacked(weights, biases, x, masks=None):
-    """Logits (G, B, C) of G stacked networks on inputs x (G, B, d).
-
-    ``masks`` (L, S, 1, B, N): one dropout mask per seed, broadcast over the G / S
-    networks of that seed (no copy per network).
-    """
-    h = torch.baddbmm(biases[0], x, weights[0])
-    for k in range(1, len(weights)):
-        a = fast_tanh(h)
-        if masks is not None:
-            a = (a.view(masks.shape[1], -1, *a.shape[1:]) * masks[k - 1]).view(a.shape)
-        h = torch.baddbmm(biases[k], a, weights[k])
-    return h
-
-
-def _evaluate_stacked(weights, biases, x, y, eval_batch):
-    """Accuracy (G,) and mean cross-entropy (G,) on the full set (no dropout)."""
-    g = weights[0].shape[0]
-    correct = torch.zeros(g, dtype=torch.float64)
-    loss = torch.zeros(g, dtype=torch.float64)
-    with torch.no_grad():
-        for start in range(0, x.shape[0], eval_batch):
-            xb, yb = x[start : start + eval_batch], y[start : start + eval_batch]
-            logits = _forward_stacked(weights, biases, xb.expand(g, -1, -1))
-            correct += (logits.argmax(-1) == yb).sum(-1).double()
-            ce = F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), yb.repeat(g), reduction="none"
-            )
-            loss += ce.view(g, -1).sum(-1).double()
-    return correct / x.shape[0], loss / x.shape[0]
-
-
-def _records(sw2_of, seed_of, s: Settings, train, test, loss, bad, n_classes):
-    """Per-network rows; a diverged network (non-finite loss) is at chance accuracy."""
-    chance = 1.0 / n_classes
-    bad = np.asarray(bad) | ~np.isfinite(np.asarray(loss))
-    return pd.DataFrame(
-        {
-            "sigma_w2": np.asarray(sw2_of, dtype=float),
-            "depth": np.full(len(sw2_of), s.depth, dtype=np.int64),
-            "seed": np.asarray(seed_of, dtype=np.int64),
-            "keep_prob": np.full(len(sw2_of), s.keep_prob),
-            "train_acc": np.where(bad, chance, np.asarray(train, dtype=float)),
-            "test_acc": np.where(bad, chance, np.asarray(test, dtype=float)),
-            "final_loss": np.asarray(loss, dtype=float),
-            "diverged": bad,
-        }
-    )
-
-
-def train_batched(
-    data: Dataset, sigma_w2, seeds, settings: Settings, base_seed: int, return_state=False
-):
-    """Train every (seed, sigma_w^2) network of one depth together; one row per network.
-
-    The ``G = len(seeds) * len(sigma_w2)`` networks (seed-major) are stacked: weights
-    (G, fan_in, fan_out), biases (G, 1, fan_out); each step is one forward/backward of
-    ``L + 1`` batched matrix products and one optimiser step on the stacked tensors
-    (SGD and RMSProp are element-wise, so this is exactly G separate optimisers).
-    Each network's loss is the mean cross-entropy over its batch; their sum is
-    differentiated, so networks do not interact and a NaN stays in its own slice.
-
-    Returns the records (columns of :data:`RECORD_SCHEMA`); ``diverged`` is set when a
-    batch loss or the final loss is NaN/inf, and those networks get chance accuracy.
-    With ``return_state`` also returns ``(weights, biases, batch_losses)``.
-    """
-    s = settings
-    sw2 = _check_grid(sigma_w2)
-    seeds = [int(k) for k in seeds]
-    n_sw = len(sw2)
-    sizes = _layer_sizes(data.n_features, s, data.n_classes)
-    streams = [_streams(base_seed, k, s.depth) for k in seeds]
-    normals = [_normals(st[0], sizes) for st in streams]
-    scale_w = torch.as_tensor(np.sqrt(sw2), dtype=DTYPE).view(1, n_sw, 1, 1)
-    weights, biases = [], []
-    for layer, (fan_in, _) in enumerate(sizes):
-        zw = torch.stack([nz[layer][0] for nz in normals]).unsqueeze(1)  # (S, 1, i, o)
-        zb = torch.stack([nz[layer][1] for nz in normals]).unsqueeze(1)  # (S, 1, o)
-        w = (zw * scale_w / math.sqrt(fan_in)).reshape(-1, *zw.shape[2:])
-        b = (zb.expand(-1, n_sw, -1) * math.sqrt(s.sigma_b2)).reshape(-1, 1, zb.shape[-1])
-        weights.append(w.contiguous().requires_grad_())
-        biases.append(b.contiguous().requires_grad_())
-    opt = _optimizer(weights + biases, s)
-    x_train = torch.from_numpy(data.x_train)
-    y_train = torch.from_numpy(data.y_train)
-    order = torch.stack([_batches(st[1], len(y_train), s.batch, s.steps) for st in streams])
-    g = len(seeds) * n_sw
-    bad = torch.zeros(g, dtype=torch.bool)
-    losses = []
-    for step in range(s.steps):
-        idx = order[:, step]  # (S, B)
-        xb = x_train[idx].unsqueeze(1).expand(-1, n_sw, -1, -1).reshape(g, s.batch, -1)
-        yb = y_train[idx].unsqueeze(1).expand(-1, n_sw, -1).reshape(-1)
-        masks = None
-        if s.keep_prob < 1:
-            masks = torch.stack([_masks(st[2], s) for st in streams], 1).unsqueeze(2)
-        logits = _forward_stacked(weights, biases, xb, masks)
-        ce = F.cross_entropy(logits.reshape(-1, data.n_classes), yb, reduction="none")
-        loss = ce.view(g, s.batch).mean(1)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        bad |= ~torch.isfinite(loss.detach())
-        if return_state:
-            losses.append(loss.detach().clone())
-    train_acc, train_loss = _evaluate_stacked(weights, biases, x_train, y_train, s.eval_batch)
-    test_acc, _ = _evaluate_stacked(
-        weights, biases, torch.from_numpy(data.x_test), torch.from_numpy(data.y_test), s.eval_batch
-    )
-    records = _records(
-        np.tile(sw2, len(seeds)),
-        np.repeat(seeds, n_sw),
-        s,
-        train_acc.numpy(),
-        test_acc.numpy(),
-        train_loss.numpy(),
-        bad.numpy(),
-        data.n_classes,
-    )
-    if return_state:
-        return records, ([w.detach() for w in weights], [b.detach() for b in biases], losses)
-    return records
-
-
-def train_single(
-    data: Dataset,
-    sigma_w2: float,
-    seed: int,
-    settings: Settings,
-    base_seed: int,
-    return_state=False,
-):
-    """One network, trained by a plain loop (2-D matrix products): the reference.
-
-    Same initial draws, batches and dropout masks as network (seed, sigma_w2) of
-    :func:`train_batched`; returns its record (a one-row DataFrame), and with
-    ``return_state`` also ``(weights, biases, batch_losses)``.
-    """
-    s = settings
-    (sw2,) = _check_grid([sigma_w2])
-    sizes = _layer_sizes(data.n_features, s, data.n_classes)
-    gen_init, gen_batch, gen_mask = _streams(base_seed, seed, s.depth)
-    weights, biases = [], []
-    for (fan_in, _), (zw, zb) in zip(sizes, _normals(gen_init, sizes), strict=True):
-        weights.append((zw * math.sqrt(sw2) / math.sqrt(fan_in)).requires_grad_())
-        biases.append((zb * math.sqrt(s.sigma_b2)).requires_grad_())
-    opt = _optimizer(weights + biases, s)
-    x_train, y_train = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
-    order = _batches(gen_batch, len(y_train), s.batch, s.steps)
-
-    def forward(x, masks=None):
-        h = torch.addmm(biases[0], x, weights[0])
-        for k in range(1, len(weights)):
-            a = fast_tanh(h)
-            if masks is not None:
-                a = a * masks[k - 1]
-            h = torch.addmm(biases[k], a, weights[k])
-        return h
-
-    bad, losses = False, []
-    for step in range(s.steps):
-        idx = order[step]
-        loss = F.cross_entropy(forward(x_train[idx], _masks(gen_mask, s)), y_train[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        bad |= not bool(torch.isfinite(loss))
-        if return_state:
-            losses.append(loss.item())
-
-    def evaluate(x, y):
-        with torch.no_grad():
-            logits = forward(x)
-            acc = (logits.argmax(-1) == y).double().mean().item()
-            return acc, F.cross_entropy(logits, y).item()
-
-    train_acc, train_loss = evaluate(x_train, y_train)
-    test_acc, _ = evaluate(torch.from_numpy(data.x_test), torch.from_numpy(data.y_test))
-    rec = _records([sw2], [seed], s, [train_acc], [test_acc], [train_loss], [bad], data.n_classes)
-    if return_state:
-        return rec, ([w.detach() for w in weights], [b.detach() for b in biases], losses)
-    return rec
 
 
 # ----------------------------------------------------------------- theory and answers
@@ -595,6 +86,19 @@ def depth_scale_curve(sigma_w2, sigma_b2: float = 0.05, keep_prob: float = 1.0) 
             "six_xi_c": 6.0 * xi_c,
         }
     )
+
+
+def cell_edges(centres) -> np.ndarray:
+    """Edges of heatmap cells around sorted, possibly unevenly spaced ``centres``.
+
+    Midpoints between neighbours; the outer edges lie half a spacing beyond the ends
+    (one value: +-0.5).
+    """
+    c = np.unique(np.asarray(centres, dtype=float))
+    if c.size == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mid = 0.5 * (c[1:] + c[:-1])
+    return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
 
 
 def accuracy_grid(records: pd.DataFrame, value: str = "train_acc") -> pd.DataFrame:

@@ -1,0 +1,62 @@
+"""Speed of the batched trainability trainer against one network at a time (issue 11).
+
+Plain script (``make bench``). The slice of one job of the default sweep (12 sigma_w^2 in
+[1, 4] x 2 seeds, tanh, width 64, batch 128, RMSProp, digits; a shallower depth and fewer
+steps, the cost is linear in both) is trained twice in the same run:
+``training.train_batched`` (all 24 networks stacked, one ``baddbmm`` per layer) and a loop
+of ``training.train_single`` (one network at a time, 2-D matrix products, the same fast
+tanh, initial weights, batches and masks). Times are the best of interleaved repeats on one thread.
+Prints the ratio (target >= 5), images per second of each, and the largest difference
+of the final losses (the two must train the same networks).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import best_of_interleaved  # noqa: E402
+
+from dltheory import training  # noqa: E402
+
+
+def main(depth=10, steps=40, width=64, batch=128, keep_prob=1.0, seeds=(0, 1), repeats=3):
+    torch.set_num_threads(1)
+    data = training.load_digits_data(0.25, seed=0)
+    sw2 = np.linspace(1.0, 4.0, 12)
+    s = training.Settings(
+        depth=depth, width=width, steps=steps, batch=batch, lr=1e-4, keep_prob=keep_prob
+    )
+    out = {}
+
+    def batched():
+        out["batched"] = training.train_batched(data, sw2, list(seeds), s, base_seed=1)
+
+    def loop():
+        out["loop"] = [
+            training.train_single(data, x, k, s, base_seed=1) for k in seeds for x in sw2
+        ]
+
+    t_batched, t_loop = best_of_interleaved([batched, loop], repeats)
+    loss_loop = np.array([r["final_loss"].iloc[0] for r in out["loop"]])
+    err = float(np.max(np.abs(out["batched"]["final_loss"].to_numpy() - loss_loop)))
+    nets = len(sw2) * len(seeds)
+    images = nets * steps * batch
+    label = "no dropout" if keep_prob == 1 else f"dropout keep {keep_prob:g}"
+    print(
+        f"trainability, {nets} networks (12 sigma_w^2 in [1, 4] x {len(seeds)} seeds), depth "
+        f"{depth}, width "
+        f"{width}, batch {batch}, {steps} RMSProp steps, {label}, float32, 1 thread: loop "
+        f"{t_loop:.2f} s ({images / t_loop:,.0f} images/s), batched {t_batched:.2f} s "
+        f"({images / t_batched:,.0f} images/s), speed-up {t_loop / t_batched:.1f}x "
+        f"(target >= 5); max |final loss difference| {err:.1e}"
+    )
+
+
+if __name__ == "__main__":
+    main()
+    main(keep_prob=0.8)

@@ -1,0 +1,52 @@
+"""Answers: per depth, the sigma_w^2 that train against those with L < 6 xi_c (issue 11)."""
+
+import numpy as np
+
+from dltheory import io, trainability
+from dltheory.answers import Answer, write_part
+
+SHEET = "Depth scales and trainability (Schoenholz et al. 2017)"
+
+job = io.job()
+cfg = job.cfg
+theory = io.read_table(job.input.theory)
+threshold = float(cfg["threshold"])
+
+
+def fmt_range(lo, hi):
+    return "none" if np.isnan(lo) else f"[{lo:.3g}, {hi:.3g}]"
+
+
+answers = []
+for path in (job.input.plain, job.input.dropout):
+    runs = io.read_table(path)
+    grid = trainability.accuracy_grid(runs, "train_acc")
+    measured = trainability.trained_range(grid, threshold)
+    for row in measured.itertuples():
+        curve = theory[np.isclose(theory["keep_prob"], row.keep_prob)]
+        lo, hi = trainability.theory_range(curve, row.depth)
+        cells = grid[np.isclose(grid["keep_prob"], row.keep_prob) & (grid["depth"] == row.depth)]
+        xi = trainability.depth_scale_curve(cells["sigma_w2"], cfg["sigma_b2"], row.keep_prob)
+        predicted = (6 * xi["xi_c"].to_numpy()) > row.depth
+        trained = cells["mean"].to_numpy() > threshold
+        agree = float(np.mean(predicted == trained))
+        drop = "no dropout" if row.keep_prob == 1 else f"dropout keep probability {row.keep_prob:g}"
+        answers.append(
+            Answer(
+                id=f"trainability_keep{row.keep_prob:g}_L{row.depth}",
+                sheet=SHEET,
+                question=f"Which sigma_w^2 train at depth L = {row.depth} ({drop})?",
+                answer=f"trained (mean training accuracy of {int(cells['n_seeds'].min())} seeds "
+                f"> {threshold:g}): sigma_w^2 in {fmt_range(row.lo, row.hi)} "
+                f"({row.n_trained} of {row.n_grid} grid points, best "
+                f"{cells['mean'].max():.2f}); mean field L < 6 xi_c: "
+                f"{fmt_range(lo, hi)}; the two agree on {agree:.0%} of the grid points",
+                value=agree,
+                formula="L < 6 xi_c, xi_c = -1/log chi_c(c*) (dltheory.meanfield.depth_scales, "
+                "rho = keep probability)",
+                check="tests/test_trainability.py (batched trainer = single-network loop; "
+                "dropout xi_c = fit of the iterated C-map)",
+            )
+        )
+write_part(answers, job.output[0], params=job.params)
+job.log.info("%d answers", len(answers))

@@ -1,0 +1,21 @@
+"""Check the data of figures `trainability*` before any training job (IDX dir, sizes)."""
+
+import pandas as pd
+
+from dltheory import io, training
+
+job = io.job()
+cfg = job.cfg
+# a missing or malformed IDX directory raises IdxDataError naming the path and the files
+data = training.load_data(cfg, job.seed_for("trainability_data"))
+summary = pd.DataFrame(
+    {
+        "name": [data.name],
+        "n_train": [len(data.y_train)],
+        "n_test": [len(data.y_test)],
+        "n_features": [data.n_features],
+        "n_classes": [data.n_classes],
+    }
+)
+job.log.info("data %s", summary.to_dict("records")[0])
+io.write_table(summary, job.output[0], params=job.params)

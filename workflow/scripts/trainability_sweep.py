@@ -1,0 +1,31 @@
+"""One chunk of the trainability sweep: every sigma_w^2 x seed of one depth, trained together."""
+
+import time
+
+from dltheory import io, training
+
+job = io.job()
+cfg = job.cfg
+data = training.load_data(cfg["data"], job.seed_for("trainability_data"))
+settings = training.Settings(
+    depth=int(job.wildcards.depth),
+    width=cfg["width"],
+    steps=cfg["steps"],
+    batch=cfg["batch"],
+    lr=cfg["lr"],
+    optimizer=cfg["optimizer"],
+    keep_prob=float(job.wildcards.keep_prob),
+    sigma_b2=cfg["sigma_b2"],
+)
+seeds = list(job.params.seeds)
+start = time.perf_counter()
+records = training.train_batched(data, cfg["sigma_w2"], seeds, settings, job.seed)
+job.log.info(
+    "%s: %d networks (seeds %s) in %.1f s; %d diverged",
+    settings,
+    len(records),
+    seeds,
+    time.perf_counter() - start,
+    int(records["diverged"].sum()),
+)
+io.write_table(records, job.output[0], schema=training.RECORD_SCHEMA, params=job.params)

@@ -1,0 +1,16 @@
+"""xi_c against sigma_w^2 (tanh, with and without dropout) for figures `trainability*`."""
+
+import numpy as np
+import pandas as pd
+
+from dltheory import io, trainability
+
+job = io.job()
+cfg = job.cfg
+edges = trainability.cell_edges(cfg["sigma_w2"])
+grid = np.linspace(edges[0], edges[-1], cfg["n_theory"])
+curves = pd.concat(
+    [trainability.depth_scale_curve(grid, cfg["sigma_b2"], kp) for kp in cfg["keep_probs"]],
+    ignore_index=True,
+)
+io.write_table(curves, job.output[0], params=job.params)
