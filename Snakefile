@@ -25,6 +25,7 @@ include: "workflow/rules/pennington_raghu.smk"
 include: "workflow/rules/saxe.smk"
 include: "workflow/rules/ttic.smk"
 include: "workflow/rules/finite_width.smk"
+include: "workflow/rules/trainability.smk"
 include: "workflow/rules/answers.smk"
 
 
