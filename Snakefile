@@ -18,6 +18,10 @@ include: "workflow/rules/common.smk"
 validate_config(config, "workflow/schemas/config.schema.yaml")
 
 
+# The report's front page: what it holds and the starred derivations of Sheet 2.
+report: "workflow/report/workflow.rst"
+
+
 # Rule files by paper; each appends its figure ids to FIGURE_IDS (catalogue order).
 include: "workflow/rules/poole.smk"
 include: "workflow/rules/schoenholz.smk"
@@ -31,6 +35,8 @@ include: "workflow/rules/answers.smk"
 
 # Code inputs derived from each script's imports, and the one conda environment.
 apply_rule_defaults(workflow.rules)
+# Sweeps that cannot fit in their rule's memory stop the run here, before any job.
+check_memory(config, workflow)
 
 
 # Hidden temporaries of interrupted writes beside this run's outputs go first (the run

@@ -35,8 +35,11 @@ COMPRESSION = "zstd"
 
 __all__ = [
     "PARAMS_KEY",
+    "CorruptTableError",
     "Job",
+    "MixedParamsError",
     "atomic_path",
+    "check_same_params",
     "derive_seed",
     "job",
     "mock_snakemake",
@@ -81,10 +84,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates 0600; give the output the mode a plain open() would (umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_table(
@@ -115,6 +126,7 @@ def write_table(
             raise ValueError(f"write_table({path}): data does not fit the schema: {err}") from err
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
+    _refuse_numberless(frame, path)
     meta = dict(table.schema.metadata or {})
     # pandas metadata records the pandas version only; keep it for dtype round trips.
     meta[PARAMS_KEY] = json.dumps(to_jsonable(params or {}), sort_keys=True).encode()
@@ -124,19 +136,101 @@ def write_table(
     return Path(path)
 
 
+def _refuse_numberless(frame: pd.DataFrame, path) -> None:
+    """A table whose float columns hold no finite number at all is garbage, not a result.
+
+    (A sweep fed a value it cannot compute with would otherwise leave an all-NaN table
+    that Snakemake counts as complete.)
+    """
+    floats = frame.select_dtypes(include="floating")
+    if len(frame) and floats.shape[1] and not np.isfinite(floats.to_numpy()).any():
+        raise ValueError(
+            f"write_table({path}): every value of the float columns {list(floats.columns)} "
+            "is NaN or infinite; refusing to write a table without a single number"
+        )
+
+
+class CorruptTableError(OSError):
+    """An intermediate that is not a readable Parquet table (truncated, text, foreign)."""
+
+
+def _rebuild_hint(path: Path) -> str:
+    return (
+        f"rebuild it with: .venv/bin/snakemake --cores 1 --force {path} "
+        "(reruns the rule that writes it), then rerun your target"
+    )
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a table written by :func:`write_table` into a DataFrame."""
+    """Read a table written by :func:`write_table` into a DataFrame.
+
+    A file that is not a readable Parquet table raises :class:`CorruptTableError`
+    naming the file and the command that rebuilds it.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"intermediate table {path} does not exist")
-    return pq.read_table(path).to_pandas()
+    try:
+        return pq.read_table(path).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as err:
+        raise CorruptTableError(
+            f"intermediate table {path} is corrupt or not a Parquet file ({err}); "
+            + _rebuild_hint(path)
+        ) from err
 
 
 def read_params(path: str | os.PathLike) -> dict[str, Any]:
     """Return the parameters stored in a table's metadata (``{}`` if none)."""
-    meta = pq.read_schema(path).metadata or {}
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as err:
+        raise CorruptTableError(
+            f"intermediate table {path} is corrupt or not a Parquet file ({err}); "
+            + _rebuild_hint(Path(path))
+        ) from err
     raw = meta.get(PARAMS_KEY)
     return json.loads(raw) if raw else {}
+
+
+def _flatten(params: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(params, dict):
+        out: dict[str, Any] = {}
+        for key, value in params.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): params}
+
+
+#: params that legitimately differ between tables that one figure combines
+_OWN_PARAMS = {"which"}
+
+
+class MixedParamsError(ValueError):
+    """Tables combined in one figure were made with different shared parameters."""
+
+
+def check_same_params(paths) -> dict[str, Any]:
+    """Stop unless the tables at ``paths`` agree on every parameter they share.
+
+    Each table stores its rule's params (:data:`PARAMS_KEY`); two tables that both have,
+    e.g., ``cfg.sigma_b`` must have the same value, or a figure would mix theory of one
+    config with simulation of another (a table copied in or left by an older run).
+    Returns the merged flat parameters.
+    """
+    seen: dict[str, tuple[Any, Path]] = {}
+    for path in map(Path, paths):
+        for key, value in _flatten(read_params(path)).items():
+            if key.split(".")[-1] in _OWN_PARAMS:
+                continue
+            if key in seen and seen[key][0] != value:
+                other_value, other = seen[key]
+                raise MixedParamsError(
+                    f"{path} has {key} = {value!r} but {other} has {key} = {other_value!r}: "
+                    "the tables come from different configurations (one was copied in or left "
+                    "by an older run). " + _rebuild_hint(path)
+                )
+            seen.setdefault(key, (value, path))
+    return {k: v for k, (v, _) in seen.items()}
 
 
 def script_logger(log_path: str | os.PathLike | None, name: str = "dltheory") -> logging.Logger:
@@ -290,6 +384,9 @@ def job(smk: Any = None, *, rule: str | None = None, configfiles: list[str] | No
     _route_uncaught_to(logger)
     limiter = _limit_threads(smk.threads)
     logger.info("rule %s: %d thread(s)", smk.rule, int(smk.threads))
+    tables = [str(p) for p in smk.input if str(p).endswith(".parquet")]
+    if len(tables) > 1 and any(str(p).endswith(".png") for p in smk.output):
+        check_same_params(tables)  # a figure never mixes configurations
     return Job(smk, logger, limiter)
 
 

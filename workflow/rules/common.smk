@@ -3,7 +3,9 @@
 
 
 import ast
+import difflib
 import functools
+import math
 import os
 import re
 from pathlib import Path
@@ -193,8 +195,230 @@ def _describe_rule(error):
     if kw == "required":
         return f"required keys: {', '.join(val)}"
     if kw == "additionalProperties":
-        return "allowed keys: " + ", ".join(sorted(error.schema.get("properties", {})))
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = [k for k in error.instance if k not in allowed]
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"did you mean '{close[0]}' for '{key}'?")
+        return " ".join(hints + ["allowed keys: " + ", ".join(allowed)])
     return f"schema keyword {kw} = {val}"
+
+
+def _non_finite(node, path=()):
+    """Config keys whose value is a NaN or an infinity (YAML .nan / .inf)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _non_finite(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _non_finite(value, (*path, i))
+    elif isinstance(node, float) and not math.isfinite(node):
+        yield ".".join(map(str, path)), node
+
+
+def _ranges(node, path=()):
+    """Every {min, max, n} grid of the config, with its key."""
+    if isinstance(node, dict):
+        if {"min", "max", "n"} <= set(node):
+            yield ".".join(map(str, path)), node
+        for key, value in node.items():
+            yield from _ranges(value, (*path, key))
+
+
+def semantic_errors(config):
+    """What the JSON schema cannot say: finite numbers, ordered ranges, matrix shapes."""
+    errors = [
+        f"  config key '{key}': {value} is not a finite number; allowed: finite numbers only"
+        for key, value in _non_finite(config)
+    ]
+    for key, grid in _ranges(config):
+        if all(isinstance(grid[k], (int, float)) for k in ("min", "max")) and not (
+            grid["min"] < grid["max"]
+        ):
+            errors.append(
+                f"  config key '{key}': min = {grid['min']} is not below max = {grid['max']}; "
+                "allowed: min < max"
+            )
+    ex = config.get("saxe", {}).get("exercise1", {})
+    if "sigma_x" in ex and "sigma_yx" in ex:
+        rows_x, rows_yx = ex["sigma_x"], ex["sigma_yx"]
+        n_in = len(rows_yx[0]) if rows_yx else 0
+        if any(len(r) != n_in for r in rows_yx):
+            errors.append(
+                "  config key 'saxe.exercise1.sigma_yx': rows of unequal length; "
+                "allowed: a rectangular (outputs x inputs) matrix"
+            )
+        if any(len(r) != len(rows_x) for r in rows_x) or len(rows_x) != n_in:
+            shape = f"{len(rows_x)}x{'/'.join(sorted({str(len(r)) for r in rows_x}))}"
+            errors.append(
+                f"  config key 'saxe.exercise1.sigma_x': a {shape} matrix; allowed: a square "
+                f"{n_in}x{n_in} matrix (inputs x inputs, the columns of sigma_yx)"
+            )
+    return errors
+
+
+# -- memory: a lower estimate of each sweep's peak against its rule's mem_mb ----------
+# Conservative (low) per-item costs: they catch sizes that cannot fit (a depth of 1e7, a
+# grid of 1e7 points, a tree of 2^40 items) before any job, not a tight budget.
+_QUAD_POINT = 2048  # bytes per grid point of a vectorised Gaussian quadrature (256 nodes)
+_ROW = 64  # bytes per row of a tidy table
+_F64 = 8
+
+
+def _net(section, settings_key, inputs_key):
+    """Rows (settings x layers x inputs x nets) and weights (3 N^2) of a network sweep."""
+
+    def estimate(c):
+        s = c["networks"][section]
+        settings = len(s.get(settings_key, [1])) if settings_key else 1
+        inputs = len(s[inputs_key]) if inputs_key in s else s.get(inputs_key, 1)
+        width = max(s.get("widths", [s.get("width", 1)]))
+        rows = settings * (s.get("depth", 1) + 1) * inputs * s.get("n_seeds", 1)
+        return rows * _ROW + 3 * width**2 * _F64
+
+    return estimate
+
+
+MEMORY_ESTIMATES = {
+    # rule: (estimate(config) in bytes, the config keys that set it)
+    "qmap_theory": (
+        lambda c: c["qmap"]["n_theory"] * len(c["qmap"]["sigma_w"]) * _QUAD_POINT,
+        "qmap.n_theory",
+    ),
+    "qmap_simulation": (
+        lambda c: c["qmap"]["width"] * (4 * c["qmap"]["n_sim"] + 3 * c["qmap"]["width"]) * _F64,
+        "qmap.width, qmap.n_sim",
+    ),
+    "meanfield_phase_theory": (
+        lambda c: c["meanfield"]["phase_diagram"]["sigma_w"]["n"]
+        * c["meanfield"]["phase_diagram"]["sigma_b"]["n"]
+        * _QUAD_POINT,
+        "meanfield.phase_diagram.sigma_w.n, meanfield.phase_diagram.sigma_b.n",
+    ),
+    "meanfield_edge_theory": (
+        lambda c: c["meanfield"]["edge_of_chaos"]["q_star"]["n"]
+        * len(c["meanfield"]["edge_of_chaos"]["activations"])
+        * _QUAD_POINT,
+        "meanfield.edge_of_chaos.q_star.n",
+    ),
+    "meanfield_cmap_theory": (
+        lambda c: c["meanfield"]["cmap"]["n_theory"]
+        * len(c["meanfield"]["cmap"]["sigma_w"])
+        * _QUAD_POINT,
+        "meanfield.cmap.n_theory",
+    ),
+    "networks_qstar_simulation": (
+        _net("qstar_empirical", "widths", "q0"),
+        "networks.qstar_empirical.depth, widths, n_seeds",
+    ),
+    "networks_q_dynamics_simulation": (
+        _net("q_dynamics", "sigma_w", "q0"),
+        "networks.q_dynamics.depth, width, n_seeds",
+    ),
+    "networks_c_dynamics_simulation": (
+        _net("c_dynamics", "sigma_w", "c0"),
+        "networks.c_dynamics.depth, width, n_seeds",
+    ),
+    "networks_correlation_layers_simulation": (
+        _net("correlation_layers", "sigma_w_factor", "c0"),
+        "networks.correlation_layers.depth, width, n_seeds",
+    ),
+    "networks_gradient_simulation": (
+        lambda c: _net("gradients", "sigma_w_factor", "batch")(c)
+        + len(c["networks"]["gradients"]["sigma_w_factor"])
+        * c["networks"]["gradients"]["depth"]
+        * (c["networks"]["gradients"]["width"] ** 2 + c["networks"]["gradients"]["n_sample"])
+        * _F64,
+        "networks.gradients.depth, width, n_sample",
+    ),
+    "networks_dw_simulation": (
+        lambda c: _net("dw", "sigma_w_factor", "n_seeds")(c)
+        + c["networks"]["dw"]["depth"] * c["networks"]["dw"]["width"] ** 2 * _F64,
+        "networks.dw.depth, width",
+    ),
+    "networks_trajectory_simulation": (
+        lambda c: c["networks"]["trajectory_length"]["n_points"]
+        * c["networks"]["trajectory_length"]["width"]
+        * 3
+        * _F64
+        + _net("trajectory_length", "sigma_w", "n_points")(c),
+        "networks.trajectory_length.n_points, width, depth",
+    ),
+    "networks_jacobian_simulation": (
+        lambda c: 4
+        * c["networks"]["jacobian_spectrum"]["width"] ** 2
+        * _F64
+        * len(c["networks"]["jacobian_spectrum"]["depths"]),
+        "networks.jacobian_spectrum.width",
+    ),
+    "networks_depth_scales_simulation": (
+        lambda c: _net("depth_scales", "sigma_w2", "n_inputs")(c)
+        * c["networks"]["depth_scales"]["n_inputs"],
+        "networks.depth_scales.depth, n_inputs, width",
+    ),
+    "networks_dropout_simulation": (
+        _net("dropout", "rho", "c0"),
+        "networks.dropout.depth, width, n_seeds",
+    ),
+    "saxe_tree_simulation": (
+        lambda c: (c["saxe"]["tree"]["branching"] ** c["saxe"]["tree"]["depth"])
+        * (
+            c["saxe"]["tree"]["n_features"]
+            + c["saxe"]["tree"]["branching"] ** c["saxe"]["tree"]["depth"]
+        )
+        * _F64,
+        "saxe.tree.depth, saxe.tree.branching",
+    ),
+    "init_unit_simulation": (
+        lambda c: c["initialisation"]["unit"]["n_samples"]
+        * max(c["initialisation"]["unit"]["d_x"])
+        * 3
+        * _F64,
+        "initialisation.unit.n_samples, d_x",
+    ),
+    "resnet_variance_simulation": (
+        lambda c: 2
+        * c["initialisation"]["resnet"]["n_networks"]
+        * c["initialisation"]["resnet"]["batch"]
+        * c["initialisation"]["resnet"]["channels"]
+        * c["initialisation"]["resnet"]["image"] ** 2
+        * (c["initialisation"]["resnet"]["n_layers"] + 1)
+        * _F64,
+        "initialisation.resnet.n_networks, batch, image, n_layers",
+    ),
+}
+
+
+def memory_errors(config, rules):
+    """Sweeps whose estimated memory exceeds their rule's ``mem_mb``, by config key."""
+    errors = []
+    for name, (estimate, keys) in MEMORY_ESTIMATES.items():
+        if name not in rules:
+            continue
+        mem_mb = rules[name].resources.get("mem_mb")
+        mem_mb = getattr(mem_mb, "value", mem_mb)  # Snakemake 9 wraps it in a Resource
+        try:
+            need_mb = estimate(config) / 2**20
+        except (KeyError, TypeError, ValueError, OverflowError):
+            continue  # the schema reports missing or mistyped keys
+        if isinstance(mem_mb, (int, float)) and need_mb > mem_mb:
+            errors.append(
+                f"  config key(s) {keys}: rule {name} would need at least "
+                f"{need_mb:,.0f} MB, more than its mem_mb = {mem_mb:,} MB; allowed: "
+                "smaller sizes (or raise the rule's mem_mb in its rule file)"
+            )
+    return errors
+
+
+def check_memory(config, workflow):
+    """Stop before any job when a sweep cannot fit in its rule's memory (see above)."""
+    lines = memory_errors(config, {r.name: r for r in workflow.rules})
+    if lines:
+        raise WorkflowError(
+            f"Configuration too large ({len(lines)} sweep(s)):\n" + "\n".join(lines)
+        )
 
 
 def validate_config(config, schema_path):
@@ -205,13 +429,15 @@ def validate_config(config, schema_path):
     errors = sorted(
         validator_cls(schema).iter_errors(config), key=lambda e: list(e.path)
     )
-    if errors:
-        lines = []
-        for err in errors:
-            key = ".".join(str(p) for p in err.absolute_path) or "<top level>"
-            lines.append(f"  config key '{key}': {err.message}; {_describe_rule(err)}")
+    lines = []
+    for err in errors:
+        key = ".".join(str(p) for p in err.absolute_path) or "<top level>"
+        lines.append(f"  config key '{key}': {err.message}; {_describe_rule(err)}")
+    if not errors:
+        lines = semantic_errors(config)
+    if lines:
         raise WorkflowError(
-            f"Invalid configuration ({len(errors)} error(s), checked against {schema_path}):\n"
+            f"Invalid configuration ({len(lines)} error(s), checked against {schema_path}):\n"
             + "\n".join(lines)
         )
     # snakemake's own validation as well (fills schema defaults)
