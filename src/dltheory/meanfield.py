@@ -9,12 +9,21 @@ Length map and its fixed point::
 
     V(q) = sigma_w^2 / rho * E_z[phi(sqrt(q) z)^2] + sigma_b^2,    q* = V(q*)
 
-Correlation map at q = q* (``u1 = sqrt(q*) z1``, ``u2 = sqrt(q*) (c z1 + sqrt(1-c^2) z2)``)::
+where q* is the fixed point the iteration ``q^{l+1} = V(q^l)`` reaches from
+``q^0 = sigma_w^2 + sigma_b^2`` (a unit-variance input; any ``q0`` can be given): 0 where
+it decays, ``inf`` where it diverges (see :func:`q_star`; gelu, swish and softplus have
+two fixed points and the start decides).
 
-    C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q*)
+Correlation map at length q, by default q* (``u1 = sqrt(q) z1``,
+``u2 = sqrt(q) (c z1 + sqrt(1-c^2) z2)``)::
 
-normalised by ``V(q*)`` computed with the same rule, so that without dropout
-``C(1) == 1`` exactly in floating point, and with dropout ``C(1) < 1``.
+    C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q)
+
+normalised by ``V(q)`` computed with the same rule, so that without dropout
+``C(1) == 1`` exactly in floating point, and with dropout ``C(1) < 1``. It is the
+equal-length case of the two-input kernel map (NNGP recursion) :func:`kernel_map`,
+``(q1, q2, q12) -> (V(q1), V(q2), sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2)``. At q = 0
+and inf it is the limit (q-independent for relu, leaky_relu, abs, linear).
 
 Slopes and depth scales (Schoenholz et al. 2017, eqs. 5, 9, 12)::
 
@@ -22,6 +31,9 @@ Slopes and depth scales (Schoenholz et al. 2017, eqs. 5, 9, 12)::
     chi_c* = sigma_w^2 E[phi'(u1) phi'(u2)] at c*          (slope of C at c*)
     chi_q  = sigma_w^2 / rho * E[phi'(u)^2 + phi(u) phi''(u)]   (slope of V at q*)
     xi_q = -1 / log chi_q,   xi_c = -1 / log chi_c*,   xi_grad = -1 / log chi_1
+
+Every function that needs q* takes it as ``q=`` (solved once by the caller); without it
+q* is solved again (nothing is cached between calls).
 
 Numerics: closed forms where they exist (relu/leaky_relu/abs: arc-cosine kernels; erf:
 arcsine kernel; linear; hard_tanh and selu per-piece Gaussian integrals); otherwise a
@@ -31,7 +43,11 @@ near step of width 1/30 in z) and converges exponentially for analytic phi. The
 2-D C-map integral uses the same outer rule; the inner Gaussian average over z2 is done
 by Gauss-Hermite when ``sigma = sqrt(q (1-c^2))`` is small and, when it is large, by
 subtracting a smooth asymptote with a closed-form Gaussian average and integrating the
-localised remainder. Fixed points by vectorised Newton iterations.
+localised remainder. For speed the one-dimensional moments are tabulated once per
+activation (piecewise Chebyshev in ln q, checked against the quadrature when built) and
+c* over many points uses a 2-D Chebyshev table of the kernel (:class:`_KernelTable`),
+polished on the quadrature where its error could matter. Fixed points by vectorised,
+safeguarded Newton iterations whose answers are checked before they are returned.
 """
 
 from __future__ import annotations
@@ -1150,8 +1166,10 @@ def c_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
         # restart just below the table's c* (Newton from the left stays monotone there)
         start = np.where(ok, np.maximum(c_tab - 10.0 * np.nan_to_num(err, nan=1.0), 0.0), 0.0)
         start = start[~good]
-        fs, _ = exact(rest, start)
-        start = np.where(fs - start >= 0, start, 0.0)
+        above = np.flatnonzero(start > 0)
+        if above.size:  # keep the start only if it is left of the root: C(c) >= c there
+            fs, _ = exact(rest[above], start[above])
+            start[above[fs < start[above]]] = 0.0
     else:
         rest, start = idx, np.zeros(idx.size)
     if rest.size:
@@ -1185,14 +1203,15 @@ def _c_newton(c, cmap, tol, max_iter):
         ca = c[active]
         value, dvalue = cmap(active, ca)
         f, df = value - ca, dvalue - 1.0
+        bad = ~(np.isfinite(f) & np.isfinite(df))  # e.g. outside a table: not converged
         with np.errstate(divide="ignore", invalid="ignore"):
             new = ca - f / df
         new = np.where(np.isfinite(new), np.clip(new, ca, 1.0), ca)
-        done = np.abs(new - ca) <= tol * np.maximum(np.abs(new), 1e-300)
+        done = ~bad & (np.abs(new - ca) <= tol * np.maximum(np.abs(new), 1e-300))
         c[active] = new
         ok[active[done]] = True
         slope[active] = dvalue
-        active = active[~done & np.isfinite(new)]
+        active = active[~done & ~bad]
     return c, ok, slope
 
 
