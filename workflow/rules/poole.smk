@@ -209,6 +209,7 @@ rule qstar_empirical:
         "results/logs/poole/qstar_empirical.log",
     params:
         cfg=config["networks"]["qstar_empirical"],
+        seed=config["seed"],
     script:
         "../scripts/networks_plot_qstar_empirical.py"
 
