@@ -230,6 +230,10 @@ def test_rule_seeds_differ_by_name_and_repeat():
     assert job.seed == dio.derive_seed(5, "r") and job.seed_for("s") == dio.derive_seed(5, "s")
     with pytest.raises(KeyError, match="params.seed"):
         _ = dio.job(_FakeSnakemake(log=[], threads=1, rule="r")).seed
+    # chunks of one rule (wildcards) draw independent streams
+    chunk = _FakeSnakemake(log=[], threads=1, rule="r", params={"seed": 5})
+    chunk.wildcards = _Params(depth="10")
+    assert dio.job(chunk).seed == dio.derive_seed(5, "r/depth=10") != job.seed
 
 
 def _load_script(name: str):

@@ -353,8 +353,17 @@ class Job:
 
     @property
     def seed(self) -> int:
-        """The seed of this rule: the config's base seed mixed with the rule's name."""
-        return derive_seed(self.base_seed, self.rule)
+        """The seed of this job: the config's base seed mixed with the rule's name.
+
+        For a rule with wildcards (a chunked sweep) the wildcard values are part of the
+        name, so every chunk draws its own independent stream.
+        """
+        return derive_seed(self.base_seed, self.stream_name)
+
+    @property
+    def stream_name(self) -> str:
+        items = self.wildcards.items() if hasattr(self.wildcards, "items") else []
+        return self.rule + "".join(f"/{key}={value}" for key, value in sorted(items))
 
     def seed_for(self, stream: str) -> int:
         """The seed of a named random stream shared by several rules (e.g. the same data)."""
