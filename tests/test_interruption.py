@@ -22,7 +22,7 @@ from conftest import SNAKEMAKE, jobs_of_dry_run, load_config, run_snakemake, wri
 
 LONG_RULE = "networks_depth_scales_simulation"
 LONG_OUTPUT = "results/data/schoenholz/networks_depth_scales_lengths.parquet"
-LONG_LOG = "results/logs/schoenholz/networks_depth_scales_simulation.log"
+LONG_LOG = "results/logs/schoenholz/networks_depth_scales_simulation_0.log"  # one chunk
 TARGETS = ["qmap", LONG_OUTPUT]
 #: the short jobs first (the long one asks for both cores), so some have finished when the
 #: long one runs

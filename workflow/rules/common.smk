@@ -170,6 +170,15 @@ def remove_stale_temporaries(jobs):
     return removed
 
 
+def chunk_indices(n, size):
+    """Indices 0..n-1 in consecutive groups of at most ``size``: one sweep job per group.
+
+    A long sweep split this way writes one table per group, so an interruption loses at
+    most the groups that were running, and a cluster runs the groups side by side.
+    """
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
 def figure_targets():
     """Plain paths of every figure for the default target (report flags: figure rules)."""
     return [

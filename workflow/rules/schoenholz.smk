@@ -10,6 +10,16 @@ FIGURE_IDS.extend(
     ]
 )
 
+#: the depth-scales slice without its job size (sigmas_per_job changes no number, so no
+#: table's params carry it), and the sigma_w^2 indices of each simulation job
+DEPTH_SCALES_CFG = {
+    k: v for k, v in config["networks"]["depth_scales"].items() if k != "sigmas_per_job"
+}
+DEPTH_SCALES_CHUNKS = chunk_indices(
+    len(DEPTH_SCALES_CFG["sigma_w2"]),
+    config["networks"]["depth_scales"]["sigmas_per_job"],
+)
+
 
 rule gradient_depth_scale:
     input:
@@ -25,19 +35,44 @@ rule gradient_depth_scale:
 
 rule networks_depth_scales_simulation:
     output:
-        lengths="results/data/schoenholz/networks_depth_scales_lengths.parquet",
-        correlations="results/data/schoenholz/networks_depth_scales_correlations.parquet",
+        lengths="results/data/schoenholz/depth_scales_chunks/lengths_{chunk}.parquet",
+        correlations="results/data/schoenholz/depth_scales_chunks/correlations_{chunk}.parquet",
     log:
-        "results/logs/schoenholz/networks_depth_scales_simulation.log",
+        "results/logs/schoenholz/networks_depth_scales_simulation_{chunk}.log",
+    wildcard_constraints:
+        chunk=r"\d+",
     threads: 2
     resources:
         mem_mb=2000,
         runtime=30,
     params:
-        cfg=config["networks"]["depth_scales"],
+        cfg=DEPTH_SCALES_CFG,
+        sigma_indices=lambda wildcards: DEPTH_SCALES_CHUNKS[int(wildcards.chunk)],
         seed=config["seed"],
     script:
         "../scripts/networks_depth_scales_simulation.py"
+
+
+rule networks_depth_scales_merge:
+    input:
+        lengths=expand(
+            rules.networks_depth_scales_simulation.output.lengths,
+            chunk=range(len(DEPTH_SCALES_CHUNKS)),
+        ),
+        correlations=expand(
+            rules.networks_depth_scales_simulation.output.correlations,
+            chunk=range(len(DEPTH_SCALES_CHUNKS)),
+        ),
+    output:
+        lengths="results/data/schoenholz/networks_depth_scales_lengths.parquet",
+        correlations="results/data/schoenholz/networks_depth_scales_correlations.parquet",
+    log:
+        "results/logs/schoenholz/networks_depth_scales_merge.log",
+    params:
+        cfg=DEPTH_SCALES_CFG,
+        seed=config["seed"],
+    script:
+        "../scripts/networks_depth_scales_merge.py"
 
 
 rule networks_depth_scales_theory:
@@ -46,21 +81,21 @@ rule networks_depth_scales_theory:
     log:
         "results/logs/schoenholz/networks_depth_scales_theory.log",
     params:
-        cfg=config["networks"]["depth_scales"],
+        cfg=DEPTH_SCALES_CFG,
     script:
         "../scripts/networks_depth_scales_theory.py"
 
 
 rule networks_depth_scales_fit:
     input:
-        lengths=rules.networks_depth_scales_simulation.output.lengths,
-        correlations=rules.networks_depth_scales_simulation.output.correlations,
+        lengths=rules.networks_depth_scales_merge.output.lengths,
+        correlations=rules.networks_depth_scales_merge.output.correlations,
     output:
         "results/data/schoenholz/networks_depth_scales_fit.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_fit.log",
     params:
-        cfg=config["networks"]["depth_scales"],
+        cfg=DEPTH_SCALES_CFG,
     script:
         "../scripts/networks_depth_scales_fit.py"
 
@@ -74,7 +109,7 @@ rule depth_scales:
     log:
         "results/logs/schoenholz/depth_scales.log",
     params:
-        cfg=config["networks"]["depth_scales"],
+        cfg=DEPTH_SCALES_CFG,
     script:
         "../scripts/networks_plot_depth_scales.py"
 

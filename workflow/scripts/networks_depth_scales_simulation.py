@@ -1,4 +1,9 @@
-"""q^l and c^l relaxing to q*, c* across sigma_w^2 at fixed sigma_b (`depth_scales`)."""
+"""q^l and c^l relaxing to q*, c* for one chunk of the sigma_w^2 sweep (`depth_scales`).
+
+The chunk is ``params.sigma_indices`` (positions in ``sigma_w2``; all of them when the
+script runs alone); each sigma_w^2 draws from the stream of its position in the whole
+list, so the merged tables do not depend on how the sweep was split.
+"""
 
 import numpy as np
 import pandas as pd
@@ -10,8 +15,10 @@ log = job.log
 cfg = job.cfg
 act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
 seed = job.seed
+indices = job.params.get("sigma_indices") or range(len(cfg["sigma_w2"]))
 lengths, correlations = [], []
-for i, sw2 in enumerate(cfg["sigma_w2"]):
+for i in indices:
+    sw2 = cfg["sigma_w2"][i]
     sw = float(np.sqrt(sw2))
     q_star = float(meanfield.q_star(sw, sb, act))
     q0 = np.full(cfg["n_inputs"], q_star * cfg["q0_factor"])
