@@ -14,7 +14,8 @@ job = io.job()
 log = job.log
 cfg = job.cfg
 act, sb = cfg["activation"], float(np.sqrt(cfg["sigma_b2"]))
-seed = job.seed
+# the whole sweep's stream (not the chunk's, job.seed): each sigma_w^2 draws by its position
+seed = job.seed_for(job.rule)
 indices = job.params.get("sigma_indices") or range(len(cfg["sigma_w2"]))
 lengths, correlations = [], []
 for i in indices:
