@@ -112,6 +112,30 @@ def test_q_star_is_where_the_iterated_length_map_goes(name):
     assert np.all(ours[decayed] <= 1e-3)
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_q_star_over_a_plane_converges_everywhere(name):
+    # a phase-diagram grid: every point converges (no warning, no NaN) and a sample of them
+    # are fixed points of the quadrature length map
+    sw, sb = np.meshgrid(np.linspace(0.5, 3.0, 201), np.linspace(0.0, 3.0, 201), indexing="ij")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = mf.q_star(sw, sb, name)
+    assert not np.any(np.isnan(q))
+    pick = np.random.default_rng(11).choice(q.size, 500, replace=False)
+    resid, slope, _ = fixed_point_checks(name, q.flat[pick], sw.flat[pick], sb.flat[pick])
+    assert np.all(resid < 1e-12) and np.all(slope <= 1 + 1e-9)
+
+
+def test_swish_fixed_point_in_its_concave_piece():
+    # swish: V(q) - q is convex, then concave beyond q = 14.4; here the stable fixed point
+    # lies in the concave piece, where Newton once stalled at the table's rounding level
+    # and the point was wrongly passed on as divergent
+    sw, sb = 1.3625, 1.65
+    q = mf.q_star(sw, sb, "swish")
+    assert q == pytest.approx(float(mp_fixed_point("swish", sw, sb, 33.0)), rel=1e-10)
+    assert mf.q_star(1.4125, 1.935, "swish") == pytest.approx(1518.3807, rel=1e-6)
+
+
 def mp_fixed_point(name, sw, sb, start):
     phi = MP_PHI[name]
     with mp.workdps(25):

@@ -598,11 +598,12 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
                 if idx.size == 0:
                     continue
                 known = np.where(p[idx] == q0[idx], at_q0[:, idx], np.nan)
-                root, check = _root_in_piece(a[idx], s[idx], p[idx], known, lo, hi, kind,
-                                             direction, act, lim, tol, max_iter)  # fmt: skip
+                root, check, failed = _root_in_piece(a[idx], s[idx], p[idx], known, lo, hi,
+                                                     kind, direction, act, lim, tol,
+                                                     max_iter)  # fmt: skip
                 q[idx] = root
                 checked[:, idx] = check
-                miss = idx[np.isnan(root)]
+                miss = idx[np.isnan(root) & ~failed]  # not converged stays NaN (reported)
                 if direction and np.isinf(hi):
                     q[miss] = np.inf
                     continue
@@ -622,8 +623,8 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
 def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
     """The first root of f from p (f(p) > 0 if ``up``, < 0 otherwise) within [lo, hi],
     where f is ``kind`` (convex or concave); NaN where there is none in the piece.
-    ``known``: (f, f') at p where already evaluated (else NaN). Returns the roots and
-    (|f|/q, V') at them where Newton evaluated these.
+    ``known``: (f, f') at p where already evaluated (else NaN). Returns the roots,
+    (|f|/q, V') at them where Newton evaluated these, and where Newton did not converge.
 
     Newton from the side where it is monotone (the tangent does not cross the root):
     concave f from the right of the root, convex f from the left. Starting there:
@@ -638,6 +639,7 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
     start = np.full(n, np.nan)
     root = np.full(n, np.nan)
     check = np.full((2, n), np.nan)
+    failed = np.zeros(n, dtype=bool)
     fp_p = known[1]
     if kind == "concave" and not up and np.any(np.isnan(fp_p)):
         miss = np.isnan(fp_p)
@@ -649,8 +651,8 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
             start = np.where(fh < 0, hi, np.nan)
             root[fh == 0] = hi
         else:
-            grows = a * lim["slope_inf"] >= 1.0  # f' >= 0 for ever: no root ahead
-            start = np.where(grows, np.nan, _upper_start(a, s, p, act, lim))
+            finite = np.flatnonzero(a * lim["slope_inf"] < 1.0)  # else f' >= 0 for ever
+            start[finite] = _upper_start(a[finite], s[finite], p[finite], act, lim)
     elif kind == "concave":
         start = np.where(fp_p < 0, p, np.nan)
         if lo == 0.0 and lim["m2_0"] == 0:  # f(0) = 0: root 0 unless f rises first
@@ -666,9 +668,9 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
     run = np.flatnonzero(np.isfinite(start))
     if run.size:
         first = np.where(start[run] == p[run], known[:, run], np.nan)
-        root[run], check[:, run] = _newton(a[run], s[run], start[run], act, tol, max_iter,
-                                           lo, hi, first)  # fmt: skip
-    return root, check
+        root[run], check[:, run], failed[run] = _newton(a[run], s[run], start[run], act, tol,
+                                                        max_iter, lo, hi, first)  # fmt: skip
+    return root, check, failed
 
 
 def _upper_start(a, s, q0, act, lim):
@@ -700,14 +702,16 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
     with f > 0 (no root ahead on a convex piece) or where not converged.
 
     Returns the last iterate at which f was evaluated once the step from it is below
-    ``tol`` (relative), so its residual is known: (roots, (|f|/q, V') there). ``first``:
-    (f, f') at the start where known (NaN otherwise).
+    ``tol`` (relative), so its residual is known: (roots, (|f|/q, V') there, not
+    converged). ``first``: (f, f') at the start where known (NaN otherwise).
     """
     q = np.array(q, dtype=float)
     out = np.full(q.shape, np.nan)
     check = np.full((2, q.size), np.nan)
     active = np.arange(q.size)
-    eps = np.finfo(float).eps
+    # V(q) - q is known to rounding and, for tabulated moments, to the table's error
+    closed = _closed_moments(act, np.ones(1)) is not None
+    rel = 8.0 * np.finfo(float).eps + (0.0 if closed else 2.0 * _table(act.name).max_rel_error)
     for it in range(max_iter):
         if active.size == 0:
             break
@@ -716,7 +720,7 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
             f, fp = first
         else:
             f, fp = _residual(qa, aa, sa, act)
-        noise = 8.0 * eps * (np.abs(f + qa - sa) + sa + qa)  # rounding of V(q) - q
+        noise = rel * (np.abs(f + qa - sa) + sa + qa)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = -f / fp
         hit = np.abs(f) <= noise
@@ -737,7 +741,9 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
             ConvergenceWarning,
             stacklevel=4,
         )
-    return out, check
+    failed = np.zeros(q.shape, dtype=bool)
+    failed[active] = True
+    return out, check, failed
 
 
 def _iterate(a, s, q, act, tol, max_iter):
