@@ -1429,8 +1429,7 @@ def edge_of_chaos(q_star, activation="tanh"):
     m2, d2, slope = _moments(q, act)
     sw2 = 1.0 / d2
     sb2 = q - sw2 * m2
-    ok = (sb2 >= -1e-14 * np.maximum(q, 1.0)) & (sw2 * slope <= 1.0 + 1e-10) & (q > 0)
-    ok &= np.isfinite(q)
+    ok = (sb2 >= -1e-14 * np.maximum(q, 1.0)) & (sw2 * slope <= 1.0 + 1e-10) & np.isfinite(q)
     sw = np.where(ok, np.sqrt(sw2), np.nan)
     sb = np.where(ok, np.sqrt(np.maximum(sb2, 0.0)), np.nan)
     return _out(sw), _out(sb)
