@@ -85,6 +85,7 @@ rule qstar_phase:
         "results/logs/poole/qstar_phase.log",
     params:
         which="qstar_phase",
+        qmap=config["qmap"],
     script:
         "../scripts/meanfield_plot_phase.py"
 
@@ -96,6 +97,7 @@ use rule qstar_phase as q_convergence_depth with:
         "results/logs/poole/q_convergence_depth.log",
     params:
         which="q_convergence_depth",
+        qmap=config["qmap"],
 
 
 use rule qstar_phase as cstar_phase with:
@@ -105,6 +107,7 @@ use rule qstar_phase as cstar_phase with:
         "results/logs/poole/cstar_phase.log",
     params:
         which="cstar_phase",
+        qmap=config["qmap"],
 
 
 use rule qstar_phase as chi1_phase with:
@@ -114,6 +117,7 @@ use rule qstar_phase as chi1_phase with:
         "results/logs/poole/chi1_phase.log",
     params:
         which="chi1_phase",
+        qmap=config["qmap"],
 
 
 rule meanfield_edge_theory:
