@@ -14,10 +14,21 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
+import torch
 
 from dltheory import activations, finite_width, meanfield
 
 SEED = 20220101
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch thread, as the workflow's simulation jobs: the many small bmm chunks
+    gain nothing from two, and on a shared machine two spin in thread barriers."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 # ----------------------------------------------------------- independent references
@@ -163,6 +174,26 @@ def test_relu_recursion_is_the_first_order_of_the_exact_moments():
     assert finite_width.relu_ratio_moments(10, 2, 1.3) == pytest.approx(1.3**4 / 4 * 1.5)
 
 
+def test_relu_exact_central_moments_against_the_product_law():
+    # q^l / G^1 = R_1 R_2 chi^2_N / N, R = (2/N) chi^2_M, M ~ Bin(N, 1/2): sampled with
+    # numpy (10^6 draws, independent of torch and of the moment formulas)
+    width, depth, n = 8, 3, 1_000_000
+    rng = np.random.default_rng(SEED)
+    x = rng.chisquare(width, n) / width
+    for _ in range(depth - 1):
+        m = rng.binomial(width, 0.5, n)
+        x = x * (2 / width) * np.where(m > 0, rng.chisquare(np.maximum(m, 1)), 0.0)
+    var, mu4 = finite_width.relu_exact_central_moments(width, depth)
+    d = x - 1.0  # E[q^l / G^1] = 1 exactly
+    se_var = np.sqrt(((d**2 - var[-1]) ** 2).mean() / n)
+    se_mu4 = np.sqrt(((d**4 - mu4[-1]) ** 2).mean() / n)
+    assert abs((d**2).mean() - var[-1]) < 4 * se_var
+    assert abs((d**4).mean() - mu4[-1]) < 4 * se_mu4
+    assert var[0] == pytest.approx(2 / width) and mu4[0] == pytest.approx(
+        12 * (width + 4) / width**3  # fourth central moment of chi^2_N / N
+    )
+
+
 def test_stationary_vertex_is_the_deep_limit():
     corr = finite_width.length_corrections(2.0, 0.3, 60, "tanh")
     assert finite_width.stationary_vertex(2.0, 0.3) == pytest.approx(corr.V[-1], rel=1e-10)
@@ -237,7 +268,7 @@ def test_weight_sampler_has_the_law_of_the_conditional_map():
     assert np.all(np.abs(va - vb) < 4 * np.hypot(sa, sb))
 
 
-@pytest.mark.parametrize("width,depth,n", [(8, 6, 60_000), (32, 8, 6_000)])
+@pytest.mark.parametrize("width,depth,n", [(8, 4, 60_000), (32, 8, 6_000)])
 def test_relu_exact_second_moment_against_networks(width, depth, n):
     # real networks (explicit weights, bmm), ReLU at sigma_w^2 = 2, sigma_b = 0.
     # The s.e. of the sample mean of (q/G^1)^2 is exact: sqrt((E q^4 - (E q^2)^2) / n)
@@ -256,7 +287,7 @@ def test_relu_exact_second_moment_against_networks(width, depth, n):
     # power: the 1/N line 1 + (2 + 5(l-1))/N is rejected at the last layer at N = 8
     if width == 8:
         line = 1 + (2 + 5 * (depth - 1)) / width
-        assert abs((r[:, -1] ** 2).mean() - line) > 3 * se2[-1]  # expected 4.5 s.e. away
+        assert abs((r[:, -1] ** 2).mean() - line) > 4 * se2[-1]  # expected 10 s.e. away
 
 
 def test_simulation_is_deterministic_under_a_seed():

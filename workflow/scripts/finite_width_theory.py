@@ -27,14 +27,15 @@ for panel in ("fluctuations", "shift"):
                     "V": corr.V,
                     "n_var": corr.n_var(),
                     "exact_var_ratio": np.nan,
+                    "exact_mu4_ratio": np.nan,
                 }
             )
         )
 for width in cfg["relu"]["widths"]:
     (s,) = finite_width.panel_settings(cfg, "relu", width)
     corr = finite_width.length_corrections(s["sigma_w"], 0.0, s["depth"], "relu", s["q0"])
-    # exact Var(q^l) / K^2 = E[(q^l/K)^2] - 1 (E[q^l] = K = sigma_w^2 q0 exactly)
-    exact = finite_width.relu_exact_moments(width, s["depth"], k=2) - 1.0
+    # exact Var(q^l) / K^2 and fourth central moment / K^4 (K = sigma_w^2 q0 = E[q^l])
+    exact, mu4 = finite_width.relu_exact_central_moments(width, s["depth"], s["sigma_w"])
     frames.append(
         pd.DataFrame(
             {
@@ -48,6 +49,7 @@ for width in cfg["relu"]["widths"]:
                 "V": corr.V,
                 "n_var": corr.n_var(),
                 "exact_var_ratio": exact,
+                "exact_mu4_ratio": mu4,
             }
         )
     )
