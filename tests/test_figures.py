@@ -79,3 +79,68 @@ def test_save_warns_or_raises_on_overlap(tmp_path, monkeypatch):
     with pytest.raises(style.FigureOverlapError, match="covers"):
         style.save(fig, [tmp_path / "b.png"])
     assert not (tmp_path / "b.png").exists()
+
+
+#: figures rendered by the overlap test below (tiny data, DLTHEORY_FIGURE_CHECK=error); the
+#: others of the catalogue are not yet reworked for legibility (see the issue's closing note)
+CHECKED = [
+    "qmap",
+    "cmap",
+    "qstar_phase",
+    "q_convergence_depth",
+    "cstar_phase",
+    "chi1_phase",
+    "edge_of_chaos",
+    "c_dynamics",
+    "qstar_empirical",
+    "trajectory_length",
+    "jacobian_spectrum",
+    "resnet_small_sigma_grad",
+    "saxe_depth",
+]
+
+
+def _tiny_config() -> dict:
+    from conftest import load_config
+
+    cfg = load_config()
+    cfg["qmap"].update(width=200, n_theory=21, n_sim=5)
+    mf = cfg["meanfield"]
+    mf["phase_diagram"]["sigma_w"]["n"] = 21
+    mf["phase_diagram"]["sigma_b"]["n"] = 21
+    mf["edge_of_chaos"]["q_star"]["n"] = 41
+    mf["cmap"]["n_theory"] = 21
+    net = cfg["networks"]
+    net["c_dynamics"].update(width=100, depth=12)
+    net["qstar_empirical"].update(widths=[40, 80], depth=6, layer_min=2, n_seeds=3)
+    net["trajectory_length"].update(width=40, depth=4, n_points=64, n_seeds=1)
+    net["jacobian_spectrum"].update(width=60, depths=[2, 4], n_seeds=2)
+    cfg["initialisation"]["small_sigma"]["sigma_w"] = [1.0e-2, 1.0e-4, 1.0e-6]
+    cfg["saxe"]["depth"].update(hidden_layers=[1, 2], n_seeds=2, epochs=200)
+    return cfg
+
+
+@pytest.mark.slow
+def test_every_reworked_figure_renders_without_overlaps(workflow_dir, monkeypatch):
+    from conftest import run_snakemake, write_config
+
+    cfg_path = write_config(workflow_dir / "tiny.yaml", _tiny_config())
+    monkeypatch.setenv("DLTHEORY_FIGURE_CHECK", "error")  # style.save raises on overlaps
+    proc = run_snakemake(
+        workflow_dir,
+        *CHECKED,
+        "--cores",
+        "2",
+        "--keep-going",
+        "--configfile",
+        str(cfg_path),
+        check=False,
+        timeout=1500,
+    )
+    logs = "\n".join(p.read_text() for p in (workflow_dir / "results" / "logs").rglob("*.log"))
+    assert "FigureOverlapError" not in logs, [
+        line for line in logs.splitlines() if "FigureOverlap" in line
+    ]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for fid in CHECKED:
+        assert (workflow_dir / "results" / "figures" / f"{fid}.png").exists(), fid

@@ -32,6 +32,8 @@ __all__ = [
     "RC",
     "FigureOverlapError",
     "FigureOverlapWarning",
+    "ACTIVATION_NAMES",
+    "activation_name",
     "apply",
     "caption",
     "check_overlaps",
@@ -44,6 +46,24 @@ __all__ = [
 #: for generic series; colour-blind safe (Okabe-Ito, plus Tol's wine #882255), no yellow
 #: on white (the orange #E69F00 only as the eighth series).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#882255", "#E69F00"]
+#: the mathematical names of the activations, for legends and titles
+ACTIVATION_NAMES = {
+    "hard_tanh": "hard tanh",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "abs": "|x|",
+    "selu": "SELU",
+    "gelu": "GELU",
+    "erf": "erf",
+    "linear": "linear",
+}
+
+
+def activation_name(name: str) -> str:
+    """How ``name`` (a registry key, e.g. ``hard_tanh``) is written in a figure."""
+    return ACTIVATION_NAMES.get(name, name)
+
+
 REGIME_COLOURS = {"ordered": "#0072B2", "critical": "#000000", "chaotic": "#D55E00"}
 
 RC = {

@@ -6,7 +6,6 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
-NAMES = {"tanh": "tanh", "erf": "erf", "hard_tanh": "hard tanh", "sigmoid": "sigmoid"}
 Q_MARKS = {1.0: "o", 10.0: "s", 100.0: "^", 1000.0: "D"}
 
 job = io.job()
@@ -27,7 +26,7 @@ for colour, (act, curve) in zip(
     ok = np.isfinite(curve["sigma_b"]) & (curve["sigma_b"] > 0)
     (h,) = ax.plot(curve["sigma_w"][ok], curve["sigma_b"][ok], color=colour)
     q0, sw0 = starts.loc[act, "q_star"], starts.loc[act, "sigma_w"]
-    label = NAMES.get(act, act)
+    label = style.activation_name(act)
     if q0 > curve["q_star"].min():
         # the line begins inside the range: sigma_b = 0 there (off a log axis), marked
         # on the lower edge with the curve dropping into it

@@ -28,7 +28,7 @@ else:
     for colour, (act, curve) in zip(
         style.PALETTE, data.groupby("activation", sort=False), strict=False
     ):
-        ax.plot(curve["q_in"], curve["q_out"], color=colour, label=act)
+        ax.plot(curve["q_in"], curve["q_out"], color=colour, label=style.activation_name(act))
         qs = curve["q_star"].iloc[0]
         if np.isfinite(qs) and qs <= curve["q_in"].max():
             ax.plot([qs], [qs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5)

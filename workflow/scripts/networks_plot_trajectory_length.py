@@ -6,8 +6,6 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
-NAMES = {"relu": "ReLU", "tanh": "tanh", "hard_tanh": "hard tanh", "linear": "linear"}
-
 
 def per_layer_check(sim_act, th_act):
     """Measured per-layer stretch of each net over the bound's per-layer factor.
@@ -60,7 +58,9 @@ for ax, act in zip(np.atleast_1d(axes), acts, strict=True):
     sigma_b = th_act["sigma_b"].iloc[0]
     at = "at $q^*$" if th_act["q0"].nunique() > 1 or sigma_b > 0 else f"$q^0$={cfg['q0']:g}"
     ax.set(yscale="log", xlabel="layer $l$", ylabel=r"length ratio $\ell(z^l)/\ell(x)$")
-    ax.set_title(f"{NAMES.get(act, act)}, $\\sigma_b$={sigma_b:g}, circle {at}, N={cfg['width']}")
+    ax.set_title(
+        f"{style.activation_name(act)}, $\\sigma_b$={sigma_b:g}, circle {at}, N={cfg['width']}"
+    )
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], ls="none", marker="o", ms=3, color="0.3"))
     labels.append(f"simulation ({cfg['n_points']} points), mean $\\pm$ s.d.")
