@@ -380,7 +380,7 @@ def _tiny_workflow_config():
     cfg = load_config()
     cfg["trainability"].update(
         sigma_w2=[1.0, 2.0],
-        depths=[2, 3],
+        depths=[2],
         width=8,
         batch=16,
         steps=3,
@@ -404,21 +404,25 @@ def test_workflow_chunks_resume_and_idx_check(workflow_dir):
     cfg = _tiny_workflow_config()
     cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
     args = ("trainability", "trainability_dropout", PART, "--configfile", str(cfg_path))
-    # one job per (keep probability, depth, seed group): 2 x 2 plain + 1 x 2 dropout
-    assert jobs_of_dry_run(workflow_dir, *args)["trainability_sweep"] == 6
+    # one job per (keep probability, depth, seed group): 1 x 2 plain + 1 x 2 dropout
+    assert jobs_of_dry_run(workflow_dir, *args)["trainability_sweep"] == 4
     run_snakemake(workflow_dir, *args, "--cores", "2")
     results = workflow_dir / "results"
     for fid in ("trainability", "trainability_dropout"):
         assert (results / "figures" / f"{fid}.png").stat().st_size > 5000
     runs = io.read_table(results / "data/trainability/runs_plain.parquet")
-    assert len(runs) == 2 * 2 * 2 and set(runs["seed"]) == {0, 1}
+    assert len(runs) == 2 * 2 and set(runs["seed"]) == {0, 1}
     part = io.read_table(workflow_dir / PART)
-    assert set(part["id"]) == {"trainability_keep1_L2", "trainability_keep1_L3",
-                               "trainability_keep0.8_L2"}  # fmt: skip
-    # an interrupted sweep resumes: only the missing chunk (and what reads it) reruns
-    (results / "data/trainability/runs/keep1_L3_g1.parquet").unlink()
+    assert set(part["id"]) == {"trainability_keep1_L2", "trainability_keep0.8_L2"}
+    # a sweep interrupted before its merge (no merged tables, figures, answers) resumes:
+    # only the missing chunk reruns
+    (results / "data/trainability/runs/keep1_L2_g1.parquet").unlink()
+    downstream = [*(results / "data/trainability").glob("runs_*.parquet"), workflow_dir / PART]
+    downstream += list((results / "figures").glob("trainability*"))
+    for path in downstream:
+        path.unlink()
     jobs = jobs_of_dry_run(workflow_dir, *args)
-    assert jobs["trainability_sweep"] == 1 and "trainability_dropout" not in jobs, jobs
+    assert jobs["trainability_sweep"] == 1 and jobs["trainability_merge"] == 2, jobs
 
     # a missing IDX directory stops the run at the check, before any training job
     cfg["trainability"]["data"].update(source="idx", idx_dir=str(workflow_dir / "no_mnist"))
@@ -427,4 +431,4 @@ def test_workflow_chunks_resume_and_idx_check(workflow_dir):
     log = (results / "logs/trainability/data_check.log").read_text()
     assert proc.returncode != 0
     assert str(workflow_dir / "no_mnist") in log and "train-images-idx3-ubyte" in log
-    assert not (results / "data/trainability/runs/keep1_L3_g1.parquet").exists()
+    assert not (results / "data/trainability/runs/keep1_L2_g1.parquet").exists()

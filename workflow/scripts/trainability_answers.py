@@ -23,9 +23,12 @@ for path in (job.input.plain, job.input.dropout):
     grid = trainability.accuracy_grid(runs, "train_acc")
     measured = trainability.trained_range(grid, threshold)
     for row in measured.itertuples():
-        curve = theory[np.isclose(theory["keep_prob"], row.keep_prob)]
-        lo, hi = trainability.theory_range(curve, row.depth)
         cells = grid[np.isclose(grid["keep_prob"], row.keep_prob) & (grid["depth"] == row.depth)]
+        curve = theory[
+            np.isclose(theory["keep_prob"], row.keep_prob)
+            & theory["sigma_w2"].between(cells["sigma_w2"].min(), cells["sigma_w2"].max())
+        ]  # the theory range within the trained grid's span
+        lo, hi = trainability.theory_range(curve, row.depth)
         xi = trainability.depth_scale_curve(cells["sigma_w2"], cfg["sigma_b2"], row.keep_prob)
         predicted = (6 * xi["xi_c"].to_numpy()) > row.depth
         trained = cells["mean"].to_numpy() > threshold
