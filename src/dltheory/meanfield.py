@@ -580,15 +580,14 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
     its neighbour. ``checked`` receives |f|/q and V' at the roots Newton returns.
     """
     q = np.full(a.shape, np.nan)
-    f0, fp0 = _residual(q0, a, s, act)
-    at_q0 = np.stack([f0, fp0])  # f, f' at p while p is still q0 (saves two evaluations)
+    f0, fp0 = _residual(q0, a, s, act)  # reused while p is still q0
     q[f0 == 0] = q0[f0 == 0]
     up = f0 > 0
     edges = np.array([seg[0] for seg in segments[1:]])
     piece = np.searchsorted(edges, q0, side="right")
     p = q0.copy()
     active = np.flatnonzero(f0 != 0)
-    for _ in range(2 * len(segments) + 1):
+    for sweep in range(2 * len(segments) + 1):
         if active.size == 0:
             break
         still = []
@@ -597,7 +596,10 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
                 idx = active[(piece[active] == k) & (up[active] == direction)]
                 if idx.size == 0:
                     continue
-                known = np.where(p[idx] == q0[idx], at_q0[:, idx], np.nan)
+                if sweep == 0:  # p = q0 everywhere in the first sweep
+                    known = np.stack([f0[idx], fp0[idx]])
+                else:
+                    known = np.where(p[idx] == q0[idx], np.stack([f0[idx], fp0[idx]]), np.nan)
                 root, check, failed = _root_in_piece(a[idx], s[idx], p[idx], known, lo, hi,
                                                      kind, direction, act, lim, tol,
                                                      max_iter)  # fmt: skip
@@ -705,17 +707,19 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
     ``tol`` (relative), so its residual is known: (roots, (|f|/q, V') there, not
     converged). ``first``: (f, f') at the start where known (NaN otherwise).
     """
-    q = np.array(q, dtype=float)
-    out = np.full(q.shape, np.nan)
-    check = np.full((2, q.size), np.nan)
-    active = np.arange(q.size)
+    n = np.size(q)
+    out = np.full(n, np.nan)
+    check = np.full((2, n), np.nan)
     # V(q) - q is known to rounding and, for tabulated moments, to the table's error
     closed = _closed_moments(act, np.ones(1)) is not None
     rel = 8.0 * np.finfo(float).eps + (0.0 if closed else 2.0 * _table(act.name).max_rel_error)
+    # the points still iterating, compacted only when a quarter of them has finished (a
+    # finished point keeps its last q and is ignored until then: cheaper than re-indexing)
+    ids, qa, aa, sa = np.arange(n), np.array(q, dtype=float), a, s
+    live = np.ones(n, dtype=bool)
     for it in range(max_iter):
-        if active.size == 0:
+        if ids.size == 0:
             break
-        qa, aa, sa = q[active], a[active], s[active]
         if it == 0 and first is not None and not np.any(np.isnan(first)):
             f, fp = first
         else:
@@ -724,25 +728,35 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
         with np.errstate(divide="ignore", invalid="ignore"):
             step = -f / fp
         hit = np.abs(f) <= noise
-        new = np.maximum(qa + np.where(np.isfinite(step), step, 0.0), 0.0)
+        bad_step = ~np.isfinite(step)
+        new = np.maximum(qa + np.where(bad_step, 0.0, step), 0.0)
         # leaving the piece (beyond rounding) or stuck: no root here
-        gone = ~hit & (((f > 0) & (fp >= 0)) | (new < lo * (1 - 1e-12))
-                       | (new > hi * (1 + 1e-12)) | ~np.isfinite(step))  # fmt: skip
-        done = hit | gone | (np.abs(step) <= tol * new)
-        out[active[done]] = np.where(gone[done], np.nan, qa[done])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            check[:, active[done]] = np.abs(f[done]) / qa[done], fp[done] + 1.0
-        q[active] = new
-        active = active[~done]
-    if active.size:
+        gone = (f > 0) & (fp >= 0) | bad_step
+        if lo > 0:
+            gone |= new < lo * (1 - 1e-12)
+        if np.isfinite(hi):
+            gone |= new > hi * (1 + 1e-12)
+        gone &= ~hit
+        done = live & (hit | gone | (np.abs(step) <= tol * new))
+        if np.any(done):
+            sel = ids[done]
+            out[sel] = np.where(gone[done], np.nan, qa[done])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                check[:, sel] = np.abs(f[done]) / qa[done], fp[done] + 1.0
+            live &= ~done
+        qa = np.where(live, new, qa)
+        if np.count_nonzero(~live) * 4 >= ids.size:
+            ids, qa, aa, sa, live = ids[live], qa[live], aa[live], sa[live], live[live]
+    unfinished = ids[live]
+    if unfinished.size:
         warnings.warn(
             f"q_star ({act.name}): Newton not converged in {max_iter} steps at "
-            f"{active.size} point(s); NaN there",
+            f"{unfinished.size} point(s); NaN there",
             ConvergenceWarning,
             stacklevel=4,
         )
-    failed = np.zeros(q.shape, dtype=bool)
-    failed[active] = True
+    failed = np.zeros(n, dtype=bool)
+    failed[unfinished] = True
     return out, check, failed
 
 
