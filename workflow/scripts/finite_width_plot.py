@@ -7,6 +7,7 @@ import pandas as pd
 from dltheory import io, style
 
 SE = 2  # error bars: +-2 standard errors
+SE_RELU = 1  # panel (b): +-1 s.e. (heavy tails: +-2 would reach 0 on the log axis)
 
 
 def regime(chi1):
@@ -65,8 +66,12 @@ def relu_panel(ax, sim, th, widths):
         n = s["n_networks"].to_numpy()
         var, mu4 = t["exact_var_ratio"].to_numpy(), t["exact_mu4_ratio"].to_numpy()
         se = np.sqrt((mu4 - var**2 * (n - 3) / (n - 1)) / n)
-        ax.errorbar(x, s["var"] / k**2, yerr=SE * se, fmt="o", ms=2.5, lw=0.8, color=colour,
-                    label=f"N={width}")  # fmt: skip
+        y = (s["var"] / k**2).to_numpy()
+        ax.plot(x, y, "o", ms=2.5, color=colour, label=f"N={width}")
+        # error bars (+-1 s.e.: +-2 reach 0 on the log axis) at about 12 layers per width
+        bars = np.unique(np.linspace(0, len(y) - 1, 12).round().astype(int))
+        ax.errorbar(x.to_numpy()[bars], y[bars], yerr=SE_RELU * se[bars], fmt="none", lw=0.8,
+                    color=colour)  # fmt: skip
         xt = t["layer"] / width
         ax.plot(xt, t["exact_var_ratio"], color=colour, lw=1)
         ax.plot(xt, t["n_var"] / (width * k**2), color=colour, lw=1, ls="--")
@@ -117,13 +122,14 @@ def main():
         n = int(s["n_networks"].iloc[0])
         style.caption(ax, f"{n} nets/width ({s['sampler'].iloc[0]}), $\\pm${SE} s.e.",
                       loc="upper right")  # fmt: skip
-    axes["a0"].legend(loc="lower right", ncol=2)
+    handles, labels = axes["a0"].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels))
     relu = sim[sim["panel"] == "relu"]
     relu_panel(axes["b"], relu, theory[theory["panel"] == "relu"], sorted(relu["width"].unique()))
     axes["b"].set_title("(b) " + axes["b"].get_title())
     axes["b"].legend(loc="lower right", ncol=2)
     n = int(relu["n_networks"].iloc[0])
-    note = f"{n} nets/width ({relu['sampler'].iloc[0]}), $\\pm${SE} s.e. of the exact law"
+    note = f"{n} nets/width ({relu['sampler'].iloc[0]}), $\\pm${SE_RELU} s.e. of the exact law"
     style.caption(axes["b"], note, loc="upper left")
     shift = sim[sim["panel"] == "shift"]
     shift_panel(axes["c"], shift, theory[theory["panel"] == "shift"],
