@@ -51,7 +51,7 @@ SLURM_FLAGS = [
 ANSWER_PART = "results/answers/meanfield.parquet"
 TARGETS = ["depth_scales", ANSWER_PART]
 OUTPUT_DIRS = ["results/data", "results/figures", "results/answers"]
-TIMEOUT = 240  # seconds for one Snakemake run through Slurm
+TIMEOUT = 420  # seconds for one Snakemake run through Slurm (about 3 min on a loaded 2-core box)
 
 
 def tiny_config() -> dict:
