@@ -120,8 +120,8 @@ def main():
         fluctuation_panel(ax, s, th, widths)
         ax.set_title("(a) " + setting_title(th.iloc[0]), fontsize=9)
         n = int(s["n_networks"].iloc[0])
-        style.caption(ax, f"{n} nets/width ({s['sampler'].iloc[0]}), $\\pm${SE} s.e.",
-                      loc="upper right")  # fmt: skip
+        # the note goes under the axis: the error bars fill the panel
+        ax.set_xlabel(f"layer $l$   ({n} nets/width, {s['sampler'].iloc[0]}; $\\pm${SE} s.e.)")
     handles, labels = axes["a0"].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=len(labels))
     relu = sim[sim["panel"] == "relu"]
@@ -135,7 +135,10 @@ def main():
     shift_panel(axes["c"], shift, theory[theory["panel"] == "shift"],
                 sorted(shift["width"].unique()))  # fmt: skip
     axes["c"].set_title("(c) " + axes["c"].get_title())
-    axes["c"].legend(loc="lower right", fontsize=7)
+    # room below the lowest error bar for the legend
+    lo, hi = axes["c"].get_ylim()
+    axes["c"].set_ylim(lo - 0.6 * (hi - lo), hi)
+    axes["c"].legend(loc="lower right", fontsize=7, ncol=2)
     n = int(shift["n_networks"].iloc[0])
     style.caption(axes["c"], f"{n} nets/width ({shift['sampler'].iloc[0]}), $\\pm${SE} s.e.",
                   loc="upper left")  # fmt: skip
