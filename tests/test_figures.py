@@ -144,3 +144,10 @@ def test_every_reworked_figure_renders_without_overlaps(workflow_dir, monkeypatc
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for fid in CHECKED:
         assert (workflow_dir / "results" / "figures" / f"{fid}.png").exists(), fid
+
+
+def test_nan_error_bars_are_skipped():
+    # one net per setting gives NaN s.d.: the bar draws nothing and is not a point
+    fig, ax = style.figure()
+    ax.errorbar([0.2, 0.8], [0.2, 0.8], yerr=[np.nan, 0.1], fmt="o")
+    assert style.check_overlaps(fig) == []

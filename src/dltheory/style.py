@@ -189,6 +189,8 @@ def _data_points(ax, renderer):
                 if not coll.get_visible():
                     continue
                 for seg in coll.get_segments():
+                    if len(seg) < 2:
+                        continue  # a NaN error bar draws nothing
                     a, b = coll.get_transform().transform(np.asarray(seg)[[0, -1]])
                     n = int(np.hypot(*(b - a)) // 2) + 2
                     xy.append(a + np.linspace(0.0, 1.0, n)[:, None] * (b - a))
