@@ -35,6 +35,17 @@ from scipy import special
 Array = np.ndarray
 
 #: negative slope of ``leaky_relu``
+__all__ = [
+    "LEAKY_SLOPE",
+    "NAMES",
+    "REGISTRY",
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "Activation",
+    "get",
+    "leaky_relu",
+]
+
 LEAKY_SLOPE = 0.01
 #: SELU constants (Klambauer et al. 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717

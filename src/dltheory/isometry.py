@@ -35,7 +35,6 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
-    "CRITICAL_CLOSED_FORM",
     "S1",
     "CriticalPoint",
     "critical_line_start",
@@ -53,8 +52,6 @@ __all__ = [
 #: first S-transform coefficient of W W^T / sigma_w^2
 S1 = {"gaussian": -1.0, "orthogonal": 0.0}
 
-#: critical (chi_1 = 1) settings with closed-form moments: sigma_w, sigma_b, mu_2 / mu_1^2
-CRITICAL_CLOSED_FORM = {"linear": (1.0, 0.0, 1.0), "relu": (np.sqrt(2.0), 0.0, 2.0)}
 
 
 class CriticalPoint(NamedTuple):

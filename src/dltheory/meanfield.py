@@ -913,7 +913,6 @@ _LOCALISED = (lambda v: 0.0 * v, lambda m, s: 0.0 * m)
 _ASYMPTOTES = {
     # (phi asymptote, phi' asymptote); sigmoid goes through tanh, the rest have closed forms
     "tanh": (_erf_step(np.sqrt(np.pi) / 2.0), _LOCALISED),
-    "erf": (_erf_step(0.8), _LOCALISED),  # only used when checking the generic path
     "softplus": (_smooth_relu(1.0), _cdf_step(1.0)),
     "swish": (_smooth_relu(0.6), _cdf_step(0.6)),
     "silu": (_smooth_relu(0.6), _cdf_step(0.6)),
