@@ -271,7 +271,8 @@ def semantic_errors(config):
 # -- memory: a lower estimate of each sweep's peak against its rule's mem_mb ----------
 # Conservative (low) per-item costs: they catch sizes that cannot fit (a depth of 1e7, a
 # grid of 1e7 points, a tree of 2^40 items) before any job, not a tight budget.
-_QUAD_POINT = 2048  # bytes per grid point of a vectorised Gaussian quadrature (256 nodes)
+# bytes per grid point of a vectorised Gaussian quadrature (256 nodes)
+_QUAD_POINT = 2048
 _ROW = 64  # bytes per row of a tidy table
 _F64 = 8
 
@@ -297,7 +298,9 @@ MEMORY_ESTIMATES = {
         "qmap.n_theory",
     ),
     "qmap_simulation": (
-        lambda c: c["qmap"]["width"] * (4 * c["qmap"]["n_sim"] + 3 * c["qmap"]["width"]) * _F64,
+        lambda c: c["qmap"]["width"]
+        * (4 * c["qmap"]["n_sim"] + 3 * c["qmap"]["width"])
+        * _F64,
         "qmap.width, qmap.n_sim",
     ),
     "meanfield_phase_theory": (
@@ -338,7 +341,10 @@ MEMORY_ESTIMATES = {
         lambda c: _net("gradients", "sigma_w_factor", "batch")(c)
         + len(c["networks"]["gradients"]["sigma_w_factor"])
         * c["networks"]["gradients"]["depth"]
-        * (c["networks"]["gradients"]["width"] ** 2 + c["networks"]["gradients"]["n_sample"])
+        * (
+            c["networks"]["gradients"]["width"] ** 2
+            + c["networks"]["gradients"]["n_sample"]
+        )
         * _F64,
         "networks.gradients.depth, width, n_sample",
     ),
