@@ -151,3 +151,24 @@ def test_nan_error_bars_are_skipped():
     fig, ax = style.figure()
     ax.errorbar([0.2, 0.8], [0.2, 0.8], yerr=[np.nan, 0.1], fmt="o")
     assert style.check_overlaps(fig) == []
+
+
+def test_report_front_page_renders_cleanly():
+    # the global description (Snakefile `report:`) goes through jinja, then docutils
+    # with LaTeX math: no template error, no docutils warning, no unknown LaTeX command
+    import io
+
+    import jinja2
+    from conftest import ROOT
+    from docutils.core import publish_parts
+
+    text = (ROOT / "workflow" / "report" / "workflow.rst").read_text()
+    rendered = jinja2.Environment().from_string(text).render()
+    warnings = io.StringIO()
+    html = publish_parts(
+        rendered, writer="html", settings_overrides={"warning_stream": warnings}
+    )["html_body"]
+    assert not warnings.getvalue(), warnings.getvalue()
+    assert "Derivation 1" in html and "Derivation 2" in html
+    assert 'class="unknown"' not in html and "problematic" not in html
+    assert 'report: "workflow/report/workflow.rst"' in (ROOT / "Snakefile").read_text()
