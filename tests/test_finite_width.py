@@ -362,3 +362,24 @@ def test_pair_weight_sampler_has_the_law_of_the_conditional_map():
         se_mean = np.sqrt(x.var(0) / len(x) + y.var(0) / len(y))
         assert np.all(np.abs(x.mean(0) - y.mean(0)) < 4 * se_mean)
         assert np.all(np.abs(vx - vy) < 4 * np.hypot(sx, sy))
+
+
+def test_panel_settings_of_the_config_slice():
+    cfg = {
+        "q0": 1.0,
+        "fluctuations": {"activation": "tanh", "sigma_w": [1.0, "critical"], "sigma_b": 0.3,
+                         "depth": 5},
+        "relu": {"depth_over_width": 0.3},
+        "correlation": {"activation": "tanh", "sigma_w": [2.0], "sigma_b": 0.3, "depth": 4,
+                        "c0": 0.5},
+    }  # fmt: skip
+    fl = finite_width.panel_settings(cfg, "fluctuations")
+    assert [s["sigma_w"] for s in fl][0] == 1.0
+    assert meanfield.chi1(fl[1]["sigma_w"], 0.3) == pytest.approx(1.0, abs=1e-10)
+    (relu,) = finite_width.panel_settings(cfg, "relu", 64)
+    assert relu["depth"] == 19 and relu["sigma_w"] ** 2 == pytest.approx(2.0)
+    assert finite_width.panel_settings(cfg, "correlation")[0]["c0"] == 0.5
+    with pytest.raises(ValueError, match="width"):
+        finite_width.panel_settings(cfg, "relu")
+    with pytest.raises(ValueError, match="unknown panel"):
+        finite_width.panel_settings(cfg | {"nope": {}}, "nope")

@@ -374,8 +374,9 @@ def panel_settings(cfg, panel: str, width=None):
     ``cfg`` is the ``finite_width`` section; ``panel`` one of ``fluctuations``, ``shift``
     (tanh-like: ``sigma_w`` entries are numbers or ``"critical"``, the sigma_w with
     chi_1 = 1 at ``sigma_b``) or ``relu`` (ReLU at sigma_w^2 = 2, sigma_b = 0, depth
-    ``round(depth_over_width * N)``, which needs ``width``). Keys: activation, sigma_w,
-    sigma_b, depth, q0.
+    ``round(depth_over_width * N)``, which needs ``width``) or ``correlation`` (as the
+    tanh-like panels, two inputs of correlation ``c0``). Keys: activation, sigma_w,
+    sigma_b, depth, q0 (and c0 for ``correlation``).
     """
     sub = cfg[panel]
     q0 = float(cfg["q0"])
@@ -385,8 +386,10 @@ def panel_settings(cfg, panel: str, width=None):
         depth = max(1, int(round(float(sub["depth_over_width"]) * int(width))))
         return [{"activation": "relu", "sigma_w": RELU_CRITICAL_SIGMA_W, "sigma_b": 0.0,
                  "depth": depth, "q0": q0}]  # fmt: skip
-    if panel not in ("fluctuations", "shift"):
-        raise ValueError(f"unknown panel {panel!r}; allowed: fluctuations, relu, shift")
+    if panel not in ("fluctuations", "shift", "correlation"):
+        raise ValueError(
+            f"unknown panel {panel!r}; allowed: fluctuations, relu, shift, correlation"
+        )
     sb = float(sub["sigma_b"])
     out = []
     for sw in sub["sigma_w"]:
@@ -394,6 +397,8 @@ def panel_settings(cfg, panel: str, width=None):
             sw = _mf.critical_sigma_w(sb, sub["activation"])
         out.append({"activation": sub["activation"], "sigma_w": float(sw), "sigma_b": sb,
                     "depth": int(sub["depth"]), "q0": q0})  # fmt: skip
+        if panel == "correlation":
+            out[-1]["c0"] = float(sub["c0"])
     return out
 
 

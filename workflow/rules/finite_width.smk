@@ -7,7 +7,7 @@
 FIGURE_IDS.append("finite_width")
 ANSWER_PARTS.append("results/answers/finite_width.parquet")
 
-FINITE_WIDTH_PANELS = ["fluctuations", "relu", "shift"]
+FINITE_WIDTH_PANELS = ["fluctuations", "relu", "shift", "correlation"]
 # every (panel, width) simulation table of figure `finite_width`
 FINITE_WIDTH_CHUNKS = [
     f"results/data/finite_width/{panel}_N{width}.parquet"

@@ -103,13 +103,36 @@ def shift_panel(ax, sim, th, widths):
     ax.set_title("mean shift of $q^l$")
 
 
+def correlation_panel(ax, sim, th, widths):
+    """(d) two inputs: N Var(c^l) against l, with the vertex and with its sampling part."""
+    markers = ["o", "s", "^", "D", "v"]
+    offsets = np.linspace(-0.15, 0.15, len(widths))
+    for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
+        colour = style.REGIME_COLOURS[regime(t["chi1"].iloc[0])]
+        for marker, width, dx in zip(markers, widths, offsets, strict=False):
+            s = sim[(sim["width"] == width) & np.isclose(sim["sigma_w"], sw)]
+            s = s[np.isclose(s["sigma_b"], sb)]
+            ax.errorbar(s["layer"] + dx, width * s["var"], yerr=SE * width * s["var_se"],
+                        fmt=marker, ms=3, lw=0.8, color=colour, mfc="none")  # fmt: skip
+        ax.plot(t["layer"], t["n_var_c"], color=colour, lw=1.2,
+                label=f"{regime(t['chi1'].iloc[0])}, $\\sigma_w={sw:.3g}$")  # fmt: skip
+        ax.plot(t["layer"], t["n_var_c_wishart"], color=colour, lw=1, ls="--")
+    ax.plot([], [], "k-", lw=1.2, label="with the 2x2 vertex")
+    ax.plot([], [], "k--", lw=1, label=r"sampling part $(1-c^2)^2$")
+    for marker, width in zip(markers, widths, strict=False):
+        ax.plot([], [], marker, color="0.3", mfc="none", ls="none", label=f"N={width}")
+    c0 = th["c0"].iloc[0]
+    ax.set(xlabel="layer $l$", ylabel=r"$N\,\mathrm{Var}(c^l)$")
+    ax.set_title(f"two inputs, $c^0={c0:g}$: correlation")
+
+
 def main():
     job = io.job()
     sim = pd.concat([io.read_table(p) for p in job.input.simulation], ignore_index=True)
     theory = io.read_table(job.input.theory)
     style.apply()
     fig, axes = plt.subplot_mosaic(
-        [["a0", "a1", "a2"], ["b", "b", "c"]], figsize=(11.5, 7.6), constrained_layout=True
+        [["a0", "a1", "a2"], ["b", "c", "d"]], figsize=(11.5, 7.8), constrained_layout=True
     )
     fluct, th_f = sim[sim["panel"] == "fluctuations"], theory[theory["panel"] == "fluctuations"]
     widths = sorted(fluct["width"].unique())
@@ -142,6 +165,17 @@ def main():
     n = int(shift["n_networks"].iloc[0])
     style.caption(axes["c"], f"{n} nets/width ({shift['sampler'].iloc[0]}), $\\pm${SE} s.e.",
                   loc="upper left")  # fmt: skip
+    corr = sim[sim["panel"] == "correlation"]
+    correlation_panel(axes["d"], corr, theory[theory["panel"] == "correlation"],
+                      sorted(corr["width"].unique()))  # fmt: skip
+    axes["d"].set_title("(d) " + axes["d"].get_title())
+    lo, hi = axes["d"].get_ylim()
+    axes["d"].set_ylim(lo, hi + 0.45 * (hi - lo))  # room above the data for the legend
+    axes["d"].legend(loc="upper left", fontsize=7, ncol=2)
+    n = int(corr["n_networks"].iloc[0])
+    axes["d"].set_xlabel(
+        f"layer $l$   ({n} nets/width, {corr['sampler'].iloc[0]}; $\\pm${SE} s.e.)"
+    )
     style.save(fig, job.output)
 
 

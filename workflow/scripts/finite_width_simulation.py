@@ -2,7 +2,9 @@
 
 Writes per setting and layer the mean of q^l over networks, the variance over networks
 and their standard errors (the delta method for the variance, see
-:func:`dltheory.finite_width.variance_with_se`).
+:func:`dltheory.finite_width.variance_with_se`). For the ``correlation`` panel the same
+columns describe the measured correlation c^l = q_ab / sqrt(q_aa q_bb) of two inputs
+(``c0`` their input correlation; NaN in the other panels).
 """
 
 import pandas as pd
@@ -18,6 +20,7 @@ SCHEMA = pa.schema(
         ("sigma_w", pa.float64()),
         ("sigma_b", pa.float64()),
         ("q0", pa.float64()),
+        ("c0", pa.float64()),
         ("width", pa.int64()),
         ("n_networks", pa.int64()),
         ("layer", pa.int64()),
@@ -33,17 +36,18 @@ def simulate(cfg, panel, width, seed, log):
     sub = cfg[panel]
     frames = []
     for index, s in enumerate(finite_width.panel_settings(cfg, panel, width)):
-        q = finite_width.simulate_lengths(
-            s["sigma_w"],
-            s["sigma_b"],
-            width,
-            s["depth"],
-            int(sub["n_networks"]),
-            activation=s["activation"],
-            q0=s["q0"],
-            seed=networks.seed_for(seed, index),
-            sampler=sub["sampler"],
-        )
+        args = (s["sigma_w"], s["sigma_b"], width, s["depth"], int(sub["n_networks"]))
+        kwargs = {
+            "activation": s["activation"],
+            "q0": s["q0"],
+            "seed": networks.seed_for(seed, index),
+            "sampler": sub["sampler"],
+        }
+        if panel == "correlation":
+            qa, qb, qab = finite_width.simulate_pairs(*args, c0=s["c0"], **kwargs)
+            q = qab / (qa * qb) ** 0.5  # the measured correlation c^l per network
+        else:
+            q = finite_width.simulate_lengths(*args, **kwargs)
         stats = finite_width.summarise_lengths(q)
         frames.append(
             pd.DataFrame(
@@ -51,6 +55,7 @@ def simulate(cfg, panel, width, seed, log):
                     "panel": panel,
                     "sampler": sub["sampler"],
                     **{k: s[k] for k in ("activation", "sigma_w", "sigma_b", "q0")},
+                    "c0": s.get("c0", float("nan")),
                     "width": width,
                     "n_networks": q.shape[0],
                     "layer": range(1, s["depth"] + 1),

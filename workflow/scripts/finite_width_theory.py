@@ -53,6 +53,25 @@ for width in cfg["relu"]["widths"]:
             }
         )
     )
+for s in finite_width.panel_settings(cfg, "correlation"):
+    pair = finite_width.pair_corrections(
+        s["sigma_w"], s["sigma_b"], s["depth"], s["activation"], s["q0"], s["c0"]
+    )
+    frames.append(
+        pd.DataFrame(
+            {
+                "panel": "correlation",
+                **{k: s[k] for k in ("activation", "sigma_w", "sigma_b", "q0")},
+                "chi1": float(meanfield.chi1(s["sigma_w"], s["sigma_b"], s["activation"])),
+                "width": 0,
+                "layer": pair.layer,
+                "c0": s["c0"],
+                "c_mf": pair.c0,  # mean-field correlation c^l
+                "n_var_c": pair.n_var_c,  # leading N Var(c^l)
+                "n_var_c_wishart": (1.0 - pair.c0**2) ** 2,  # its sampling part alone
+            }
+        )
+    )
 table = pd.concat(frames, ignore_index=True)
 io.write_table(table, job.output[0], params=job.params)
 job.log.info("theory rows: %d", len(table))
