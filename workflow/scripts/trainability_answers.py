@@ -14,7 +14,7 @@ threshold = float(cfg["threshold"])
 
 
 def fmt_range(lo, hi):
-    return "none" if np.isnan(lo) else f"[{lo:.3g}, {hi:.3g}]"
+    return "no sigma_w^2 of the grid" if np.isnan(lo) else f"sigma_w^2 in [{lo:.3g}, {hi:.3g}]"
 
 
 answers = []
@@ -40,7 +40,7 @@ for path in (job.input.plain, job.input.dropout):
                 sheet=SHEET,
                 question=f"Which sigma_w^2 train at depth L = {row.depth} ({drop})?",
                 answer=f"trained (mean training accuracy of {int(cells['n_seeds'].min())} seeds "
-                f"> {threshold:g}): sigma_w^2 in {fmt_range(row.lo, row.hi)} "
+                f"> {threshold:g}): {fmt_range(row.lo, row.hi)} "
                 f"({row.n_trained} of {row.n_grid} grid points, best "
                 f"{cells['mean'].max():.2f}); mean field L < 6 xi_c: "
                 f"{fmt_range(lo, hi)}; the two agree on {agree:.0%} of the grid points",
