@@ -9,76 +9,75 @@
 FIGURE_IDS.extend(["trainability", "trainability_dropout"])
 ANSWER_PARTS.append("results/answers/trainability.parquet")
 
+TRAINABILITY = config["trainability"]
 TRAINABILITY_VARIANTS = ["plain", "dropout"]
-#: keys of config["trainability"] that change what a training job computes
-TRAINABILITY_TRAINING_KEYS = [
-    "data",
-    "sigma_b2",
-    "sigma_w2",
-    "width",
-    "batch",
-    "steps",
-    "optimizer",
-    "lr",
+# the config slice a sweep chunk reads (its depth, keep probability and seeds come from the
+# wildcards): changing depths or adding seeds reruns no finished chunk
+TRAINABILITY_TRAINING_CFG = {
+    key: TRAINABILITY[key]
+    for key in [
+        "data",
+        "sigma_b2",
+        "sigma_w2",
+        "width",
+        "batch",
+        "steps",
+        "optimizer",
+        "lr",
+    ]
+}
+# seeds 0..n_seeds-1 in consecutive groups of seeds_per_job, one job each
+TRAINABILITY_SEED_GROUPS = [
+    list(range(i, min(i + TRAINABILITY["seeds_per_job"], TRAINABILITY["n_seeds"])))
+    for i in range(0, TRAINABILITY["n_seeds"], TRAINABILITY["seeds_per_job"])
 ]
-
-
-def trainability_training_cfg():
-    """The config slice a sweep chunk reads (depths and seeds come from its wildcards)."""
-    return {k: config["trainability"][k] for k in TRAINABILITY_TRAINING_KEYS}
-
-
-def trainability_grid(variant):
-    """(keep probabilities, depths) of one figure's sweep."""
-    cfg = config["trainability"]
-    if variant == "plain":
-        return [1.0], cfg["depths"]
-    return cfg["dropout"]["keep_probs"], cfg["dropout"]["depths"]
-
-
-def trainability_seed_groups():
-    """Seeds 0..n_seeds-1 split into consecutive groups of seeds_per_job (one job each)."""
-    n, per = config["trainability"]["n_seeds"], config["trainability"]["seeds_per_job"]
-    return [list(range(i, min(i + per, n))) for i in range(0, n, per)]
-
-
-def trainability_seeds(wildcards):
-    return trainability_seed_groups()[int(wildcards.group)]
-
-
-def trainability_chunks(wildcards):
-    """Every chunk table of one figure's sweep (variant = plain or dropout)."""
-    keep_probs, depths = trainability_grid(wildcards.variant)
-    return [
+# (keep probabilities, depths) of each figure's sweep
+TRAINABILITY_GRID = {
+    "plain": ([1.0], TRAINABILITY["depths"]),
+    "dropout": (
+        TRAINABILITY["dropout"]["keep_probs"],
+        TRAINABILITY["dropout"]["depths"],
+    ),
+}
+# every chunk table of each figure's sweep
+TRAINABILITY_CHUNKS = {
+    variant: [
         f"results/data/trainability/runs/keep{kp:g}_L{depth}_g{group}.parquet"
         for kp in keep_probs
         for depth in depths
-        for group in range(len(trainability_seed_groups()))
+        for group in range(len(TRAINABILITY_SEED_GROUPS))
     ]
-
-
-def trainability_mem_mb(wildcards, attempt):
-    """Peak memory of a chunk: parameters x 4 (values, gradients, RMSProp state, the
-    initial draws) and the activations autograd keeps, float32, plus the interpreter."""
-    cfg = config["trainability"]
-    nets = len(cfg["sigma_w2"]) * len(trainability_seeds(wildcards))
-    width, depth = cfg["width"], int(wildcards.depth)
-    per_net = 784 * width + (depth - 1) * width**2 + (depth + 11) * width
-    params = nets * per_net
-    activations = nets * cfg["batch"] * width * (depth + 1) * 3
-    # evaluation: no_grad passes over the data in blocks of 2048
-    evaluation = nets * 2048 * width * 3
-    return int(800 + 4 * (4 * params + activations + evaluation) / 2**20) * attempt
-
-
-def trainability_runtime(wildcards, attempt):
-    """Minutes for a chunk at 4 GFLOP/s per thread (6 B N^2 flops per layer and step;
-    one free core does ~20, a shared one a quarter of that)."""
-    cfg = config["trainability"]
-    nets = len(cfg["sigma_w2"]) * len(trainability_seeds(wildcards))
-    per_step = 6 * nets * cfg["batch"] * cfg["width"] ** 2 * int(wildcards.depth)
-    seconds = per_step * cfg["steps"] / (4e9 * cfg["threads"])
-    return int(10 + seconds / 60) * attempt
+    for variant, (keep_probs, depths) in TRAINABILITY_GRID.items()
+}
+# per depth, for the largest seed group: float32 parameters x 4 (values, gradients,
+# RMSProp state, initial draws), activations kept by autograd, the no_grad evaluation in
+# blocks of 2048, plus 800 MB for the interpreter (mem_mb); and minutes at 4 GFLOP/s per
+# thread, 6 B N^2 flops per layer and step (one free core does ~20, a shared one less)
+TRAINABILITY_NETS = len(TRAINABILITY["sigma_w2"]) * TRAINABILITY["seeds_per_job"]
+TRAINABILITY_MEM_MB = {
+    depth: 800
+    + 4
+    * TRAINABILITY_NETS
+    * (
+        4
+        * (784 + (depth - 1) * TRAINABILITY["width"] + depth + 11)
+        * TRAINABILITY["width"]
+        + 3 * (TRAINABILITY["batch"] * (depth + 1) + 2048) * TRAINABILITY["width"]
+    )
+    // 2**20
+    for depth in TRAINABILITY["depths"] + TRAINABILITY["dropout"]["depths"]
+}
+TRAINABILITY_RUNTIME = {
+    depth: 10
+    + 6
+    * TRAINABILITY_NETS
+    * TRAINABILITY["batch"]
+    * TRAINABILITY["width"] ** 2
+    * depth
+    * TRAINABILITY["steps"]
+    // (4e9 * TRAINABILITY["threads"] * 60)
+    for depth in TRAINABILITY["depths"] + TRAINABILITY["dropout"]["depths"]
+}
 
 
 rule trainability_data_check:
@@ -106,13 +105,13 @@ rule trainability_sweep:
         keep_prob=r"[0-9.]+",
         depth=r"\d+",
         group=r"\d+",
-    threads: config["trainability"]["threads"]
+    threads: TRAINABILITY["threads"]
     resources:
-        mem_mb=trainability_mem_mb,
-        runtime=trainability_runtime,
+        mem_mb=lambda wc, attempt: TRAINABILITY_MEM_MB[int(wc.depth)] * attempt,
+        runtime=lambda wc, attempt: int(TRAINABILITY_RUNTIME[int(wc.depth)]) * attempt,
     params:
-        cfg=trainability_training_cfg(),
-        seeds=trainability_seeds,
+        cfg=TRAINABILITY_TRAINING_CFG,
+        seeds=lambda wc: TRAINABILITY_SEED_GROUPS[int(wc.group)],
         seed=config["seed"],
     script:
         "../scripts/trainability_sweep.py"
@@ -120,7 +119,7 @@ rule trainability_sweep:
 
 rule trainability_merge:
     input:
-        chunks=trainability_chunks,
+        chunks=lambda wc: TRAINABILITY_CHUNKS[wc.variant],
     output:
         "results/data/trainability/runs_{variant}.parquet",
     log:
@@ -128,7 +127,7 @@ rule trainability_merge:
     wildcard_constraints:
         variant="|".join(TRAINABILITY_VARIANTS),
     params:
-        cfg=trainability_training_cfg(),
+        cfg=TRAINABILITY_TRAINING_CFG,
     script:
         "../scripts/trainability_merge.py"
 
