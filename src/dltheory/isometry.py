@@ -53,7 +53,6 @@ __all__ = [
 S1 = {"gaussian": -1.0, "orthogonal": 0.0}
 
 
-
 class CriticalPoint(NamedTuple):
     """A point of the critical line and the moments of ``(sigma_w phi'(h))^2`` there."""
 
@@ -237,7 +236,8 @@ def jjt_density(lam, depth: int, weights: str, atoms, eta: float = 1e-13, steps:
 
     Solves the S-transform equation above for ``v`` at ``z = lam + i eta lam`` by Newton's
     method, continued along ``Im z`` from ``Im z = 100 (lam + m_2 / m_1)`` (far above the
-    support, where ``v ~ z / mu_1^(L-1)``) down to ``eta lam`` (the physical branch is
+    support, where ``v ~ z / mu_1^(L-1)``) down to ``eta lam`` in at least ``steps`` steps of
+    at most a factor 10^(1/3) (the physical branch is
     analytic in the upper half plane, so the vertical path does not jump to another root).
     ``atoms = (a_i, w_i)`` from :func:`derivative_atoms`. Returns the absolutely continuous
     part: a point mass (at 0 when ``P(a = 0) > 0``, e.g. relu, see :func:`zero_mass`; at
@@ -255,7 +255,11 @@ def jjt_density(lam, depth: int, weights: str, atoms, eta: float = 1e-13, steps:
     flat = lam.ravel()
     mu1 = float(np.sum(w * a))
     m1, m2 = jjt_moments(depth, weights, [mu1, float(np.sum(w * a * a))])
-    heights = np.geomspace(100.0 * (flat + m2 / m1), eta * flat, steps, axis=-1)
+    top = 100.0 * (flat + m2 / m1)
+    # at least `steps` heights and at most a factor 10^(1/3) between two: continuation
+    # needs small steps, and tiny lam spans many decades (1e-80 against 1e-2)
+    steps = max(int(steps), int(np.ceil(3.0 * np.log10(np.max(top / (eta * flat))))))
+    heights = np.geomspace(top, eta * flat, steps, axis=-1)
     v = (flat + 1j * heights[:, 0]) / mu1 ** (depth - 1)
     for j in range(steps):
         z = flat + 1j * heights[:, j]
@@ -276,10 +280,11 @@ def jjt_density(lam, depth: int, weights: str, atoms, eta: float = 1e-13, steps:
             if not active.any():
                 break
     f, _dlog, m = _residual(v, z, a, w, depth, weights)
+    g = (1.0 + m) / z
+    bad = ~(np.abs(f) < 1e-9) | (g.imag > 1e-9 * np.abs(g))
     # minus the point mass at 0, whose Lorentzian tail p0 eta / (pi lam) would otherwise
     # dominate the density (and its high moments) far above the support
-    g = (1.0 + m) / z - zero_mass((a, w)) / z
-    bad = ~(np.abs(f) < 1e-9) | (g.imag > 1e-9 * np.abs(g))
+    g = g - zero_mass((a, w)) / z
     if np.any(bad):
         raise RuntimeError(
             f"S-transform equation not solved at lam = {flat[bad][:5]} "

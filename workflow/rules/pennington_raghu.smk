@@ -70,7 +70,8 @@ rule networks_jacobian_simulation:
 
 rule networks_jacobian_theory:
     output:
-        "results/data/pennington_raghu/networks_jacobian_theory.parquet",
+        moments="results/data/pennington_raghu/networks_jacobian_theory.parquet",
+        density="results/data/pennington_raghu/networks_jacobian_density.parquet",
     log:
         "results/logs/pennington_raghu/networks_jacobian_theory.log",
     params:
@@ -81,7 +82,8 @@ rule networks_jacobian_theory:
 
 rule jacobian_spectrum:
     input:
-        theory=rules.networks_jacobian_theory.output[0],
+        theory=rules.networks_jacobian_theory.output.moments,
+        density=rules.networks_jacobian_theory.output.density,
         simulation=rules.networks_jacobian_simulation.output[0],
     output:
         figure_outputs("jacobian_spectrum"),

@@ -1,6 +1,14 @@
-"""Figure `jacobian_spectrum`: input-output Jacobian singular values at criticality."""
+"""Figure `jacobian_spectrum`: input-output Jacobian singular values at criticality.
+
+Densities of log10 s (s the singular values of J) measured in simulated nets against the
+free-probability density (Pennington et al. 2017, Fig. 2), Gaussian (top row) and
+orthogonal (bottom row) weights at several depths; right, the variance of the J J^T
+spectrum against depth on a log axis.
+"""
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from dltheory import io, style
 
@@ -8,32 +16,96 @@ job = io.job()
 log = job.log
 sim = io.read_table(job.input.simulation)
 theory = io.read_table(job.input.theory)
+density = io.read_table(job.input.density)
 acts = list(dict.fromkeys(sim["activation"]))
-depth_max = int(sim["depth"].max())
-colours = {"gaussian": style.PALETTE[1], "orthogonal": style.PALETTE[0]}
+weights = ["gaussian", "orthogonal"]
+depths = sorted(sim["depth"].unique())
+depth_colours = dict(zip(depths, style.PALETTE, strict=False))
+X_MIN = float(density["u_left"].iloc[0])  # log10 s below this: reported, not drawn
 
-fig, axes = style.figure(ncols=len(acts) + 1, width=3.2, height=3.0)
-for ax, act in zip(axes[:-1], acts, strict=True):
-    sub = sim[(sim["activation"] == act) & (sim["depth"] == depth_max)]
-    for wts, grp in sub.groupby("weights", sort=True):
-        sv = grp["singular_value"].to_numpy()
-        log_sv = np.sort(np.log10(np.maximum(sv, 1e-300)))
-        ax.step(
-            log_sv,
-            np.arange(1, sv.size + 1) / sv.size,
-            where="post",
-            color=colours[wts],
-            label=f"{wts}, var$(\\lambda)$={np.var(sv**2):.3g}",
+
+def panel_range(sim_panel):
+    """log10 s range of a panel: the measured values (0.1-99.9 %), cut at X_MIN."""
+    sv = sim_panel["singular_value"].to_numpy()
+    logs = np.log10(np.maximum(sv, 1e-300))
+    lo, hi = max(np.quantile(logs, 0.001), X_MIN), np.quantile(logs, 0.999)
+    pad = 0.08 * max(hi - lo, 0.02)
+    return max(lo - pad, X_MIN), hi + pad
+
+
+style.apply()
+mosaic = [[f"{w}-{a}" for a in acts] + ["variance"] for w in weights]
+fig, axd = style.plt.subplot_mosaic(
+    mosaic, figsize=(3.0 * (len(acts) + 1), 5.8), constrained_layout=True
+)
+for wts in weights:
+    for act in acts:
+        ax = axd[f"{wts}-{act}"]
+        sim_panel = sim[(sim["activation"] == act) & (sim["weights"] == wts)]
+        dens_panel = density[(density["activation"] == act) & (density["weights"] == wts)]
+        xlim = panel_range(sim_panel)
+        bins = np.linspace(*xlim, 50)
+        top, notes = 0.0, []
+        for d in depths:
+            colour = depth_colours[d]
+            sv = sim_panel[sim_panel["depth"] == d]["singular_value"].to_numpy()
+            th = dens_panel[dens_panel["depth"] == d]
+            logs = np.log10(np.maximum(sv, 1e-300))
+            point = th["point_mass_at"].iloc[0]
+            if np.isfinite(point):
+                # orthogonal linear nets are exact isometries: a point mass, no density
+                ax.axvline(np.log10(point), color=colour, lw=1.5, ls=(0, (4, 2 + d % 5)))
+                notes.append(f"L={d}: all s = {point:g} (measured spread {np.ptp(sv):.0e})")
+                continue
+            inside = (logs >= xlim[0]) & (logs <= xlim[1])
+            # weights 1/(n bin width): the histogram integrates to the fraction inside the
+            # range, as the theory density does
+            w = np.full(inside.sum(), 1.0 / (sv.size * np.diff(bins)[0]))
+            counts, _, _ = ax.hist(
+                logs[inside], bins=bins, weights=w, histtype="step", color=colour, lw=1.0
+            )
+            ax.plot(th["log10_sv"], th["density"], color=colour, lw=1.4)
+            top = max(top, counts.max())
+            below_th = float(th["mass_below_u_left"].iloc[0])
+            below_sim = float(np.mean(logs < X_MIN))
+            if xlim[0] == X_MIN and (below_th > 0.005 or below_sim > 0.005):
+                notes.append(
+                    f"L={d}: {below_sim:.0%} below $10^{{{X_MIN:g}}}$ (theory {below_th:.0%})"
+                )
+            log.info(
+                "%s %s L=%d: below 10^%g measured %.4f theory %.4f (zero mass %.2f)",
+                act,
+                wts,
+                d,
+                X_MIN,
+                below_sim,
+                below_th,
+                th["zero_mass"].iloc[0],
+            )
+        point = theory[theory["activation"] == act].iloc[0]
+        # the theory may diverge at an edge (relu orthogonal: 1/sqrt); scale to the data
+        ax.set(
+            xlim=xlim,
+            ylim=(0, 1.3 * top if top > 0 else 1.0),
+            xlabel=r"$\log_{10} s$",
+            ylabel=r"density of $\log_{10} s$",
         )
-    ax.set(xlabel=r"$\log_{10}$ singular value of $J$", ylabel="fraction below", xlim=(-6, 2))
-    point = theory[theory["activation"] == act].iloc[0]
-    ax.set_title(
-        f"{act}, $\\sigma_w$={point['sigma_w']:.3f}, $\\sigma_b$={point['sigma_b']:.3g}, "
-        f"L={depth_max}"
-    )
-    ax.legend(loc="upper left")
+        ax.set_title(
+            f"{style.activation_name(act)}, {wts}: $\\sigma_w$={point['sigma_w']:.3f}, "
+            f"$\\sigma_b$={point['sigma_b']:.2g}",
+            fontsize=8,
+        )
+        if notes:
+            ax.legend(
+                [Patch(alpha=0)] * len(notes),
+                notes,
+                loc="upper left",
+                fontsize=6,
+                handlelength=0,
+                handletextpad=0,
+            )
 
-ax = axes[-1]
+ax = axd["variance"]
 lam = sim.assign(lam=sim["singular_value"] ** 2)
 var = lam.groupby(["activation", "weights", "depth", "seed"])["lam"].var(ddof=0).reset_index()
 var = (
@@ -41,32 +113,42 @@ var = (
     .agg(lam="mean", se=lambda v: v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0)
     .reset_index()
 )
+w_colours = {"gaussian": style.PALETTE[1], "orthogonal": style.PALETTE[0]}
 markers = dict(zip(acts, "so^Dvx", strict=False))
 styles = dict(zip(acts, ["-", "--", ":", "-."] * 2, strict=False))
 for (act, wts), th in theory.groupby(["activation", "weights"], sort=False):
-    ls = styles[act]
-    ax.plot(th["depth"], th["variance"], ls, color=colours[wts], lw=1, label=f"{act}, {wts}")
+    if (th["variance"] <= 0).all():
+        continue  # orthogonal linear: variance 0, off a log axis (measured ~1e-28)
+    ax.plot(th["depth"], th["variance"], styles[act], color=w_colours[wts], lw=1)
     m = var[(var["activation"] == act) & (var["weights"] == wts)]
     ax.errorbar(
         m["depth"],
         m["lam"],
         yerr=m["se"],
         fmt=markers[act],
-        color=colours[wts],
+        color=w_colours[wts],
         ms=5,
         mfc="none",
         capsize=2,
     )
-ax.set(xlabel="depth L", ylabel=r"variance of the $JJ^T$ spectrum")
-ax.set_title("free probability: $L(\\mu_2/\\mu_1^2-1-s_1)$")
-ax.legend(loc="upper left")
+ax.set(xlabel="depth $L$", ylabel=r"variance of the $JJ^T$ spectrum", xscale="log", yscale="log")
+ax.set_title(r"free probability: $L(\mu_2/\mu_1^2-1-s_1)$", fontsize=8)
+handles = [Line2D([], [], color=c, lw=1.4) for c in depth_colours.values()]
+labels = [f"L={d}: theory (line), measured (steps)" for d in depth_colours]
+handles += [Line2D([], [], color=w_colours[w], marker="s", ls="none", mfc="none") for w in weights]
+labels += [f"variance, {w} weights" for w in weights]
+handles += [Line2D([], [], color="0.3", ls=styles[a], marker=markers[a], mfc="none") for a in acts]
+labels += [f"{style.activation_name(a)}: theory, measured $\\pm$ s.e." for a in acts]
 n_nets = sim.groupby(["activation", "weights", "depth"])["seed"].nunique().min()
-style.caption(
-    ax,
-    f"N={int(sim['index'].max()) + 1}, mean $\\pm$ s.e. of {n_nets} nets\n"
-    f"lines: theory, q*={theory['q_star'].iloc[0]:.4g}",
-    loc="lower right",
+fig.legend(
+    handles,
+    labels,
+    loc="outside lower center",
+    ncols=4,
+    fontsize=7,
+    title=f"N={int(sim['index'].max()) + 1}, {n_nets} nets per setting, "
+    f"tanh at $q^*$={theory['q_star'].iloc[0]:.4g}",
+    title_fontsize=7,
 )
-ax.set_ylim(bottom=-0.25 * theory["variance"].max())
 style.save(fig, job.output)
 log.info("variances %s", var.to_dict("records"))
