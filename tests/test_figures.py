@@ -97,6 +97,9 @@ CHECKED = [
     "jacobian_spectrum",
     "resnet_small_sigma_grad",
     "saxe_depth",
+    "saxe_deep_linear_tree",
+    "saxe_relu_tree",
+    "dropout_cmap",
 ]
 
 
@@ -117,6 +120,8 @@ def _tiny_config() -> dict:
     net["jacobian_spectrum"].update(width=60, depths=[2, 4], n_seeds=2)
     cfg["initialisation"]["small_sigma"]["sigma_w"] = [1.0e-2, 1.0e-4, 1.0e-6]
     cfg["saxe"]["depth"].update(hidden_layers=[1, 2], n_seeds=2, epochs=200)
+    cfg["saxe"]["network"].update(hidden_units=[16, 16], n_seeds=2, epochs=150)
+    net["dropout"].update(width=60, depth=8, n_seeds=2, n_theory=40)
     return cfg
 
 
