@@ -162,13 +162,16 @@ def test_a_failing_job_leaves_its_traceback_in_the_log(tmp_path):
 
 def test_warnings_go_to_the_log(tmp_path):
     log_path = tmp_path / "warn.log"
-    smk = _FakeSnakemake(log=[str(log_path)], threads=1, rule="warn_rule")
-    job = dio.job(smk)
-    import warnings
-
-    warnings.warn("a deliberate warning", RuntimeWarning, stacklevel=1)
-    for handler in job.log.handlers:
-        handler.flush()
+    code = (
+        "import warnings\n"
+        "from dltheory import io\n"
+        "class S:\n"
+        f"    log = [{str(log_path)!r}]; threads = 1; rule = 'warn_rule'\n"
+        "    input = output = wildcards = []; params = {}\n"
+        "job = io.job(S())\n"
+        "warnings.warn('a deliberate warning', RuntimeWarning, stacklevel=1)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     assert "a deliberate warning" in log_path.read_text()
 
 

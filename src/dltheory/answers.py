@@ -49,7 +49,8 @@ def write_part(answers: Sequence[Answer], path, params=None):
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate answer ids in {path}: {ids}")
     frame = pd.DataFrame([asdict(a) for a in answers], columns=SCHEMA.names)
-    return io.write_table(frame, path, schema=SCHEMA, params=params)
+    # an answer may be text only (value NaN)
+    return io.write_table(frame, path, schema=SCHEMA, params=params, require_numbers=False)
 
 
 def merge(paths: Iterable) -> pd.DataFrame:

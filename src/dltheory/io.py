@@ -18,7 +18,6 @@ import os
 import sys
 import tempfile
 import traceback
-import warnings
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -104,12 +103,14 @@ def write_table(
     *,
     schema: pa.Schema | None = None,
     params: Mapping[str, Any] | None = None,
+    require_numbers: bool = True,
 ) -> Path:
     """Write ``data`` to Parquet at ``path`` atomically with ``params`` in the metadata.
 
     ``schema`` fixes column names, order and types; without it the types are inferred
     from ``data``. Columns missing from ``data`` or not convertible raise ``ValueError``
-    naming the column.
+    naming the column. A table whose float columns hold no finite number is refused
+    unless ``require_numbers=False`` (a table of text with optional numbers).
     """
     if isinstance(data, pd.DataFrame):
         frame = data
@@ -126,7 +127,8 @@ def write_table(
             raise ValueError(f"write_table({path}): data does not fit the schema: {err}") from err
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    _refuse_numberless(frame, path)
+    if require_numbers:
+        _refuse_numberless(frame, path)
     meta = dict(table.schema.metadata or {})
     # pandas metadata records the pandas version only; keep it for dtype round trips.
     meta[PARAMS_KEY] = json.dumps(to_jsonable(params or {}), sort_keys=True).encode()
@@ -289,7 +291,6 @@ def _route_uncaught_to(logger: logging.Logger) -> None:
     warn_logger = logging.getLogger("py.warnings")
     warn_logger.handlers[:] = list(logger.handlers)
     warn_logger.propagate = False
-    warnings.simplefilter("default")
 
 
 def _limit_threads(threads: int):
@@ -433,15 +434,18 @@ def mock_snakemake(
     one whose ``script:`` is ``script``.
     """
     import snakemake as sm
-    from snakemake.api import Workflow
+    import snakemake.api  # noqa: F401  (imports snakemake.workflow without a cycle)
+    from snakemake.logging import LoggerManager, logger
     from snakemake.script import Snakemake
     from snakemake.settings.types import (
         ConfigSettings,
         DAGSettings,
+        OutputSettings,
         ResourceSettings,
         StorageSettings,
         WorkflowSettings,
     )
+    from snakemake.workflow import Workflow
 
     here = Path(script).resolve().parent if script else Path.cwd()
     root = Path(root) if root else _find_root(here)
@@ -449,11 +453,14 @@ def mock_snakemake(
     os.chdir(root)
     try:
         workflow = Workflow(
-            ConfigSettings(configfiles=[Path(f).resolve() for f in configfiles or []]),
-            ResourceSettings(),
-            WorkflowSettings(),
-            StorageSettings(),
-            DAGSettings(),
+            config_settings=ConfigSettings(
+                configfiles=[Path(previous_cwd, f).resolve() for f in configfiles or []]
+            ),
+            resource_settings=ResourceSettings(),
+            workflow_settings=WorkflowSettings(),
+            logger_manager=LoggerManager(logger, OutputSettings()),
+            storage_settings=StorageSettings(),
+            dag_settings=DAGSettings(),
             storage_provider_settings={},
         )
         workflow.include(root / "Snakefile")

@@ -5,7 +5,7 @@ from dltheory import answers, io
 job = io.job()
 log = job.log
 table = answers.merge(job.input.parts)
-io.write_table(table, job.output.table, schema=answers.SCHEMA)
+io.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
 with io.atomic_path(job.output.markdown) as tmp:
     tmp.write_text(answers.to_markdown(table))
 with io.atomic_path(job.output.html) as tmp:
