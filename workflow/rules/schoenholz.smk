@@ -104,6 +104,8 @@ rule depth_scales:
     input:
         theory=rules.networks_depth_scales_theory.output[0],
         fit=rules.networks_depth_scales_fit.output[0],
+        lengths=rules.networks_depth_scales_merge.output.lengths,
+        correlations=rules.networks_depth_scales_merge.output.correlations,
     output:
         figure_outputs("depth_scales"),
     log:
