@@ -87,7 +87,8 @@ def test_qmap_end_to_end_and_minimal_reruns(workflow_dir):
     assert (figs / "qmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     theory = dio.read_table(workflow_dir / "results/data/poole/qmap_theory.parquet")
     assert len(theory) == 3 * 21
-    assert dio.read_params(workflow_dir / "results/data/poole/qmap_theory.parquet")["cfg"]["width"] == 200
+    params = dio.read_params(workflow_dir / "results/data/poole/qmap_theory.parquet")
+    assert params["cfg"]["width"] == 200
     part = dio.read_table(workflow_dir / PART)
     assert part.set_index("id").loc["sheet2_q1a_qstar", "answer"] == "2.2538"
 
