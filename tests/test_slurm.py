@@ -13,6 +13,7 @@ The profile checks at the bottom need no cluster and always run.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import re
@@ -20,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -294,19 +296,26 @@ class SingleNodeSlurm:
         return jobs
 
 
+#: one cluster at a time on a machine: pytest-xdist may give the two cluster tests to two
+#: workers, each with its own module fixture, and two clusters would share /etc/slurm
+CLUSTER_LOCK = Path(tempfile.gettempdir()) / "dltheory-slurm-test.lock"
+
+
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
-    reason = why_not_run()
-    if reason is not None:
-        print(f"\ntests/test_slurm.py skipped: {reason}")
-        pytest.skip(reason)
-    install_packages()
-    cluster = SingleNodeSlurm(tmp_path_factory.mktemp("slurm-state"))
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
+    with open(CLUSTER_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        reason = why_not_run()
+        if reason is not None:
+            print(f"\ntests/test_slurm.py skipped: {reason}")
+            pytest.skip(reason)
+        install_packages()
+        cluster = SingleNodeSlurm(tmp_path_factory.mktemp("slurm-state"))
+        try:
+            cluster.start()
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 # --------------------------------------------------------------------------- helpers
