@@ -163,6 +163,18 @@ def _rebuild_hint(path: Path) -> str:
     )
 
 
+@contextmanager
+def _corrupt_as_error(path: str | os.PathLike) -> Iterator[None]:
+    """Turn pyarrow's failure to read ``path`` into a :class:`CorruptTableError`."""
+    try:
+        yield
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as err:
+        raise CorruptTableError(
+            f"intermediate table {path} is corrupt or not a Parquet file ({err}); "
+            + _rebuild_hint(Path(path))
+        ) from err
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`write_table` into a DataFrame.
 
@@ -172,24 +184,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"intermediate table {path} does not exist")
-    try:
+    with _corrupt_as_error(path):
         return pq.read_table(path).to_pandas()
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as err:
-        raise CorruptTableError(
-            f"intermediate table {path} is corrupt or not a Parquet file ({err}); "
-            + _rebuild_hint(path)
-        ) from err
 
 
 def read_params(path: str | os.PathLike) -> dict[str, Any]:
     """Return the parameters stored in a table's metadata (``{}`` if none)."""
-    try:
+    with _corrupt_as_error(path):
         meta = pq.read_schema(path).metadata or {}
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as err:
-        raise CorruptTableError(
-            f"intermediate table {path} is corrupt or not a Parquet file ({err}); "
-            + _rebuild_hint(Path(path))
-        ) from err
     raw = meta.get(PARAMS_KEY)
     return json.loads(raw) if raw else {}
 
