@@ -328,6 +328,7 @@ _TABLE_LOG2Q = (-20.0, 24.0)
 _TABLE_WIDTH = 0.125
 _TABLE_DEGREE = 7
 _TABLE_RTOL = 1e-13
+_BLOCK = 1 << 15  # points per block of a table evaluation and of Newton's method
 _TABLE_QLO, _TABLE_QHI = 2.0 ** _TABLE_LOG2Q[0], 2.0 ** _TABLE_LOG2Q[1]
 
 
@@ -373,28 +374,48 @@ class _MomentTable:
         out = np.stack([np.log(m2), np.log(d2), slope * q / m2])
         return out.reshape(3, self.npanel, nodes.size)
 
-    def evaluate(self, q, which):
-        """The moments ``which`` (0: E[phi^2], 1: E[phi'^2], 2: slope) at q in range."""
-        u = (np.log(q) - self.x0) * (1.0 / _TABLE_WIDTH)
-        j = np.clip(u.astype(np.intp), 0, self.npanel - 1)
-        t = 2.0 * (u - j) - 1.0
-        buf = np.empty_like(t)
-        series = {}
-        for k in sorted({0 if w == 2 else w for w in which} | set(which)):
-            cols = self.cols[k]
-            acc = cols[-1].take(j)
-            for col in cols[-2::-1]:
-                acc *= t
-                acc += np.take(col, j, out=buf)
-            series[k] = acc
-        out = {}
-        if 0 in series:
-            out[0] = np.exp(series[0])
-        if 1 in series:
-            out[1] = np.exp(series[1])
-        if 2 in series:
-            out[2] = series[2] * out[0] / q
-        return [out[w] for w in which]
+    def evaluate(self, q, which, out=None):
+        """The moments ``which`` (0: E[phi^2], 1: E[phi'^2], 2: slope) at q in range.
+
+        In blocks of _BLOCK points, in place: the temporaries stay in cache, and on
+        large grids a fresh full-size array costs more in page faults than the arithmetic
+        done on it. ``out``: arrays of q's size (1-D) to write the results to.
+        """
+        shape = np.shape(q)
+        q = np.ravel(q)
+        keys = sorted({0 if w == 2 else w for w in which} | set(which))
+        series = dict(zip(which, out, strict=True)) if out is not None else {}
+        for k in keys:
+            if k not in series:
+                series[k] = np.empty(q.shape)
+        block = max(min(q.size, _BLOCK), 1)
+        t, buf, j = np.empty(block), np.empty(block), np.empty(block, dtype=np.intp)
+        for lo in range(0, q.size, block):
+            qb = q[lo : lo + block]
+            m = qb.size
+            tb, bb, jb = t[:m], buf[:m], j[:m]
+            np.log(qb, out=tb)
+            tb -= self.x0
+            tb *= 1.0 / _TABLE_WIDTH  # u: panel coordinate
+            np.copyto(jb, tb, casting="unsafe")  # (truncates)
+            np.clip(jb, 0, self.npanel - 1, out=jb)
+            tb -= jb  # t = 2 (u - j) - 1, the panel's local coordinate in [-1, 1]
+            tb *= 2.0
+            tb -= 1.0
+            for k in keys:
+                cols = self.cols[k]
+                acc = series[k][lo : lo + m]
+                np.take(cols[-1], jb, out=acc)
+                for col in cols[-2::-1]:
+                    acc *= tb
+                    acc += np.take(col, jb, out=bb)
+                if k != 2:
+                    np.exp(acc, out=acc)
+            if 2 in series:
+                slope = series[2][lo : lo + m]
+                slope *= series[0][lo : lo + m]
+                slope /= qb
+        return [series[w].reshape(shape) for w in which]
 
 
 @functools.lru_cache(maxsize=32)
@@ -402,10 +423,11 @@ def _table(name):
     return _MomentTable(_acts.get(name))
 
 
-def _fast_moments(q, act, which=(0, 1, 2)):
+def _fast_moments(q, act, which=(0, 1, 2), out=None):
     """The moments ``which`` of :func:`_moments` (0: m2, 1: d2, 2: slope), tabulated.
 
     Closed forms where they exist, the table inside its range, the quadrature elsewhere.
+    ``out``: arrays (1-D, q's size) the table may write the results to (not always).
     """
     q = np.asarray(q, dtype=float)
     closed = _closed_moments(act, q)
@@ -413,7 +435,7 @@ def _fast_moments(q, act, which=(0, 1, 2)):
         return [np.broadcast_to(closed[w], q.shape).astype(float) for w in which]
     inside = (q >= _TABLE_QLO) & (q <= _TABLE_QHI)
     if np.all(inside):
-        return _table(act.name).evaluate(q, which)
+        return _table(act.name).evaluate(q, which, out if q.ndim == 1 else None)
     out = [np.empty(q.shape) for _ in which]
     exact = _moments(q[~inside], act)
     for dst, w in zip(out, which, strict=True):
@@ -564,10 +586,17 @@ def _q_star_solve(a, s, q0, act, tol, max_iter):
     return _verify_q_star(q, a, s, act, lim, checked)
 
 
-def _residual(q, a, s, act):
-    """f(q) = V(q) - q and f'(q) = V'(q) - 1."""
-    m2, slope = _fast_moments(q, act, (0, 2))
-    return a * m2 + s - q, a * slope - 1.0
+def _residual(q, a, s, act, out=None):
+    """f(q) = V(q) - q and f'(q) = V'(q) - 1 (possibly in ``out``, two arrays like q)."""
+    m2, slope = _fast_moments(q, act, (0, 2), out)
+    if not m2.shape == slope.shape == np.shape(a) == np.shape(s) == np.shape(q):
+        return a * m2 + s - q, a * slope - 1.0
+    m2 *= a  # in place (the moments are fresh arrays): the same operations
+    m2 += s
+    m2 -= q
+    slope *= a
+    slope -= 1.0
+    return m2, slope
 
 
 def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
@@ -593,18 +622,23 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
         still = []
         for k, (lo, hi, kind) in enumerate(segments):
             for direction in (True, False):
-                idx = active[(piece[active] == k) & (up[active] == direction)]
+                if active.size == a.size:  # every point (the first sweep, usually)
+                    idx = np.flatnonzero((piece == k) & (up == direction))
+                else:
+                    idx = active[(piece[active] == k) & (up[active] == direction)]
                 if idx.size == 0:
                     continue
-                if sweep == 0:  # p = q0 everywhere in the first sweep
-                    known = np.stack([f0[idx], fp0[idx]])
-                else:
-                    known = np.where(p[idx] == q0[idx], np.stack([f0[idx], fp0[idx]]), np.nan)
-                root, check, failed = _root_in_piece(a[idx], s[idx], p[idx], known, lo, hi,
+                # every point in order: views instead of copies of the full arrays
+                sel = slice(None) if idx.size == a.size and sweep == 0 else idx
+                known = (f0[sel], fp0[sel])
+                if sweep > 0:
+                    moved = p[sel] != q0[sel]
+                    known = tuple(np.where(moved, np.nan, x) for x in known)
+                root, check, failed = _root_in_piece(a[sel], s[sel], p[sel], known, lo, hi,
                                                      kind, direction, act, lim, tol,
                                                      max_iter)  # fmt: skip
-                q[idx] = root
-                checked[:, idx] = check
+                q[sel] = root
+                checked[:, sel] = check
                 miss = idx[np.isnan(root) & ~failed]  # not converged stays NaN (reported)
                 if direction and np.isinf(hi):
                     q[miss] = np.inf
@@ -640,8 +674,6 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
     n = a.size
     start = np.full(n, np.nan)
     root = np.full(n, np.nan)
-    check = np.full((2, n), np.nan)
-    failed = np.zeros(n, dtype=bool)
     fp_p = known[1]
     if kind == "concave" and not up and np.any(np.isnan(fp_p)):
         miss = np.isnan(fp_p)
@@ -667,9 +699,20 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
         fl, _ = _residual(np.full(n, lo), a, s, act)
         start = np.where(fl > 0, lo, np.nan)
         root[fl == 0] = lo
-    run = np.flatnonzero(np.isfinite(start))
-    if run.size:
-        first = np.where(start[run] == p[run], known[:, run], np.nan)
+    go = np.isfinite(start)
+    count = np.count_nonzero(go)
+    # (f, f') at the starts from ``known`` if it has them for every start
+    reuse = not np.any(go & ((start != p) | np.isnan(known[0]) | np.isnan(known[1])))
+    if 4 * count >= 3 * n:  # (nearly) all: Newton skips the NaN starts, no copies
+        out, check, failed = _newton(a, s, start, act, tol, max_iter, lo, hi,
+                                     known if reuse else None)  # fmt: skip
+        np.copyto(root, out, where=go)
+        return root, check, failed
+    check = np.full((2, n), np.nan)
+    failed = np.zeros(n, dtype=bool)
+    if count:
+        run = np.flatnonzero(go)
+        first = (known[0][run], known[1][run]) if reuse else None
         root[run], check[:, run], failed[run] = _newton(a[run], s[run], start[run], act, tol,
                                                         max_iter, lo, hi, first)  # fmt: skip
     return root, check, failed
@@ -705,31 +748,72 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
 
     Returns the last iterate at which f was evaluated once the step from it is below
     ``tol`` (relative), so its residual is known: (roots, (|f|/q, V') there, not
-    converged). ``first``: (f, f') at the start where known (NaN otherwise).
+    converged). NaN in q: no root sought there (NaN, not failed). ``first``: (f, f') at
+    every finite q, if known. Every point is independent of the others: they are solved
+    in blocks of _BLOCK points that share one work space (cache-sized, so that no step
+    allocates and touches fresh memory).
     """
-    n = np.size(q)
+    q = np.asarray(q, dtype=float)
+    n = q.size
     out = np.full(n, np.nan)
     check = np.full((2, n), np.nan)
+    failed = np.zeros(n, dtype=bool)
     # V(q) - q is known to rounding and, for tabulated moments, to the table's error
     closed = _closed_moments(act, np.ones(1)) is not None
     rel = 8.0 * np.finfo(float).eps + (0.0 if closed else 2.0 * _table(act.name).max_rel_error)
+    ws = np.empty((6, min(n, _BLOCK)))
+    for b in range(0, n, _BLOCK):
+        blk = slice(b, b + _BLOCK)
+        known = None if first is None else (first[0][blk], first[1][blk])
+        _newton_block(a[blk], s[blk], q[blk], act, tol, max_iter, lo, hi, known, rel, ws,
+                      (out[blk], check[:, blk], failed[blk]))  # fmt: skip
+    if np.any(failed):
+        warnings.warn(
+            f"q_star ({act.name}): Newton not converged in {max_iter} steps at "
+            f"{np.count_nonzero(failed)} point(s); NaN there",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return out, check, failed
+
+
+def _newton_block(a, s, q, act, tol, max_iter, lo, hi, first, rel, ws, result):
+    """:func:`_newton` on one block, into ``result`` = (out, check, failed) (views)."""
+    out, check, failed = result
     # the points still iterating, compacted only when a quarter of them has finished (a
     # finished point keeps its last q and is ignored until then: cheaper than re-indexing)
-    ids, qa, aa, sa = np.arange(n), np.array(q, dtype=float), a, s
-    live = np.ones(n, dtype=bool)
+    n = q.size
+    ids, qa, aa, sa = np.arange(n), ws[5, :n], a, s
+    np.copyto(qa, q)
+    live = np.isfinite(qa)
+    if not live.all():
+        qa[~live] = 1.0  # a placeholder, never iterated (dropped at the first compaction)
     for it in range(max_iter):
         if ids.size == 0:
             break
-        if it == 0 and first is not None and not np.any(np.isnan(first)):
+        m = qa.size
+        if it == 0 and first is not None:
             f, fp = first
         else:
-            f, fp = _residual(qa, aa, sa, act)
-        noise = rel * (np.abs(f + qa - sa) + sa + qa)
+            f, fp = _residual(qa, aa, sa, act, (ws[3, :m], ws[4, :m]))
+        # in place, in the work space:
+        # noise = rel (|f + q - s| + s + q), step = -f / f', new = max(q + step, 0)
+        work, step, new = ws[0, :m], ws[1, :m], ws[2, :m]
+        np.add(f, qa, out=work)
+        work -= sa
+        np.abs(work, out=work)
+        work += sa
+        work += qa
+        work *= rel
+        np.abs(f, out=step)
+        hit = step <= work
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = -f / fp
-        hit = np.abs(f) <= noise
+            np.divide(f, fp, out=step)
+        np.negative(step, out=step)
         bad_step = ~np.isfinite(step)
-        new = np.maximum(qa + np.where(bad_step, 0.0, step), 0.0)
+        step[bad_step] = 0.0  # (such points are done below either way)
+        np.add(qa, step, out=new)
+        np.maximum(new, 0.0, out=new)
         # leaving the piece (beyond rounding) or stuck: no root here
         gone = (f > 0) & (fp >= 0) | bad_step
         if lo > 0:
@@ -737,27 +821,19 @@ def _newton(a, s, q, act, tol, max_iter, lo=0.0, hi=np.inf, first=None):
         if np.isfinite(hi):
             gone |= new > hi * (1 + 1e-12)
         gone &= ~hit
-        done = live & (hit | gone | (np.abs(step) <= tol * new))
+        np.abs(step, out=step)
+        np.multiply(new, tol, out=work)
+        done = live & (hit | gone | (step <= work))
         if np.any(done):
             sel = ids[done]
             out[sel] = np.where(gone[done], np.nan, qa[done])
             with np.errstate(divide="ignore", invalid="ignore"):
                 check[:, sel] = np.abs(f[done]) / qa[done], fp[done] + 1.0
             live &= ~done
-        qa = np.where(live, new, qa)
+        np.copyto(qa, new, where=live)
         if np.count_nonzero(~live) * 4 >= ids.size:
             ids, qa, aa, sa, live = ids[live], qa[live], aa[live], sa[live], live[live]
-    unfinished = ids[live]
-    if unfinished.size:
-        warnings.warn(
-            f"q_star ({act.name}): Newton not converged in {max_iter} steps at "
-            f"{unfinished.size} point(s); NaN there",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    failed = np.zeros(n, dtype=bool)
-    failed[unfinished] = True
-    return out, check, failed
+    failed[ids[live]] = True
 
 
 def _iterate(a, s, q, act, tol, max_iter):
