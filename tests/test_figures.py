@@ -52,6 +52,16 @@ def test_note_over_points_image_or_text_is_reported():
     assert any("overlaps axes 0 note" in p for p in style.check_overlaps(fig))
 
 
+def test_axis_labels_of_neighbouring_panels_may_not_collide():
+    fig, (left, right) = style.figure(ncols=2, width=2.0)
+    left.set_xlabel("a short label")
+    right.set_xlabel("another")
+    assert style.check_overlaps(fig) == []
+    left.set_xlabel("a label far too long for its panel, running into the next one's")
+    problems = style.check_overlaps(fig)
+    assert any("overlaps axes 1 label" in p for p in problems), problems
+
+
 def test_scatter_errorbar_and_bars_are_points():
     for draw in (
         lambda ax: ax.scatter([0.5], [0.5], s=30),

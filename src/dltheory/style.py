@@ -221,7 +221,8 @@ def check_overlaps(fig, pad: float = 1.0) -> list[str]:
     :func:`caption`, ``fig.legend``, ``fig.text``) must not contain a plotted point (line
     markers, scatter points, error-bar points and caps, bar tops; a point counts when its
     marker disc reaches into the box), must not lie over an image or colour mesh, and must
-    not intersect another box, a tick label, an axis label or a title. Lines without
+    not intersect another box, a tick label, an axis label or a title; axis labels and
+    titles of different panels must not intersect each other. Lines without
     markers (theory curves) are not points. Returns one sentence per overlap (empty if
     none). ``pad`` shrinks each box by that many pixels (anti-aliasing slack).
     """
@@ -250,7 +251,27 @@ def check_overlaps(fig, pad: float = 1.0) -> list[str]:
         for other, obox, _ in boxes[i + 1 :]:
             if box.overlaps(obox):
                 problems.append(f"{name} overlaps {other}")
+    # axis labels and titles of neighbouring panels must not run into each other
+    titles = _titles(fig, renderer)
+    for i, (name, box) in enumerate(titles):
+        for other, obox in titles[i + 1 :]:
+            if name.split(" label")[0] != other.split(" label")[0] and box.overlaps(obox):
+                problems.append(f"{name} overlaps {other}")
     return problems
+
+
+def _titles(fig, renderer):
+    """(name, Bbox) of the axis labels and titles of every axes, and the figure's title."""
+    out = []
+    for i, ax in enumerate(fig.axes):
+        for text in (ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title):
+            if text.get_visible() and text.get_text().strip():
+                out.append(
+                    (f"axes {i} label {text.get_text()[:20]!r}", text.get_window_extent(renderer))
+                )
+    if fig._suptitle is not None and fig._suptitle.get_text().strip():
+        out.append(("figure title", fig._suptitle.get_window_extent(renderer)))
+    return out
 
 
 def save(fig, outputs: Iterable[str | os.PathLike], check: bool = True) -> list[Path]:

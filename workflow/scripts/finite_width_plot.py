@@ -132,7 +132,7 @@ def main():
     theory = io.read_table(job.input.theory)
     style.apply()
     fig, axes = plt.subplot_mosaic(
-        [["a0", "a1", "a2"], ["b", "c", "d"]], figsize=(11.5, 7.8), constrained_layout=True
+        [["a0", "a1", "a2"], ["b", "c", "d"]], figsize=(11.5, 8.6), constrained_layout=True
     )
     fluct, th_f = sim[sim["panel"] == "fluctuations"], theory[theory["panel"] == "fluctuations"]
     widths = sorted(fluct["width"].unique())
@@ -144,38 +144,36 @@ def main():
         ax.set_title("(a) " + setting_title(th.iloc[0]), fontsize=9)
         n = int(s["n_networks"].iloc[0])
         # the note goes under the axis: the error bars fill the panel
-        ax.set_xlabel(f"layer $l$   ({n} nets/width, {s['sampler'].iloc[0]}; $\\pm${SE} s.e.)")
+        ax.set_xlabel(f"layer $l$\n({n} nets/width, {s['sampler'].iloc[0]}; $\\pm${SE} s.e.)")
     handles, labels = axes["a0"].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=len(labels))
     relu = sim[sim["panel"] == "relu"]
     relu_panel(axes["b"], relu, theory[theory["panel"] == "relu"], sorted(relu["width"].unique()))
     axes["b"].set_title("(b) " + axes["b"].get_title())
-    axes["b"].legend(loc="lower right", ncol=2)
     n = int(relu["n_networks"].iloc[0])
-    note = f"{n} nets/width ({relu['sampler'].iloc[0]}), $\\pm${SE_RELU} s.e. of the exact law"
-    style.caption(axes["b"], note, loc="upper left")
+    axes["b"].set_xlabel(
+        f"depth / width  $l/N$\n({n} nets/width, {relu['sampler'].iloc[0]};"
+        f" $\\pm${SE_RELU} s.e. of the exact law)"
+    )
     shift = sim[sim["panel"] == "shift"]
     shift_panel(axes["c"], shift, theory[theory["panel"] == "shift"],
                 sorted(shift["width"].unique()))  # fmt: skip
     axes["c"].set_title("(c) " + axes["c"].get_title())
-    # room below the lowest error bar for the legend
-    lo, hi = axes["c"].get_ylim()
-    axes["c"].set_ylim(lo - 0.6 * (hi - lo), hi)
-    axes["c"].legend(loc="lower right", fontsize=7, ncol=2)
     n = int(shift["n_networks"].iloc[0])
-    style.caption(axes["c"], f"{n} nets/width ({shift['sampler'].iloc[0]}), $\\pm${SE} s.e.",
-                  loc="upper left")  # fmt: skip
+    axes["c"].set_xlabel(
+        f"$K_1^l$ (theory)\n({n} nets/width, {shift['sampler'].iloc[0]}; $\\pm${SE} s.e.)"
+    )
     corr = sim[sim["panel"] == "correlation"]
     correlation_panel(axes["d"], corr, theory[theory["panel"] == "correlation"],
                       sorted(corr["width"].unique()))  # fmt: skip
     axes["d"].set_title("(d) " + axes["d"].get_title())
-    lo, hi = axes["d"].get_ylim()
-    axes["d"].set_ylim(lo, hi + 0.45 * (hi - lo))  # room above the data for the legend
-    axes["d"].legend(loc="upper left", fontsize=7, ncol=2)
     n = int(corr["n_networks"].iloc[0])
     axes["d"].set_xlabel(
-        f"layer $l$   ({n} nets/width, {corr['sampler'].iloc[0]}; $\\pm${SE} s.e.)"
+        f"layer $l$\n({n} nets/width, {corr['sampler'].iloc[0]}; $\\pm${SE} s.e.)"
     )
+    # the legends of the bottom row under their panels: the data fill every corner
+    for key in "bcd":
+        axes[key].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
     style.save(fig, job.output)
 
 

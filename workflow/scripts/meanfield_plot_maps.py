@@ -1,6 +1,7 @@
 """Figures `cmap` (Poole Fig. 2A) and `activation_comparison` (q-maps of |x|, ReLU, tanh)."""
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
@@ -8,8 +9,8 @@ job = io.job()
 log = job.log
 which = job.params.which
 data = io.read_table(job.input.data)
-fig, ax = style.figure(width=3.6, height=3.2)
 if which == "cmap":
+    fig, ax = style.figure(width=3.6, height=3.2)
     for colour, (sw, curve) in zip(style.PALETTE, data.groupby("sigma_w"), strict=False):
         x1 = curve["chi1"].iloc[0]
         ax.plot(
@@ -25,29 +26,39 @@ if which == "cmap":
     ax.set_title(rf"C-map at $q^*$, tanh, $\sigma_b={data['sigma_b'].iloc[0]:g}$")
     style.caption(ax, "stars: stable c*; c = 1 is always a fixed point")
 else:
+    # left: the whole range; right: the neighbourhood of the finite fixed points, where
+    # the ReLU and tanh stars sit close together
+    fig, (ax, zoom) = style.figure(ncols=2, width=3.2, height=3.2)
+    finite = data.loc[np.isfinite(data["q_star"]), "q_star"].unique()
+    q_zoom = 2.0 * finite.max() if len(finite) else 1.0
+    qm = data["q_in"].max()
     for colour, (act, curve) in zip(
         style.PALETTE, data.groupby("activation", sort=False), strict=False
     ):
-        ax.plot(curve["q_in"], curve["q_out"], color=colour, label=style.activation_name(act))
         qs = curve["q_star"].iloc[0]
-        if np.isfinite(qs) and qs <= curve["q_in"].max():
-            ax.plot([qs], [qs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5)
-    qm = data["q_in"].max()
-    ax.plot([0, qm], [0, qm], "--", color="0.5", lw=1)
-    ax.set(xlabel=r"$q^{l-1}$", ylabel=r"$q^l$", xlim=(0, qm), ylim=(0, qm))
+        label = style.activation_name(act)
+        label += f": $q^*={qs:.3f}$" if np.isfinite(qs) else r": no finite $q^*$"
+        for a in (ax, zoom):
+            a.plot(curve["q_in"], curve["q_out"], color=colour, label=label if a is ax else None)
+            if np.isfinite(qs) and qs <= curve["q_in"].max():
+                a.plot([qs], [qs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5)
+        log.info("%s: q* = %s", act, qs)
+    for a, top in ((ax, qm), (zoom, q_zoom)):
+        a.plot([0, top], [0, top], "--", color="0.5", lw=1)
+        a.set(xlabel=r"$q^{l-1}$", ylabel=r"$q^l$", xlim=(0, top), ylim=(0, top))
     ax.set_title(
         rf"q-maps, $\sigma_w={data['sigma_w'].iloc[0]:g}$, "
         rf"$\sigma_b={data['sigma_b'].iloc[0]:g}$"
     )
-    lost = ", ".join(
-        a for a, c in data.groupby("activation") if not np.isfinite(c["q_star"].iloc[0])
-    )
-    style.caption(
-        ax,
-        "stars: q* (ReLU and tanh stars nearly coincide)"
-        + (f"\nno finite q* for {lost} (q* = inf)" if lost else ""),
-        loc="center right",
-    )
-ax.legend(loc="upper left")
+    zoom.set_title(rf"near the fixed points ($q \leq {q_zoom:.2g}$)")
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], ls="none", marker="*", ms=10, color="0.6", mec="k", mew=0.5),
+        Line2D([], [], color="0.5", ls="--", lw=1),
+    ]
+    labels += [r"fixed point $q^*$", r"$q^l=q^{l-1}$"]
+    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+if which == "cmap":
+    ax.legend(loc="upper left")
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

@@ -1,5 +1,7 @@
 """Figure `correlation_layers`: c^l of two inputs for chi_1 < 1, = 1, > 1 (Sheet 2 Q1)."""
 
+from matplotlib.lines import Line2D
+
 from dltheory import io, style
 
 job = io.job()
@@ -28,10 +30,16 @@ for ax, c0 in zip(axes[0], c0s, strict=True):
         )
     ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.05, 1.05))
     ax.set_title(rf"$c^0={c0:g}$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, tanh")
-    style.caption(
-        ax,
-        f"lines: C-map; dots: mean, s.d. over {n_nets} nets of N={int(sim['width'].iloc[0])}",
-    )
-axes[0][0].legend(loc="center right")
+handles, labels = axes[0][0].get_legend_handles_labels()
+handles += [
+    Line2D([], [], color="0.3"),
+    Line2D([], [], ls="none", marker="o", ms=2.5, color="0.3"),
+]
+labels += [
+    "C-map iterated",
+    f"mean, s.d. over {n_nets} nets of N={int(sim['width'].iloc[0])}",
+]
+# below the panels: the curves fill every corner
+fig.legend(handles, labels, loc="outside lower center", ncols=3)
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

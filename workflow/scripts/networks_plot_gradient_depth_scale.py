@@ -1,6 +1,7 @@
 """Figure `gradient_depth_scale`: |dE/dW^l|^2 against exp(-(L-l)/xi_grad) (Schoenholz Fig. 3)."""
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
@@ -32,7 +33,14 @@ ax.set(
     ylabel=r"$|\partial E/\partial W^l|^2 / |\partial E/\partial W^L|^2$",
 )
 ax.set_title(rf"tanh, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, L={depth}")
-ax.legend(loc="lower right")
-style.caption(ax, r"lines: $e^{-(L-l)/\xi_\nabla}$; dots: mean over nets", loc="upper left")
+n_nets = norms.groupby("sigma_w")["seed"].nunique().min()  # seeds differ per setting
+handles, labels = ax.get_legend_handles_labels()
+handles += [
+    Line2D([], [], color="0.3"),
+    Line2D([], [], ls="none", marker="o", ms=3.5, color="0.3"),
+]
+labels += [r"theory $e^{-(L-l)/\xi_\nabla}$", f"mean over {n_nets} nets"]
+# beside the panel: the points fill the lower left and the lines the upper right
+fig.legend(handles, labels, loc="outside right center")
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

@@ -1,5 +1,7 @@
 """Figure `q_dynamics`: q^l against layer l (Poole et al. 2016, Fig. 1B)."""
 
+from matplotlib.lines import Line2D
+
 from dltheory import io, style
 
 job = io.job()
@@ -8,19 +10,30 @@ theory = io.read_table(job.input.theory)
 sim = io.read_table(job.input.simulation)
 
 sigmas = sorted(theory["sigma_w"].unique())
-fig, axes = style.figure(ncols=len(sigmas), width=3.6, height=3.2, squeeze=False)
+fig, axes = style.figure(ncols=len(sigmas), width=3.4, height=3.2, squeeze=False)
 for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     th = theory[theory["sigma_w"] == sigma_w]
     sm = sim[sim["sigma_w"] == sigma_w]
     style.iteration_panel(ax, th, sm, "q", "q0", "q_star", ms=3.5)
-    ax.set(xlabel="layer $l$", ylabel="$q^l$", ylim=(-0.18 * th["q"].max(), 1.08 * th["q"].max()))
-    ax.set_title(rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, tanh")
-    style.caption(
-        ax,
-        f"lines: iterated q-map; dots: one N={int(sm['width'].iloc[0])} net;"
-        f" dashed: q*={th['q_star'].iloc[0]:.3f}",
-        loc="lower right",
+    ax.set(xlabel="layer $l$", ylabel="$q^l$", ylim=(0, 1.08 * th["q"].max()))
+    ax.set_title(
+        rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, tanh: "
+        rf"$q^*={th['q_star'].iloc[0]:.3f}$"
     )
-axes[0][0].legend(loc="upper right")
+    last = sm[sm["layer"] == sm["layer"].max()].groupby("q0")["q"].mean()
+    log.info("sigma_w %g: q at layer %d by q0: %s", sigma_w, sm["layer"].max(), last.to_dict())
+handles, labels = axes[0][0].get_legend_handles_labels()
+handles += [
+    Line2D([], [], color="0.3"),
+    Line2D([], [], ls="none", marker="o", ms=3.5, color="0.3"),
+    Line2D([], [], color="0.5", ls="--", lw=1),
+]
+labels += [
+    "q-map iterated",
+    f"one net, N={int(sim['width'].iloc[0])}, fresh weights per layer",
+    r"fixed point $q^*$",
+]
+# below the panels: the curves fill every corner
+fig.legend(handles, labels, loc="outside lower center", ncols=4)
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

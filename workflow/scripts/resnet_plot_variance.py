@@ -1,6 +1,8 @@
 """Figure `resnet_variance`: Problem 3(a-d), variances per layer of a linear residual conv net."""
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from dltheory import io, style
 
@@ -47,30 +49,16 @@ ax_v.set(
     ylabel=r"$\sigma_\ell^2$ (interior pixels)",
     title=r"(a,b) $\sigma_\ell^2=(1+N^2C\sigma_W)^\ell$",
 )
-ax_v.legend(loc="upper left", fontsize=7)
 ax_g.set(
     yscale="log",
     xlabel=r"layer $\ell$",
     ylabel=r"$\sigma^2_{\ell,\mathrm{grad}}$",
     title=r"(d) $\sigma^2_{\ell,grad}=(1+N^2C\sigma_W)^{L-\ell}$",
 )
-style.caption(
-    ax_g,
-    f"N={N}, C={C}, L={L}, {cfg['image']}x{cfg['image']} px, batch {cfg['batch']}\n"
-    f"dots: mean of {n_nets} nets (2 s.e.), band: range\n"
-    "interior pixels; unit-variance $x^L$.grad",
-    loc="upper right",
-)
 ax_s.set(
     xlabel=r"depth: $\ell$ for $x^\ell$ (o), $L-\ell$ for $x^\ell$.grad (x)",
     ylabel=r"std of $\ln\sigma_\ell^2$ over networks",
     title="scatter of single networks",
-)
-style.caption(
-    ax_s,
-    "lines: sqrt(4 depth sigma_W / C): the cross term\n"
-    "2<x, Conv(W, x)> is not 0 for one network\n(shared centre taps)",
-    loc="upper left",
 )
 k = (N - 1) // 2
 ax_b.axhline(1.0, color="0.5", ls=":", lw=1)
@@ -83,6 +71,25 @@ ax_b.set(
     ylabel=r"variance / closed form (layer $L$)",
     title="borders (zero padding)",
 )
-style.caption(ax_b, "lines: padded recursion; o: $x^L$, x: $x^0$.grad", loc="lower right")
+handles, labels = ax_v.get_legend_handles_labels()
+handles += [
+    Line2D([], [], color="0.3", lw=1.2),
+    Line2D([], [], color="0.3", ls="none", marker="o", ms=3),
+    Line2D([], [], color="0.3", ls="none", marker="x", ms=3.5),
+    Patch(color="0.3", alpha=0.15, lw=0),
+]
+labels += [
+    "theory: closed form (a, b, d); $\\sqrt{4\\,\\mathrm{depth}\\,\\sigma_W/C}$ (scatter);"
+    " padded recursion (borders)",
+    f"forward $x^\\ell$ (borders: $x^L$); (a, d): mean of {n_nets} nets, bars 2 s.e.",
+    "backward $x^\\ell$.grad (borders: $x^0$.grad), unit-variance $x^L$.grad",
+    "range over the networks",
+]
+fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
+fig.suptitle(
+    f"linear residual conv net: N={N}, C={C}, L={L}, {cfg['image']}x{cfg['image']} px,"
+    f" batch {cfg['batch']}; variances over interior pixels",
+    fontsize=9,
+)
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

@@ -1,10 +1,17 @@
-"""Figures `saxe_deep_linear_tree` / `saxe_relu_tree`: singular values per epoch (Ex. 2.3/2.4)."""
+"""Figures `saxe_deep_linear_tree` / `saxe_relu_tree`: singular values per epoch (Ex. 2.3/2.4).
+
+Top row: the branching-2 tree at the sheet's rate (config saxe.tree, saxe.network); bottom
+row: the wide tree (saxe.tree_wide) at a fraction of its largest stable rate.
+"""
 
 import numpy as np
 from matplotlib import ticker
 from matplotlib.lines import Line2D
 
 from dltheory import io, style
+
+#: levels drawn in the curves panel; deeper levels (many weak modes) only on the right
+MAX_CURVE_LEVEL = 2
 
 
 def tree_levels(n_modes, branching):
@@ -17,72 +24,136 @@ def tree_levels(n_modes, branching):
     return levels[:n_modes]
 
 
+def level_colour(level):
+    return style.PALETTE[level % len(style.PALETTE)]
+
+
+def log_ticks(lo, hi):
+    """1-2-5 ticks covering [lo, hi] (log axes)."""
+    ticks = [m * 10.0**e for e in range(-1, 5) for m in (1, 2, 5)]
+    return [t for t in ticks if lo <= t <= hi]
+
+
+def tree_row(ax, ax_t, curves, theory, branching, title):
+    """Singular values per epoch (left) and half-learning epoch against s (right).
+
+    Returns the number of modes per tree level and the mean measured/theory ratio.
+    """
+    modes = sorted(curves["mode"].unique())
+    level_of = dict(zip(modes, tree_levels(len(modes), branching), strict=True))
+    shown = curves[curves["mode"].map(level_of) <= MAX_CURVE_LEVEL]
+    for mode, part in shown.groupby("mode"):
+        colour = level_colour(level_of[mode])
+        for seed, run in part.groupby("seed"):
+            ax.plot(run["epoch"], run["sv"], color=colour, lw=1.4 if seed == 0 else 0.5, alpha=0.9)
+        ax.axhline(part["s"].iloc[0], color=colour, ls="--", lw=0.8)
+    # linear up to epoch 10, logarithmic beyond: the first epochs and the late ones both show
+    ax.set_xscale("symlog", linthresh=10, linscale=0.5)
+    ax.set_xlim(0, curves["epoch"].max())
+    ax.set_ylim(-0.5, 1.15 * curves["s"].max())
+    ax.set(
+        xlabel="epoch (linear to 10, log beyond)", ylabel=r"singular values of $\Sigma^{\hat y x}$"
+    )
+    ax.set_title(title, fontsize=9)
+
+    mean = theory.groupby("mode").agg(s=("s", "first"), t=("t_half", "mean"), sd=("t_half", "std"))
+    for lev in sorted(set(level_of.values())):
+        rows = mean[mean.index.map(level_of) == lev]
+        ax_t.errorbar(
+            rows["s"], rows["t"], yerr=rows["sd"], fmt="o", ms=3.5, color=level_colour(lev)
+        )
+    grid = theory.groupby("mode")[["s", "t_theory"]].first().sort_values("s")
+    ax_t.plot(grid["s"], grid["t_theory"], "k--", lw=1)
+    ax_t.set(xscale="log", yscale="log", xlabel=r"$s_\alpha$", ylabel="epoch at half the mode")
+    for axis in (ax_t.xaxis, ax_t.yaxis):
+        axis.set_major_formatter(ticker.ScalarFormatter())
+        axis.set_minor_formatter(ticker.NullFormatter())
+    ax_t.set_xticks(log_ticks(0.8 * grid["s"].min(), 1.25 * grid["s"].max()))
+    t_all = np.concatenate([mean["t"].dropna(), grid["t_theory"]])
+    ax_t.set_yticks(log_ticks(0.8 * t_all.min(), 1.25 * t_all.max()))
+    ratio = float(np.nanmean(theory["t_half"] / theory["t_theory"]))
+    ax_t.set_title(f"measured/theory = {ratio:.2f} on average", fontsize=9)
+    counts = {lev: sum(1 for m in modes if level_of[m] == lev) for lev in set(level_of.values())}
+    return counts, ratio, level_of
+
+
 job = io.job()
 log = job.log
 variant = job.params.variant
-curves = io.read_table(job.input.curves)
-theory = io.read_table(job.input.theory)
-tree = io.read_params(job.input.curves)["cfg"]["tree"]
-net = io.read_params(job.input.curves)["cfg"]["network"]
-curves = curves[curves["variant"] == variant]
-theory = theory[theory["variant"] == variant]
-n_seeds = curves["seed"].nunique()
-modes = sorted(curves["mode"].unique())
-level_of = dict(zip(modes, tree_levels(len(modes), tree["branching"]), strict=True))
-level_colour = {lev: style.PALETTE[lev % len(style.PALETTE)] for lev in set(level_of.values())}
-
-fig, (ax, ax_t) = style.figure(ncols=2, width=3.7, height=3.4)
-for mode, part in curves.groupby("mode"):
-    colour = level_colour[level_of[mode]]
-    for seed, run in part.groupby("seed"):
-        ax.plot(run["epoch"], run["sv"], color=colour, lw=1.4 if seed == 0 else 0.5, alpha=0.9)
-    ax.axhline(part["s"].iloc[0], color=colour, ls="--", lw=0.8)
-# linear up to epoch 10, logarithmic beyond: the first epochs and the late ones both show
-ax.set_xscale("symlog", linthresh=10, linscale=0.5)
-ax.set_xlim(0, curves["epoch"].max())
-ax.set_ylim(-0.5, 1.15 * curves["s"].max())
-ax.set(xlabel="epoch (linear to 10, log beyond)", ylabel=r"singular values of $\Sigma^{\hat y x}$")
 name = "ReLU" if variant == "relu" else "linear"
-ax.set_title(f"{name} net, hidden {job.params.hidden}, $\\eta$={net['lr']:g}", fontsize=9)
+rows = []
+for key in ("", "wide_"):
+    curves = io.read_table(job.input[f"{key}curves"])
+    theory = io.read_table(job.input[f"{key}theory"])
+    tree = io.read_params(job.input[f"{key}curves"])["cfg"]["tree"]
+    curves = curves[curves["variant"] == variant]
+    theory = theory[theory["variant"] == variant]
+    lr = tree["n_features"] / (2 * theory["tau"].iloc[0])  # tau = F / (2 lr)
+    rows.append((curves, theory, tree, lr))
+search = io.read_table(job.input.wide_lr_search)
+limit = float(search["limit"].iloc[0])
 
-mean = theory.groupby("mode").agg(s=("s", "first"), t=("t_half", "mean"), sd=("t_half", "std"))
-for mode, row in mean.iterrows():
-    ax_t.errorbar(
-        [row["s"]], [row["t"]], yerr=[row["sd"]], fmt="o", ms=4, color=level_colour[level_of[mode]]
+fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.4)
+counts = {}
+for (ax, ax_t), (curves, theory, tree, lr), wide in zip(axes, rows, (False, True), strict=True):
+    b, n_items = tree["branching"], tree["branching"] ** tree["depth"]
+    title = f"B = {b} ({n_items} items), $\\eta$ = {lr:.3g}"
+    if wide:  # the safety fraction of the largest stable rate
+        title = (
+            f"B = {b} ({n_items} items), $\\eta$ = {lr / limit:.2g} $\\times$ {limit:g} = {lr:.3g}"
+        )
+    count, ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title)
+    counts[b] = count
+    n_seeds = curves["seed"].nunique()
+    per_level = theory.assign(level=theory["mode"].map(level_of))
+    per_level = per_level.assign(ratio=per_level["t_half"] / per_level["t_theory"])
+    log.info(
+        "%s, B = %d, lr = %.4g (%d seeds): mean measured/theory half-time ratio %.3f; per level "
+        "(s range, ratio mean, modes x seeds not half learnt by epoch %d):\n%s",
+        variant,
+        b,
+        lr,
+        n_seeds,
+        ratio,
+        curves["epoch"].max(),
+        per_level.groupby("level")
+        .agg(
+            s_min=("s", "min"),
+            s_max=("s", "max"),
+            ratio=("ratio", "mean"),
+            t_min=("t_half", "min"),
+            t_max=("t_half", "max"),
+            not_learnt=("t_half", lambda t: int(t.isna().sum())),
+        )
+        .to_string(),
     )
-grid = theory.groupby("mode")[["s", "t_theory"]].first().sort_values("s")
-ax_t.plot(grid["s"], grid["t_theory"], "k--", lw=1)
-ax_t.set(xscale="log", yscale="log", xlabel=r"$s_\alpha$", ylabel="epoch at half the mode")
-ax_t.xaxis.set_major_formatter(ticker.ScalarFormatter())
-ax_t.xaxis.set_minor_formatter(ticker.NullFormatter())
-ax_t.yaxis.set_major_formatter(ticker.ScalarFormatter())
-ax_t.yaxis.set_minor_formatter(ticker.NullFormatter())
-ax_t.set_xticks([4, 6, 10, 20])
-ax_t.set_yticks([10, 20, 50, 100])
-row = theory.iloc[0]
-ratio = np.nanmean(theory["t_half"] / theory["t_theory"])
-ax_t.set_title(f"measured/theory = {ratio:.2f} on average", fontsize=9)
 
+row = rows[0][1].iloc[0]
+wide_row = rows[1][1].iloc[0]
+n_seeds = [r[0]["seed"].nunique() for r in rows]
+b2, b4 = (r[2]["branching"] for r in rows)
 handles, labels = [], []
-for lev, colour in sorted(level_colour.items()):
-    n = sum(1 for m in modes if level_of[m] == lev)
-    handles.append(Line2D([], [], color=colour, lw=1.4))
-    labels.append(f"tree level {lev} ({n} mode{'s' if n > 1 else ''})")
+for lev in sorted(set(counts[b2]) | set(counts[b4])):
+    handles.append(Line2D([], [], color=level_colour(lev), lw=1.4, marker="o", ms=3.5))
+    parts = [f"B = {b}: {counts[b][lev]}" for b in (b2, b4) if lev in counts[b]]
+    note = " (right only)" if lev > MAX_CURVE_LEVEL else ""
+    labels.append(f"tree level {lev}, modes: {', '.join(parts)}{note}")
 handles += [
     Line2D([], [], color="0.3", lw=1.4),
     Line2D([], [], color="0.3", lw=0.5),
     Line2D([], [], color="0.3", ls="--", lw=0.8),
-    Line2D([], [], color="0.3", ls="none", marker="o", ms=4),
+    Line2D([], [], color="0.3", ls="none", marker="o", ms=3.5),
     Line2D([], [], color="k", ls="--", lw=1),
 ]
+seeds = "/".join(str(n) for n in sorted(set(n_seeds)))
 labels += [
     "seed 0",
-    f"seeds 1-{n_seeds - 1}",
+    "other seeds",
     r"$s_\alpha$ of $\Sigma^{yx}$ (left)",
-    f"{name} net: mean, s.d. over {n_seeds} seeds",
-    rf"decoupled linear theory, $\tau=F/2\eta$={row['tau']:g}, $N_l$={int(row['n_layers'])}, "
-    f"$a^0$={row['a0']:.3f}",
+    f"{name} net: mean, s.d. over {seeds} seeds",
+    rf"decoupled linear theory ($\tau=F/2\eta$, $N_l$={int(row['n_layers'])}, "
+    rf"$a^0$ = {row['a0']:.3f} / {wide_row['a0']:.3f})",
 ]
-fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
-log.info("%s: mean measured/theory half-time ratio %.3f", variant, ratio)
+fig.suptitle(f"{name} net, hidden units {list(job.params.hidden)}", fontsize=10)
+fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
 style.save(fig, job.output)
