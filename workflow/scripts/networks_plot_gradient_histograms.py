@@ -1,6 +1,7 @@
 """Figure `gradient_histograms`: dE/dW^l per layer for chi_1 < 1, = 1, > 1 (Sheet 2 Q2)."""
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
@@ -17,11 +18,18 @@ for ax, th in zip(axes[0], theory.itertuples(), strict=True):
     for colour, layer in zip(style.PALETTE, layers, strict=False):
         v = np.log10(np.abs(sub[sub["layer"] == layer]["value"].to_numpy()) + 1e-300)
         sd = sd_top * th.chi1 ** ((depth - layer) / 2)
-        ax.hist(v, bins=60, density=True, histtype="step", color=colour, label=f"l={layer}")
+        ax.hist(v, bins=60, density=True, histtype="step", color=colour, label=f"layer $l={layer}$")
         ax.axvline(np.log10(sd), color=colour, ls=":", lw=1.2)
     ax.set(xlabel=r"$\log_{10} |\partial E/\partial W^l_{ij}|$", ylabel="density")
-    ax.set_title(rf"$\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
-    ax.legend(loc="upper right")
-style.caption(axes[0][0], r"dotted: s.d.$_L\,\chi_1^{(L-l)/2}$", loc="upper left")
+    regime = "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
+    ax.set_title(rf"{regime}: $\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
+handles, labels = axes[0][0].get_legend_handles_labels()
+handles.append(Line2D([], [], color="0.3", ls=":", lw=1.2))
+labels.append(
+    r"mean field: s.d. of layer $L$ times $\chi_1^{(L-l)/2}$"
+    f" ($L={depth}$, {samples.groupby('sigma_w')['seed'].nunique().min()} nets)"
+)
+# below the panels: the histograms fill the panels' upper corners
+fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

@@ -21,11 +21,12 @@ for ax, net in zip(axes, ["deep", "shallow"], strict=True):
     ax.set(xlabel="t", title="one hidden layer, eq. (4)" if net == "deep" else "shallow, eq. (5)")
 axes[0].set_ylabel("singular value")
 handles = [axes[0].plot([], [], color="0.3", **kw)[0] for kw in styles.values()]
-axes[0].legend(
-    handles,
-    ["Euler simulation", rf"theory, $a^0=b^0={a0:g}$", "theory from the run's own $a^0$"],
-    loc="lower right",
-)
+labels = ["Euler simulation", rf"theory, $a^0=b^0={a0:g}$", "theory from the run's own $a^0$"]
+for colour, (mode, curve) in zip(style.PALETTE, data.groupby("mode"), strict=False):
+    handles.append(axes[0].plot([], [], color=colour, lw=1.6)[0])
+    labels.append(rf"mode {mode + 1}: $s={curve['s'].iloc[0]:.3g}$")
+# below the panels: the curves cross both panels everywhere
+fig.legend(handles, labels, loc="outside lower center", ncols=4)
 deep = data[data["net"] == "deep"]
 gap = (
     deep.pivot_table(index=["t", "mode"], columns="curve", values="value")
@@ -37,13 +38,11 @@ own = (
     .eval("abs(theory_own - euler)")
     .max()
 )
-a_init = deep[(deep["curve"] == "euler") & (deep["t"] == 0)]["value"].round(3).tolist()
-style.caption(
-    axes[1],
-    f"one hidden layer: the run starts at\na0 = {a_init}, not {a0:g},\n"
-    f"so eq. (4) with a0 = {a0:g} lags\n(max gap {gap:.2f}); from the run's own\n"
-    f"a0 it leads (max gap {own:.2f}): the random\ninit is not aligned with the modes",
-    loc="lower right",
+a_init = deep[(deep["curve"] == "euler") & (deep["t"] == 0)].sort_values("mode")["value"]
+log.info(
+    "one hidden layer: the run starts at a0 = %s (the sheet's a0 = %g)",
+    a_init.round(3).tolist(),
+    a0,
 )
 style.save(fig, job.output)
 log.info("max |theory(a0) - Euler| = %.4f, max |theory(own a0) - Euler| = %.4f", gap, own)
