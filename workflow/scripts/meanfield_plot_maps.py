@@ -20,11 +20,18 @@ if which == "cmap":
             label=rf"$\sigma_w={sw:g}$, $\chi_1={x1:.2f}$",
         )
         cs = curve["c_star"].iloc[0]
-        ax.plot([cs], [cs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5)
+        # clip_on=False: the star at c* = 1 sits in the panel's corner
+        ax.plot([cs], [cs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5, clip_on=False)
     ax.plot([-1, 1], [-1, 1], "--", color="0.5", lw=1)
     ax.set(xlabel=r"$c^{l-1}$", ylabel=r"$c^l$", xlim=(-1, 1), ylim=(-1, 1))
     ax.set_title(rf"C-map at $q^*$, tanh, $\sigma_b={data['sigma_b'].iloc[0]:g}$")
-    style.caption(ax, "stars: stable c*; c = 1 is always a fixed point")
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], ls="none", marker="*", ms=10, color="0.6", mec="k", mew=0.5),
+        Line2D([], [], color="0.5", ls="--", lw=1),
+    ]
+    labels += [r"stable fixed point $c^*$", r"$c^l=c^{l-1}$ ($c=1$ always a fixed point)"]
+    ax.legend(handles, labels, loc="upper left")
 else:
     # left: the whole range; right: the neighbourhood of the finite fixed points, where
     # the ReLU and tanh stars sit close together
@@ -58,7 +65,5 @@ else:
     ]
     labels += [r"fixed point $q^*$", r"$q^l=q^{l-1}$"]
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
-if which == "cmap":
-    ax.legend(loc="upper left")
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))
