@@ -608,38 +608,47 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
     side is monotone (see _root_in_piece); a piece without a root passes the search on to
     its neighbour. ``checked`` receives |f|/q and V' at the roots Newton returns.
     """
-    q = np.full(a.shape, np.nan)
+    n = a.size
     f0, fp0 = _residual(q0, a, s, act)  # reused while p is still q0
-    q[f0 == 0] = q0[f0 == 0]
+    at_q0 = f0 == 0
+    q = np.where(at_q0, q0, np.nan) if np.any(at_q0) else None  # made when first needed
     up = f0 > 0
     edges = np.array([seg[0] for seg in segments[1:]])
-    piece = np.searchsorted(edges, q0, side="right")
-    p = q0.copy()
-    active = np.flatnonzero(f0 != 0)
-    for sweep in range(2 * len(segments) + 1):
-        if active.size == 0:
+    piece = np.searchsorted(edges, q0, side="right") if edges.size else None
+    p = q0  # copied before it first changes
+    active = None  # None: every point with f(q0) != 0 (the first sweep)
+    for _sweep in range(2 * len(segments) + 1):
+        if active is not None and active.size == 0:
             break
         still = []
         for k, (lo, hi, kind) in enumerate(segments):
             for direction in (True, False):
-                if active.size == a.size:  # every point (the first sweep, usually)
-                    idx = np.flatnonzero((piece == k) & (up == direction))
+                sel = None  # every point, in order: views instead of copies
+                if active is None:
+                    mask = up if direction else ~up & ~at_q0
+                    if piece is not None:
+                        mask = mask & (piece == k)
+                    if np.count_nonzero(mask) < n:
+                        sel = np.flatnonzero(mask)
                 else:
-                    idx = active[(piece[active] == k) & (up[active] == direction)]
-                if idx.size == 0:
+                    sel = active[(up[active] == direction) & (piece is None or piece[active] == k)]
+                if sel is not None and sel.size == 0:
                     continue
-                # every point in order: views instead of copies of the full arrays
-                sel = slice(None) if idx.size == a.size and sweep == 0 else idx
-                known = (f0[sel], fp0[sel])
-                if sweep > 0:
-                    moved = p[sel] != q0[sel]
+                at = slice(None) if sel is None else sel
+                known = (f0[at], fp0[at])
+                if p is not q0:  # (a point may move on to the next piece within a sweep)
+                    moved = p[at] != q0[at]
                     known = tuple(np.where(moved, np.nan, x) for x in known)
-                root, check, failed = _root_in_piece(a[sel], s[sel], p[sel], known, lo, hi,
-                                                     kind, direction, act, lim, tol,
+                root, check, failed = _root_in_piece(a[at], s[at], p[at], known, lo, hi, kind,
+                                                     direction, act, lim, tol,
                                                      max_iter)  # fmt: skip
-                q[sel] = root
-                checked[:, sel] = check
-                miss = idx[np.isnan(root) & ~failed]  # not converged stays NaN (reported)
+                checked[:, at] = check
+                miss = np.isnan(root) & ~failed  # not converged stays NaN (reported)
+                miss = np.flatnonzero(miss) if sel is None else sel[miss]
+                if q is None:
+                    q = root if sel is None else np.full(n, np.nan)  # (root is a fresh array)
+                if q is not root:
+                    q[at] = root
                 if direction and np.isinf(hi):
                     q[miss] = np.inf
                     continue
@@ -649,18 +658,21 @@ def _first_root(a, s, q0, act, lim, segments, tol, max_iter, checked):
                 fe, _ = _residual(np.full(miss.shape, edge), a[miss], s[miss], act)
                 q[miss[fe == 0]] = edge
                 same = miss[(fe > 0) == direction]  # no root crossed: go on
+                if p is q0:
+                    p = q0.copy()
                 p[same] = edge
                 piece[same] += 1 if direction else -1
                 still.append(same)
         active = np.concatenate(still) if still else np.array([], dtype=np.intp)
-    return q
+    return np.full(n, np.nan) if q is None else q
 
 
 def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
     """The first root of f from p (f(p) > 0 if ``up``, < 0 otherwise) within [lo, hi],
     where f is ``kind`` (convex or concave); NaN where there is none in the piece.
-    ``known``: (f, f') at p where already evaluated (else NaN). Returns the roots,
-    (|f|/q, V') at them where Newton evaluated these, and where Newton did not converge.
+    ``known``: (f, f') at p where already evaluated (else NaN). Returns the roots (a
+    fresh array), (|f|/q, V') at them where Newton evaluated these, and where Newton did
+    not converge.
 
     Newton from the side where it is monotone (the tangent does not cross the root):
     concave f from the right of the root, convex f from the left. Starting there:
@@ -672,8 +684,7 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
     * convex, down: from lo; none if f(lo) < 0.
     """
     n = a.size
-    start = np.full(n, np.nan)
-    root = np.full(n, np.nan)
+    fixed, value = None, np.nan  # where the root is known without Newton, and its value
     fp_p = known[1]
     if kind == "concave" and not up and np.any(np.isnan(fp_p)):
         miss = np.isnan(fp_p)
@@ -683,38 +694,44 @@ def _root_in_piece(a, s, p, known, lo, hi, kind, up, act, lim, tol, max_iter):
         if np.isfinite(hi):
             fh, _ = _residual(np.full(n, hi), a, s, act)
             start = np.where(fh < 0, hi, np.nan)
-            root[fh == 0] = hi
+            fixed, value = fh == 0, hi
         else:
+            start = np.full(n, np.nan)
             finite = np.flatnonzero(a * lim["slope_inf"] < 1.0)  # else f' >= 0 for ever
             start[finite] = _upper_start(a[finite], s[finite], p[finite], act, lim)
     elif kind == "concave":
         start = np.where(fp_p < 0, p, np.nan)
         if lo == 0.0 and lim["m2_0"] == 0:  # f(0) = 0: root 0 unless f rises first
-            at0 = (s == 0) & (a * lim["slope_0"] <= 1.0)
-            root[at0] = 0.0
-            start[at0] = np.nan
+            fixed, value = s == 0, 0.0
+            if np.any(fixed):
+                at = np.flatnonzero(fixed)
+                fixed[at] = a[at] * lim["slope_0"] <= 1.0
+                start[fixed] = np.nan
     elif up:
         start = p.copy()
     else:
         fl, _ = _residual(np.full(n, lo), a, s, act)
         start = np.where(fl > 0, lo, np.nan)
-        root[fl == 0] = lo
+        fixed, value = fl == 0, lo
     go = np.isfinite(start)
     count = np.count_nonzero(go)
     # (f, f') at the starts from ``known`` if it has them for every start
     reuse = not np.any(go & ((start != p) | np.isnan(known[0]) | np.isnan(known[1])))
     if 4 * count >= 3 * n:  # (nearly) all: Newton skips the NaN starts, no copies
-        out, check, failed = _newton(a, s, start, act, tol, max_iter, lo, hi,
-                                     known if reuse else None)  # fmt: skip
-        np.copyto(root, out, where=go)
-        return root, check, failed
-    check = np.full((2, n), np.nan)
-    failed = np.zeros(n, dtype=bool)
-    if count:
-        run = np.flatnonzero(go)
-        first = (known[0][run], known[1][run]) if reuse else None
-        root[run], check[:, run], failed[run] = _newton(a[run], s[run], start[run], act, tol,
-                                                        max_iter, lo, hi, first)  # fmt: skip
+        root, check, failed = _newton(a, s, start, act, tol, max_iter, lo, hi,
+                                      known if reuse else None)  # fmt: skip
+    else:
+        root = np.full(n, np.nan)
+        check = np.full((2, n), np.nan)
+        failed = np.zeros(n, dtype=bool)
+        if count:
+            run = np.flatnonzero(go)
+            first = (known[0][run], known[1][run]) if reuse else None
+            root[run], check[:, run], failed[run] = _newton(a[run], s[run], start[run], act,
+                                                            tol, max_iter, lo, hi,
+                                                            first)  # fmt: skip
+    if fixed is not None:
+        root[fixed] = value  # (no Newton there: its start was NaN, or f(start) = 0)
     return root, check, failed
 
 
