@@ -31,6 +31,7 @@ this file only, so edits of the mean-field engine do not retrain the networks.
 from __future__ import annotations
 
 import gzip
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -390,35 +391,104 @@ def fast_tanh(x: torch.Tensor) -> torch.Tensor:
     return _Tanh.apply(x)
 
 
-def _forward_stacked(weights, biases, x, masks=None):
-    """Logits (G, B, C) of G stacked networks on inputs x (G, B, d).
+def _views(flat: torch.Tensor, shapes) -> list[torch.Tensor]:
+    """Consecutive contiguous views of one flat buffer, one per shape."""
+    out, at = [], 0
+    for shape in shapes:
+        n = math.prod(shape)
+        out.append(flat[at : at + n].view(shape))
+        at += n
+    return out
 
-    ``masks`` (L, S, 1, B, N): one dropout mask per seed, broadcast over the G / S
-    networks of that seed (no copy per network).
+
+_ONE, _MINUS_ONE = torch.ones((), dtype=DTYPE), -torch.ones((), dtype=DTYPE)
+
+
+def _forward_(weights, biases, x, acts, logits, masks=None, dropped=None, twice_biases=None):
+    """Logits of G stacked networks on inputs x (G, B, d), written into ``logits`` (G, B, C).
+
+    No autograd: every product writes into a preallocated buffer. ``acts[k]`` (G, B, N)
+    receives ``phi(h^{k+1})`` (kept for the backward pass; at evaluation two buffers may
+    alternate). tanh is :func:`fast_tanh`'s ``2 sigmoid(2h) - 1``, bit for bit: the
+    product ``x W`` goes into the buffer, ``2 h = 2 (x W) + 2 b`` (scaling by 2 is exact)
+    then ``sigmoid`` and ``2 s - 1`` in place (``twice_biases``: the ``2 b``, if already
+    at hand). ``masks`` (L, S, 1, B, N): one dropout mask per seed, broadcast over the
+    G / S networks of that seed; the masked activations go to ``dropped[k]``.
     """
-    h = torch.baddbmm(biases[0], x, weights[0])
-    for k in range(1, len(weights)):
-        a = fast_tanh(h)
+    inp = x
+    for k in range(len(weights) - 1):
+        z = torch.bmm(inp, weights[k], out=acts[k])
+        b2 = twice_biases[k] if twice_biases is not None else biases[k] * 2.0
+        torch.add(b2, z, alpha=2.0, out=z)  # 2 h
+        torch.sigmoid(z, out=z)
+        a = torch.add(_MINUS_ONE, z, alpha=2.0, out=z)  # tanh(h)
         if masks is not None:
-            a = (a.view(masks.shape[1], -1, *a.shape[1:]) * masks[k - 1]).view(a.shape)
-        h = torch.baddbmm(biases[k], a, weights[k])
-    return h
+            m = masks[k]
+            torch.mul(a.view(m.shape[0], -1, *a.shape[1:]), m, out=dropped[k].view(
+                m.shape[0], -1, *a.shape[1:]))  # fmt: skip
+            a = dropped[k]
+        inp = a
+    # the read-out keeps baddbmm: for few outputs (C = 10) MKL adds the bias inside the
+    # product in another order than product-then-add
+    return torch.baddbmm(biases[-1], inp, weights[-1], out=logits)
+
+
+def _backward_(
+    weights, x, acts, dlogits, dweights, dbiases, work, masks=None, dropped=None, done=None
+):
+    """Gradients of the summed losses into ``dweights`` / ``dbiases`` (hand-written).
+
+    ``dlogits`` (G, B, C) is the gradient at the logits; ``work`` three (G, B, N) buffers.
+    Per layer: ``dW = a^T dh``, ``db = sum_B dh``, ``da = dh W^T`` (times the dropout
+    mask), ``dh = da (1 - a^2)`` with ``a = tanh`` from the forward pass: the operations
+    (and so the bits) of autograd through :class:`_Tanh` and ``baddbmm``.
+    ``done(k)`` (optional) is called once ``W^k`` is no longer needed (its update, while
+    the layer's gradient is still in cache).
+    """
+    dh = dlogits
+    slot = 0
+    for k in range(len(weights) - 1, -1, -1):
+        if k == 0:
+            inp = x
+        else:
+            inp = dropped[k - 1] if masks is not None else acts[k - 1]
+        torch.bmm(inp.transpose(1, 2), dh, out=dweights[k])
+        torch.sum(dh, 1, keepdim=True, out=dbiases[k])
+        if k == 0:
+            if done is not None:
+                done(k)
+            break
+        da = torch.bmm(dh, weights[k].transpose(1, 2), out=work[slot])
+        if done is not None:
+            done(k)
+        slot ^= 1
+        if masks is not None:
+            m = masks[k - 1]
+            da.view(m.shape[0], -1, *da.shape[1:]).mul_(m)
+        a = acts[k - 1]
+        dtanh = torch.sub(_ONE, torch.mul(a, a, out=work[2]), out=work[2])  # 1 - a^2
+        dh = da.mul_(dtanh)
 
 
 def _evaluate_stacked(weights, biases, x, y, eval_batch):
     """Accuracy (G,) and mean cross-entropy (G,) on the full set (no dropout)."""
     g = weights[0].shape[0]
+    width, n_classes = weights[0].shape[-1], weights[-1].shape[-1]
     correct = torch.zeros(g, dtype=torch.float64)
     loss = torch.zeros(g, dtype=torch.float64)
-    with torch.no_grad():
-        for start in range(0, x.shape[0], eval_batch):
-            xb, yb = x[start : start + eval_batch], y[start : start + eval_batch]
-            logits = _forward_stacked(weights, biases, xb.expand(g, -1, -1))
-            correct += (logits.argmax(-1) == yb).sum(-1).double()
-            ce = F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), yb.repeat(g), reduction="none"
-            )
-            loss += ce.view(g, -1).sum(-1).double()
+    rows = min(eval_batch, x.shape[0])
+    ping_pong = [torch.empty(g * rows * width, dtype=DTYPE) for _ in range(2)]
+    logits_buf = torch.empty(g * rows * n_classes, dtype=DTYPE)
+    for start in range(0, x.shape[0], eval_batch):
+        xb, yb = x[start : start + eval_batch], y[start : start + eval_batch]
+        n = xb.shape[0]
+        acts = [ping_pong[k % 2][: g * n * width].view(g, n, width) for k in range(2)]
+        acts = [acts[k % 2] for k in range(len(weights) - 1)]
+        logits = logits_buf[: g * n * n_classes].view(g, n, n_classes)
+        _forward_(weights, biases, xb.expand(g, -1, -1), acts, logits)
+        correct += (logits.argmax(-1) == yb).sum(-1).double()
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.repeat(g), reduction="none")
+        loss += ce.view(g, -1).sum(-1).double()
     return correct / x.shape[0], loss / x.shape[0]
 
 
@@ -440,17 +510,25 @@ def _records(sw2_of, seed_of, s: Settings, train, test, loss, bad, n_classes):
     )
 
 
+#: torch.optim.RMSprop defaults (train_single uses that class; train_batched the same update)
+RMSPROP_ALPHA, RMSPROP_EPS = 0.99, 1e-8
+
+
+@torch.no_grad()
 def train_batched(
     data: Dataset, sigma_w2, seeds, settings: Settings, base_seed: int, return_state=False
 ):
     """Train every (seed, sigma_w^2) network of one depth together; one row per network.
 
     The ``G = len(seeds) * len(sigma_w2)`` networks (seed-major) are stacked: weights
-    (G, fan_in, fan_out), biases (G, 1, fan_out); each step is one forward/backward of
-    ``L + 1`` batched matrix products and one optimiser step on the stacked tensors
-    (SGD and RMSProp are element-wise, so this is exactly G separate optimisers).
-    Each network's loss is the mean cross-entropy over its batch; their sum is
-    differentiated, so networks do not interact and a NaN stays in its own slice.
+    (G, fan_in, fan_out), biases (G, 1, fan_out), all views of one flat parameter buffer
+    (and the gradients of one flat gradient buffer). Each step is a hand-written forward
+    and backward pass (``L + 1`` batched products forward, ``2 L + 1`` backward, each into
+    a preallocated buffer, no autograd) and one optimiser update on the whole flat buffer
+    (SGD and RMSProp are element-wise, so this is exactly G separate optimisers; the
+    update is that of ``torch.optim``, op for op). Each network's loss is the mean
+    cross-entropy over its batch and gets its own gradient, so networks do not interact
+    and a NaN stays in its own slice.
 
     Returns the records (columns of :data:`RECORD_SCHEMA`); ``diverged`` is set when a
     batch loss or the final loss is NaN/inf, and those networks get chance accuracy.
@@ -459,42 +537,90 @@ def train_batched(
     s = settings
     sw2 = _check_grid(sigma_w2)
     seeds = [int(k) for k in seeds]
-    n_sw = len(sw2)
+    n_seeds, n_sw = len(seeds), len(sw2)
+    g = n_seeds * n_sw
     sizes = _layer_sizes(data.n_features, s, data.n_classes)
+    # one flat buffer: all weights (G, i, o), then all biases (G, 1, o); grads alike
+    shapes = [(g, i, o) for i, o in sizes] + [(g, 1, o) for _, o in sizes]
+    total = sum(math.prod(shape) for shape in shapes)
+    n_bias = sum(g * o for _, o in sizes)
+    params, grads = torch.empty(total, dtype=DTYPE), torch.empty(total, dtype=DTYPE)
+    pviews, gviews = _views(params, shapes), _views(grads, shapes)
+    weights, biases = pviews[: len(sizes)], pviews[len(sizes) :]
+    dweights, dbiases = gviews[: len(sizes)], gviews[len(sizes) :]
+    twice_flat = torch.empty(n_bias, dtype=DTYPE)
+    twice_biases = _views(twice_flat, shapes[len(sizes) :])
+
     streams = [_streams(base_seed, k, s.depth) for k in seeds]
     normals = [_normals(st[0], sizes) for st in streams]
     scale_w = torch.as_tensor(np.sqrt(sw2), dtype=DTYPE).view(1, n_sw, 1, 1)
-    weights, biases = [], []
     for layer, (fan_in, _) in enumerate(sizes):
         zw = torch.stack([nz[layer][0] for nz in normals]).unsqueeze(1)  # (S, 1, i, o)
         zb = torch.stack([nz[layer][1] for nz in normals]).unsqueeze(1)  # (S, 1, o)
         w = (zw * scale_w / math.sqrt(fan_in)).reshape(-1, *zw.shape[2:])
         b = (zb.expand(-1, n_sw, -1) * math.sqrt(s.sigma_b2)).reshape(-1, 1, zb.shape[-1])
-        weights.append(w.contiguous().requires_grad_())
-        biases.append(b.contiguous().requires_grad_())
-    opt = _optimizer(weights + biases, s)
+        weights[layer].copy_(w)
+        biases[layer].copy_(b)
+    # the optimiser's state in the same flat layout; ``chunks[k]``: (param, grad, state,
+    # scratch) views of layer k's weights (k = 0..L), ``chunks[-1]`` of all biases
+    rms = s.optimizer == "rmsprop"
+    flat = [params, grads]
+    flat += [torch.zeros(total, dtype=DTYPE), torch.empty(total, dtype=DTYPE)] if rms else []
+    bounds = np.cumsum([0] + [math.prod(shape) for shape in shapes[: len(sizes)]] + [n_bias])
+    chunks = [tuple(t[lo:hi] for t in flat) for lo, hi in itertools.pairwise(bounds)]
+
+    def update(k):
+        """One optimiser step on a chunk, the operations of torch.optim's SGD / RMSprop."""
+        if not rms:
+            p, grad = chunks[k]
+            p.add_(grad, alpha=-s.lr)
+            return
+        p, grad, square_avg, avg = chunks[k]
+        square_avg.mul_(RMSPROP_ALPHA).addcmul_(grad, grad, value=1 - RMSPROP_ALPHA)
+        torch.sqrt(square_avg, out=avg).add_(RMSPROP_EPS)
+        p.addcdiv_(grad, avg, value=-s.lr)
+
     x_train = torch.from_numpy(data.x_train)
     y_train = torch.from_numpy(data.y_train)
     order = torch.stack([_batches(st[1], len(y_train), s.batch, s.steps) for st in streams])
-    g = len(seeds) * n_sw
+    shape4 = (n_seeds, n_sw, s.batch)
+    xb = torch.empty(g, s.batch, data.n_features, dtype=DTYPE)
+    acts = [torch.empty(g, s.batch, s.width, dtype=DTYPE) for _ in range(s.depth)]
+    dropped = None
+    if s.keep_prob < 1:
+        dropped = [torch.empty(g, s.batch, s.width, dtype=DTYPE) for _ in range(s.depth)]
+    work = [torch.empty(g, s.batch, s.width, dtype=DTYPE) for _ in range(3)]
+    logits = torch.empty(g, s.batch, data.n_classes, dtype=DTYPE)
+    logits_t = torch.empty(g, data.n_classes, s.batch, dtype=DTYPE)
+    d_logp_t = torch.empty(g, data.n_classes, s.batch, dtype=DTYPE)
     bad = torch.zeros(g, dtype=torch.bool)
     losses = []
     for step in range(s.steps):
         idx = order[:, step]  # (S, B)
-        xb = x_train[idx].unsqueeze(1).expand(-1, n_sw, -1, -1).reshape(g, s.batch, -1)
-        yb = y_train[idx].unsqueeze(1).expand(-1, n_sw, -1).reshape(-1)
+        xb.view(*shape4, -1).copy_(x_train[idx].unsqueeze(1))
+        yb = y_train[idx]  # (S, B)
         masks = None
         if s.keep_prob < 1:
             masks = torch.stack([_masks(st[2], s) for st in streams], 1).unsqueeze(2)
-        logits = _forward_stacked(weights, biases, xb, masks)
-        ce = F.cross_entropy(logits.reshape(-1, data.n_classes), yb, reduction="none")
-        loss = ce.view(g, s.batch).mean(1)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        bad |= ~torch.isfinite(loss.detach())
+        torch.mul(params[-n_bias:], 2.0, out=twice_flat)
+        _forward_(weights, biases, xb, acts, logits, masks, dropped, twice_biases)
+        # per network: loss = mean_B -log p_y, d loss / d logits = (p - onehot_y) / B, by
+        # the kernels autograd uses (so bitwise the gradient of train_single), on the
+        # transposed logits (G, C, B): with C = 10 classes torch's log-softmax along the
+        # last dimension is ~20x slower than along a middle one (same bits, tested)
+        logits_t.copy_(logits.transpose(1, 2))
+        logp_t = torch.log_softmax(logits_t, 1)
+        target = yb.view(n_seeds, 1, 1, s.batch).expand(-1, n_sw, -1, -1)
+        loss = logp_t.view(n_seeds, n_sw, -1, s.batch).gather(2, target).view(g, s.batch)
+        loss = loss.neg_().mean(1)
+        d_logp_t.zero_().view(n_seeds, n_sw, -1, s.batch).scatter_(2, target, -1.0 / s.batch)
+        dlogits_t = torch._log_softmax_backward_data(d_logp_t, logp_t, 1, DTYPE)
+        dlogits = logits.copy_(dlogits_t.transpose(1, 2))
+        _backward_(weights, xb, acts, dlogits, dweights, dbiases, work, masks, dropped, update)
+        update(-1)  # the biases
+        bad |= ~torch.isfinite(loss)
         if return_state:
-            losses.append(loss.detach().clone())
+            losses.append(loss.clone())
     train_acc, train_loss = _evaluate_stacked(weights, biases, x_train, y_train, s.eval_batch)
     test_acc, _ = _evaluate_stacked(
         weights, biases, torch.from_numpy(data.x_test), torch.from_numpy(data.y_test), s.eval_batch
@@ -510,7 +636,7 @@ def train_batched(
         data.n_classes,
     )
     if return_state:
-        return records, ([w.detach() for w in weights], [b.detach() for b in biases], losses)
+        return records, ([w.clone() for w in weights], [b.clone() for b in biases], losses)
     return records
 
 
