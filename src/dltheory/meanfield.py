@@ -405,10 +405,12 @@ class _MomentTable:
             for k in keys:
                 cols = self.cols[k]
                 acc = series[k][lo : lo + m]
-                np.take(cols[-1], jb, out=acc)
+                # mode="clip" (j is in range already): with mode="raise" take() writes
+                # to a buffer and copies it to ``out``
+                np.take(cols[-1], jb, out=acc, mode="clip")
                 for col in cols[-2::-1]:
                     acc *= tb
-                    acc += np.take(col, jb, out=bb)
+                    acc += np.take(col, jb, out=bb, mode="clip")
                 if k != 2:
                     np.exp(acc, out=acc)
             if 2 in series:
@@ -436,14 +438,19 @@ def _fast_moments(q, act, which=(0, 1, 2), out=None):
     inside = (q >= _TABLE_QLO) & (q <= _TABLE_QHI)
     if np.all(inside):
         return _table(act.name).evaluate(q, which, out if q.ndim == 1 else None)
-    out = [np.empty(q.shape) for _ in which]
-    exact = _moments(q[~inside], act)
-    for dst, w in zip(out, which, strict=True):
-        dst[~inside] = exact[w]
-    if np.any(inside):
-        for dst, val in zip(out, _table(act.name).evaluate(q[inside], which), strict=True):
-            dst[inside] = val
-    return out
+    outside = ~inside
+    n_out = np.count_nonzero(outside)
+    if 2 * n_out <= q.size:  # the table everywhere (1 as a stand-in outside), no copies
+        res = _table(act.name).evaluate(np.where(inside, q, 1.0), which)
+    else:
+        res = [np.empty(q.shape) for _ in which]
+        if n_out < q.size:
+            for dst, val in zip(res, _table(act.name).evaluate(q[inside], which), strict=True):
+                dst[inside] = val
+    exact = _moments(q[outside], act)
+    for dst, w in zip(res, which, strict=True):
+        dst[outside] = exact[w]
+    return res
 
 
 @functools.lru_cache(maxsize=64)
@@ -555,15 +562,16 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
     issued; never a point that is not a fixed point.
     """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
-    start = sw**2 + sb**2 if q0 is None else _check_q(q0, "q0")
-    if np.any(~np.isfinite(start)):
+    a, s = np.square(sw), np.square(sb)
+    start = a + s if q0 is None else _check_q(q0, "q0")
+    if not np.all(np.isfinite(start)):
         raise ValueError("q0 must be finite")
-    sw, sb, rho, start = np.broadcast_arrays(sw, sb, rho, start)
+    if not np.all(rho == 1.0):
+        a = a / rho
+    a, s, start, _ = np.broadcast_arrays(a, s, start, rho)  # (read only: ravel copies)
     act = _acts.get(activation)
-    a = np.ravel(sw**2 / rho)
-    s = np.ravel(sb**2)
-    qs = _q_star_solve(a, s, np.ravel(start).astype(float), act, tol, max_iter)
-    return _out(qs.reshape(sw.shape))
+    qs = _q_star_solve(np.ravel(a), np.ravel(s), np.ravel(start), act, tol, max_iter)
+    return _out(qs.reshape(a.shape))
 
 
 def _q_star_solve(a, s, q0, act, tol, max_iter):
@@ -883,21 +891,23 @@ def _iterate(a, s, q, act, tol, max_iter):
 def _verify_q_star(q, a, s, act, lim, checked=None):
     """NaN (with a warning) where q is not a fixed point that is stable for the iteration.
 
-    ``checked``: (|V(q) - q|/q, V'(q)) where already evaluated at this very q (else NaN).
+    ``checked``: (|V(q) - q|/q, V'(q)) where already evaluated at this very q (else NaN);
+    filled in here. q and ``checked`` are the solver's own arrays, changed in place.
     """
     bad = np.isnan(q)
     pos = np.isfinite(q) & (q > 0)
-    resid, vslope = (np.full(q.shape, np.nan) for _ in range(2))
-    if checked is not None:
-        resid[pos], vslope[pos] = checked[0][pos], checked[1][pos]
+    if checked is None:
+        checked = np.full((2, q.size), np.nan)
+    resid, vslope = checked  # (only read where pos)
     todo = np.flatnonzero(pos & np.isnan(resid))
     if todo.size:
         m2, slope = _fast_moments(q[todo], act, (0, 2))
         resid[todo] = np.abs(a[todo] * m2 + s[todo] - q[todo]) / q[todo]
         vslope[todo] = a[todo] * slope
     bad |= pos & ~((resid <= 1e-12) & (vslope <= 1.0 + 1e-9))
-    zero = q == 0
-    bad |= zero & ((s > 0) | (lim["m2_0"] != 0) | (a * lim["slope_0"] > 1.0 + 1e-9))
+    zero = np.flatnonzero(q == 0)
+    if zero.size:
+        bad[zero] |= (s[zero] > 0) | (lim["m2_0"] != 0) | (a[zero] * lim["slope_0"] > 1.0 + 1e-9)
     if np.any(bad):
         warnings.warn(
             f"q_star ({act.name}): {int(bad.sum())} point(s) not converged to a stable fixed "
@@ -905,7 +915,8 @@ def _verify_q_star(q, a, s, act, lim, checked=None):
             ConvergenceWarning,
             stacklevel=3,
         )
-    return np.where(bad, np.nan, q)
+        q[bad] = np.nan
+    return q
 
 
 def _q_or_q_star(q, sw, sb, activation, rho):
