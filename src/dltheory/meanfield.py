@@ -398,7 +398,8 @@ class _MomentTable:
             tb -= self.x0
             tb *= 1.0 / _TABLE_WIDTH  # u: panel coordinate
             np.copyto(jb, tb, casting="unsafe")  # (truncates)
-            np.clip(jb, 0, self.npanel - 1, out=jb)
+            np.maximum(jb, 0, out=jb)
+            np.minimum(jb, self.npanel - 1, out=jb)
             tb -= jb  # t = 2 (u - j) - 1, the panel's local coordinate in [-1, 1]
             tb *= 2.0
             tb -= 1.0
@@ -407,10 +408,10 @@ class _MomentTable:
                 acc = series[k][lo : lo + m]
                 # mode="clip" (j is in range already): with mode="raise" take() writes
                 # to a buffer and copies it to ``out``
-                np.take(cols[-1], jb, out=acc, mode="clip")
+                cols[-1].take(jb, out=acc, mode="clip")
                 for col in cols[-2::-1]:
                     acc *= tb
-                    acc += np.take(col, jb, out=bb, mode="clip")
+                    acc += col.take(jb, out=bb, mode="clip")
                 if k != 2:
                     np.exp(acc, out=acc)
             if 2 in series:
@@ -821,42 +822,47 @@ def _newton_block(a, s, q, act, tol, max_iter, lo, hi, first, rel, ws, result):
             f, fp = first
         else:
             f, fp = _residual(qa, aa, sa, act, (ws[3, :m], ws[4, :m]))
-        # in place, in the work space:
-        # noise = rel (|f + q - s| + s + q), step = -f / f', new = max(q + step, 0)
-        work, step, new = ws[0, :m], ws[1, :m], ws[2, :m]
+        # in place, in the work space: noise = rel (|f + q - s| + s + q), the Newton step
+        # -f / f' (kept as ratio = f / f'), new = max(q - ratio, 0)
+        work, ratio, new = ws[0, :m], ws[1, :m], ws[2, :m]
         np.add(f, qa, out=work)
         work -= sa
         np.abs(work, out=work)
         work += sa
         work += qa
         work *= rel
-        np.abs(f, out=step)
-        hit = step <= work
+        np.abs(f, out=ratio)
+        hit = ratio <= work
         with np.errstate(divide="ignore", invalid="ignore"):
-            np.divide(f, fp, out=step)
-        np.negative(step, out=step)
-        bad_step = ~np.isfinite(step)
-        step[bad_step] = 0.0  # (such points are done below either way)
-        np.add(qa, step, out=new)
+            np.divide(f, fp, out=ratio)
+        finite = np.isfinite(ratio)
+        bad_step = None if finite.all() else ~finite
+        if bad_step is not None:
+            ratio[bad_step] = 0.0  # (such points are done below either way)
+        np.subtract(qa, ratio, out=new)
         np.maximum(new, 0.0, out=new)
-        # leaving the piece (beyond rounding) or stuck: no root here
-        gone = (f > 0) & (fp >= 0) | bad_step
+        # leaving the piece (beyond rounding) or stuck: no root here (unless hit)
+        gone = (f > 0) & (fp >= 0)
+        if bad_step is not None:
+            gone |= bad_step
         if lo > 0:
             gone |= new < lo * (1 - 1e-12)
         if np.isfinite(hi):
             gone |= new > hi * (1 + 1e-12)
-        gone &= ~hit
-        np.abs(step, out=step)
+        np.abs(ratio, out=ratio)
         np.multiply(new, tol, out=work)
-        done = live & (hit | gone | (step <= work))
+        done = ratio <= work
+        done |= hit
+        done |= gone
+        done &= live
         if np.any(done):
             sel = ids[done]
-            out[sel] = np.where(gone[done], np.nan, qa[done])
+            out[sel] = np.where(gone[done] & ~hit[done], np.nan, qa[done])
             with np.errstate(divide="ignore", invalid="ignore"):
                 check[:, sel] = np.abs(f[done]) / qa[done], fp[done] + 1.0
-            live &= ~done
+            live ^= done  # (done is within live)
         np.copyto(qa, new, where=live)
-        if np.count_nonzero(~live) * 4 >= ids.size:
+        if (ids.size - np.count_nonzero(live)) * 4 >= ids.size:
             ids, qa, aa, sa, live = ids[live], qa[live], aa[live], sa[live], live[live]
     failed[ids[live]] = True
 
