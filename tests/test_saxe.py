@@ -237,8 +237,69 @@ def test_divergence_is_reported_with_the_learning_rate():
     gen = torch.Generator().manual_seed(0)
     w = saxe.gaussian_init([4, 8, 8, 10], 1, 0.5, gen)
     orders = saxe.epoch_orders(4, 50, gen)
-    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="lr=20"):
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="lr=20") as err:
         saxe.train_fast(w, x, y, orders, lr=20.0)
+    assert 1 <= err.value.epoch <= 50  # for callers probing the limit
+
+
+def test_gradient_flow_lr_limit_is_two_over_the_top_hessian_eigenvalue():
+    # full-batch loss sum_i MSELoss_i = |W3 W2 W1 - Sigma_yx|^2 / F at the balanced minimum
+    # W1 = S^(1/3) V^T, W2 = S^(1/3), W3 = U S^(1/3); gradient descent is stable below 2/lambda
+    u, s, vt = np.linalg.svd(saxe.SIGMA_YX, full_matrices=False)
+    root = np.diag(s ** (1 / 3))
+    ws = [root @ vt, root, u @ root]
+    shapes = [w.shape for w in ws]
+    target = torch.as_tensor(saxe.SIGMA_YX)
+    n_out = target.shape[0]
+
+    def loss(flat):
+        parts, start = [], 0
+        for a, b in shapes:
+            parts.append(flat[start : start + a * b].reshape(a, b))
+            start += a * b
+        return ((parts[2] @ parts[1] @ parts[0] - target) ** 2).sum() / n_out
+
+    flat = torch.cat([torch.as_tensor(w).ravel() for w in ws])
+    assert float(loss(flat)) < 1e-24
+    hess = torch.autograd.functional.hessian(loss, flat).numpy()
+    top = np.linalg.eigvalsh(hess)[-1]
+    limit = saxe.gradient_flow_lr_limit(s[0], 3, n_out)
+    assert limit == pytest.approx(2 / top, rel=1e-10)
+    assert limit == pytest.approx(7 / (3 * 7 ** (2 / 3)))  # s_max = sqrt(7), F = 7, N_l = 3
+    with pytest.raises(TypeError, match="n_layers"):
+        saxe.gradient_flow_lr_limit(2.0, 1.5, 7)
+
+
+def test_largest_stable_lr_scans_up_to_the_first_divergence():
+    kw = dict(
+        depth=2,
+        branching=4,
+        n_features=40,
+        epsilon=0.05,
+        hidden_units=(16, 16),
+        variants=("linear",),
+        n_seeds=2,
+        init_std=0.05,
+        seed=3,
+    )
+    limit, probes = saxe.largest_stable_lr(**kw, lr_low=0.5, lr_high=2.0, step=0.05, epochs=40)
+    # every rate from lr_low up to the limit is stable, the next one diverges
+    np.testing.assert_allclose(probes["lr"], 0.5 + 0.05 * np.arange(len(probes)))
+    assert probes["stable"].iloc[:-1].all() and not probes["stable"].iloc[-1]
+    assert limit == probes["lr"].iloc[-2] and 1 <= probes["epoch"].iloc[-1] <= 40
+    # far above full-batch gradient descent's limit: per-sample steps see one item each
+    x, y = saxe.diffuse_tree(2, 4, 40, 0.05, seed=3)
+    s_max = np.linalg.svd(y, compute_uv=False)[0]
+    assert limit > 3 * saxe.gradient_flow_lr_limit(s_max, 3, 40)
+    # the probes are the nets of tree_experiment: the same run diverges one step up
+    curves, _ = saxe.tree_experiment(**kw, epochs=40, lr=limit)
+    assert np.isfinite(curves["sv"]).all()
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError):
+        saxe.tree_experiment(**kw, epochs=40, lr=probes["lr"].iloc[-1])
+    with pytest.raises(ValueError, match="lr_high"):
+        saxe.largest_stable_lr(**kw, lr_low=0.1, lr_high=0.2, step=0.05, epochs=40)
+    with pytest.raises(ValueError, match="lr_low"):
+        saxe.largest_stable_lr(**kw, lr_low=3.0, lr_high=4.0, step=0.5, epochs=40)
 
 
 def test_tree_experiment_is_deterministic_and_follows_theory():
@@ -298,13 +359,22 @@ def test_depth_experiment_scales_the_rate_as_one_over_layers():
         saxe.depth_experiment(depths=(1,), lr_scaling="sqrt")
 
 
-def test_bad_saxe_config_is_rejected_by_key(workflow_dir):
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("tree", "epsilon", 0.7, "<= 0.5"),
+        ("tree_wide", "lr_fraction", 1.5, "<= 1"),
+        ("tree_wide", "learning_rate", 0.2, "Additional properties"),
+    ],
+)
+def test_bad_saxe_config_is_rejected_by_key(workflow_dir, section, key, value, expected):
     cfg = load_config()
-    cfg["saxe"]["tree"]["epsilon"] = 0.7
+    cfg["saxe"][section][key] = value
     path = write_config(workflow_dir / "bad.yaml", cfg)
     proc = run_snakemake(
         workflow_dir, "-n", "saxe_relu_tree", "--configfile", str(path), check=False
     )
     message = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "config key 'saxe.tree.epsilon'" in message and "<= 0.5" in message, message
+    name = f"saxe.{section}" if expected == "Additional properties" else f"saxe.{section}.{key}"
+    assert f"config key '{name}'" in message and expected in message, message

@@ -79,7 +79,9 @@ __all__ = [
     "euler_shallow",
     "exercise1",
     "gaussian_init",
+    "gradient_flow_lr_limit",
     "half_time",
+    "largest_stable_lr",
     "learning_time",
     "mode_projection",
     "net_map",
@@ -575,11 +577,13 @@ def _train_fast(weights, x, y, orders, lr, relu, record_every):
             records.append(record())
             if not np.all(np.isfinite(records[-1])):
                 bad = np.nonzero(~np.all(np.isfinite(records[-1]), axis=(1, 2)))[0].tolist()
-                raise FloatingPointError(
+                err = FloatingPointError(
                     f"per-sample SGD diverged by epoch {epoch} (nets {bad}): lr={lr} is above "
                     "the stability limit for these data (roughly lr * 2/F * s_max^(2-2/N_l) "
                     "< 2); lower lr or use fewer/smaller targets"
                 )
+                err.epoch = epoch  # for callers probing the limit (largest_stable_lr)
+                raise err
     return np.stack(records), [w.transpose(0, 2, 1).copy() for w in wts]
 
 
@@ -657,6 +661,127 @@ def _layer_sizes(n_in, hidden_units, n_out):
     return [int(n_in), *map(int, hidden_units), int(n_out)]
 
 
+def _tree_nets(
+    depth, branching, n_features, epsilon, hidden_units, variants, n_seeds, epochs, init_std, seed
+):
+    """Data, stacked initial weights, shuffles and ReLU mask of :func:`tree_experiment`.
+
+    Net ``k`` of every variant: weights and then ``epochs`` shuffles from
+    ``torch.Generator().manual_seed(seed + 1 + k)``, so a shorter run sees the first epochs
+    of a longer one (:func:`largest_stable_lr`).
+    """
+    for v in variants:
+        if v not in ("linear", "relu"):
+            raise ValueError(f"variants entries must be 'linear' or 'relu', got {v!r}")
+    _check_positive("n_seeds", n_seeds, integer=True)
+    _check_positive("epochs", epochs, integer=True)
+    x, y = diffuse_tree(depth, branching, n_features, epsilon, seed)
+    if not np.array_equal(x.T @ x, np.eye(x.shape[0])):
+        raise AssertionError("Sigma_x of the one-hot items is not the identity")
+    sizes = _layer_sizes(x.shape[0], hidden_units, n_features)
+    weights, orders = [], []
+    for k in range(n_seeds):
+        gen = torch.Generator().manual_seed(seed + 1 + k)
+        weights.append(gaussian_init(sizes, 1, init_std, gen))
+        orders.append(epoch_orders(x.shape[0], epochs, gen).numpy())
+    stacked = [
+        torch.cat([weights[k][layer] for _ in variants for k in range(n_seeds)])
+        for layer in range(len(sizes) - 1)
+    ]
+    all_orders = np.stack([orders[k] for _ in variants for k in range(n_seeds)])
+    relu = np.repeat([v == "relu" for v in variants], n_seeds)
+    return x, y, sizes, stacked, all_orders, relu
+
+
+def gradient_flow_lr_limit(s_max, n_layers, n_features):
+    r"""Largest stable rate of *full-batch* gradient descent at the balanced minimum.
+
+    One epoch of per-sample SGD on the one-hot items sums to one gradient step on
+    :math:`\sum_i \mathrm{MSELoss}_i = \frac{1}{F}\lVert W - \Sigma^{yx}\rVert^2`. At a
+    balanced minimum (every layer carries :math:`s^{1/N_l}` of each mode) the Hessian's largest
+    eigenvalue is :math:`\frac{2}{F} N_l s_{max}^{2-2/N_l}` (the top mode, all layers moving
+    together), so that step is stable for :math:`\eta < F / (N_l s_{max}^{2-2/N_l})`: Saxe
+    et al.'s 1/N_l scaling. Per-sample SGD is *not* bound by it: each step sees one item, and
+    the nets train well above it (:func:`largest_stable_lr` measures the actual limit).
+    """
+    _check_positive("s_max", s_max)
+    _check_positive("n_layers", n_layers, integer=True)
+    _check_positive("n_features", n_features, integer=True)
+    return n_features / (n_layers * s_max ** (2.0 - 2.0 / n_layers))
+
+
+def largest_stable_lr(
+    depth=3,
+    branching=2,
+    n_features=100,
+    epsilon=0.05,
+    hidden_units=(64, 128, 128),
+    variants=("linear", "relu"),
+    n_seeds=5,
+    init_std=0.05,
+    seed=0,
+    lr_low=0.1,
+    lr_high=2.0,
+    step=0.01,
+    epochs=50,
+):
+    """Largest per-sample SGD rate up to which no net of :func:`tree_experiment` diverges.
+
+    The probes train exactly the nets of :func:`tree_experiment` with the same arguments
+    (same data, initial weights and the first ``epochs`` shuffles of every seed and variant).
+    A rate is *stable* if every net's outputs stay finite for ``epochs`` epochs and its
+    final training loss is below its initial one; *unstable* otherwise. Per-sample SGD on
+    these nets becomes unstable once the top mode is learnt (within a few tens of epochs).
+
+    Stability is not monotone in the rate near the limit (the trajectory decides: on the
+    branching-4 tree of the config, 100-epoch probes of the 10 nets: 0.32, 0.34 and 0.37
+    diverge within 11 epochs, 0.33, 0.35, 0.36 and 0.38-0.40 do not, 0.41-0.45 all do), so
+    this is a scan from below, not a bisection: ``lr_low``, ``lr_low + step``, ... until
+    the first unstable rate. Returns ``(limit, probes)``: the last stable rate (every
+    probed rate up to it is stable, the next one is not) and a table of the probes in order
+    (lr, stable, epoch: the epoch of the first non-finite output, or NaN). ValueError if
+    ``lr_low`` is unstable or no rate up to ``lr_high`` is.
+    """
+    import pandas as pd
+
+    _check_positive("step", step)
+    _check_positive("epochs", epochs, integer=True)
+    if not 0 < lr_low < lr_high:
+        raise ValueError(f"need 0 < lr_low < lr_high, got {lr_low}, {lr_high}")
+    x, y, _, stacked, orders, relu = _tree_nets(
+        depth,
+        branching,
+        n_features,
+        epsilon,
+        hidden_units,
+        variants,
+        n_seeds,
+        epochs,
+        init_std,
+        seed,
+    )
+    rows = []
+    for k in range(int(math.floor((lr_high - lr_low) / step + 1e-9)) + 1):
+        lr = round(lr_low + k * step, 12)
+        with np.errstate(all="ignore"):
+            try:
+                maps, _ = train_fast(stacked, x, y, orders, lr=lr, relu=relu)
+            except FloatingPointError as err:
+                rows.append((lr, False, float(err.epoch)))
+                break
+        loss = np.mean((maps[[0, -1]] - y) ** 2, axis=(2, 3))
+        ok = bool(np.all(loss[1] < loss[0]))
+        rows.append((lr, ok, np.nan))
+        if not ok:
+            break
+    probes = pd.DataFrame(rows, columns=["lr", "stable", "epoch"])
+    if not probes["stable"].iloc[0]:
+        raise ValueError(f"lr_low={lr_low} is already unstable; lower it")
+    if probes["stable"].iloc[-1]:
+        raise ValueError(f"no rate up to lr_high={lr_high} diverges; raise it")
+    return float(probes["lr"].iloc[-2]), probes
+
+
 def tree_experiment(
     depth=3,
     branching=2,
@@ -687,30 +812,20 @@ def tree_experiment(
     """
     import pandas as pd
 
-    for v in variants:
-        if v not in ("linear", "relu"):
-            raise ValueError(f"variants entries must be 'linear' or 'relu', got {v!r}")
-    _check_positive("n_seeds", n_seeds, integer=True)
-    _check_positive("epochs", epochs, integer=True)
-    x, y = diffuse_tree(depth, branching, n_features, epsilon, seed)
-    sigma_x = x.T @ x
-    if not np.array_equal(sigma_x, np.eye(x.shape[0])):
-        raise AssertionError("Sigma_x of the one-hot items is not the identity")
-    sigma_yx = y.T @ x
-    u, s, vt = np.linalg.svd(sigma_yx, full_matrices=False)
-    sizes = _layer_sizes(x.shape[0], hidden_units, n_features)
-    weights, orders = [], []
-    for k in range(n_seeds):
-        gen = torch.Generator().manual_seed(seed + 1 + k)
-        weights.append(gaussian_init(sizes, 1, init_std, gen))
-        orders.append(epoch_orders(x.shape[0], epochs, gen).numpy())
+    x, y, sizes, stacked, all_orders, relu = _tree_nets(
+        depth,
+        branching,
+        n_features,
+        epsilon,
+        hidden_units,
+        variants,
+        n_seeds,
+        epochs,
+        init_std,
+        seed,
+    )
+    u, s, vt = np.linalg.svd(y.T @ x, full_matrices=False)
     n_var = len(variants)
-    stacked = [
-        torch.cat([weights[k][layer] for _ in variants for k in range(n_seeds)])
-        for layer in range(len(sizes) - 1)
-    ]
-    all_orders = np.stack([orders[k] for _ in variants for k in range(n_seeds)])
-    relu = np.repeat([v == "relu" for v in variants], n_seeds)
     maps, _ = train_fast(stacked, x, y, all_orders, lr=lr, relu=relu)
     sv = singular_values(maps)  # (epochs + 1, nets, rank)
     proj = mode_projection(maps, u, vt.T)

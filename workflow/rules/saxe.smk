@@ -70,10 +70,32 @@ rule saxe_tree_simulation:
         "../scripts/saxe_tree_simulation.py"
 
 
+# The wide tree (config saxe.tree_wide): its own job, so the branching-2 data stay as they
+# are; its rate is a fraction of the largest stable one, found by a scan in the job.
+use rule saxe_tree_simulation as saxe_tree_wide_simulation with:
+    output:
+        curves="results/data/saxe/saxe_tree_wide_curves.parquet",
+        theory="results/data/saxe/saxe_tree_wide_theory.parquet",
+        lr_search="results/data/saxe/saxe_tree_wide_lr_search.parquet",
+    log:
+        "results/logs/saxe/saxe_tree_wide_simulation.log",
+    resources:
+        mem_mb=2000,  # measured peak 1.4 GB (1001 epochs x 10 nets x 64 x 100 maps)
+        runtime=30,
+    params:
+        # `tree` and `network` as saxe_tree_simulation (the figures check that they agree);
+        # the job trains with tree_wide's branching, seeds and epochs
+        cfg={key: config["saxe"][key] for key in ("tree", "network", "tree_wide")},
+        seed=config["seed"],
+
+
 rule saxe_deep_linear_tree:
     input:
         curves=rules.saxe_tree_simulation.output.curves,
         theory=rules.saxe_tree_simulation.output.theory,
+        wide_curves=rules.saxe_tree_wide_simulation.output.curves,
+        wide_theory=rules.saxe_tree_wide_simulation.output.theory,
+        wide_lr_search=rules.saxe_tree_wide_simulation.output.lr_search,
     output:
         figure_outputs("saxe_deep_linear_tree"),
     log:

@@ -10,8 +10,9 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
-#: levels drawn in the curves panel; deeper levels (many weak modes) only on the right
-MAX_CURVE_LEVEL = 2
+#: levels drawn in the curves panel of the wide tree; its deepest level (48 weak modes of
+#: similar strength for B = 4) only on the right
+MAX_CURVE_LEVEL_WIDE = 2
 
 
 def tree_levels(n_modes, branching):
@@ -34,14 +35,16 @@ def log_ticks(lo, hi):
     return [t for t in ticks if lo <= t <= hi]
 
 
-def tree_row(ax, ax_t, curves, theory, branching, title):
-    """Singular values per epoch (left) and half-learning epoch against s (right).
+def tree_row(ax, ax_t, curves, theory, branching, title, max_level):
+    """Singular values per epoch of the levels up to ``max_level`` (left) and half-learning
+    epoch against s (right; the mean over seeds only where every seed got there).
 
-    Returns the number of modes per tree level and the mean measured/theory ratio.
+    Returns the number of modes per tree level, the mean measured/theory ratio and the level
+    of each mode.
     """
     modes = sorted(curves["mode"].unique())
     level_of = dict(zip(modes, tree_levels(len(modes), branching), strict=True))
-    shown = curves[curves["mode"].map(level_of) <= MAX_CURVE_LEVEL]
+    shown = curves[curves["mode"].map(level_of) <= max_level]
     for mode, part in shown.groupby("mode"):
         colour = level_colour(level_of[mode])
         for seed, run in part.groupby("seed"):
@@ -50,13 +53,17 @@ def tree_row(ax, ax_t, curves, theory, branching, title):
     # linear up to epoch 10, logarithmic beyond: the first epochs and the late ones both show
     ax.set_xscale("symlog", linthresh=10, linscale=0.5)
     ax.set_xlim(0, curves["epoch"].max())
-    ax.set_ylim(-0.5, 1.15 * curves["s"].max())
+    ax.set_ylim(-0.5, max(1.15 * curves["s"].max(), 1.05 * shown["sv"].max()))
     ax.set(
         xlabel="epoch (linear to 10, log beyond)", ylabel=r"singular values of $\Sigma^{\hat y x}$"
     )
     ax.set_title(title, fontsize=9)
 
-    mean = theory.groupby("mode").agg(s=("s", "first"), t=("t_half", "mean"), sd=("t_half", "std"))
+    mean = theory.groupby("mode").agg(
+        s=("s", "first"),
+        t=("t_half", lambda t: t.mean(skipna=False)),
+        sd=("t_half", lambda t: t.std(skipna=False)),
+    )
     for lev in sorted(set(level_of.values())):
         rows = mean[mean.index.map(level_of) == lev]
         ax_t.errorbar(
@@ -85,7 +92,8 @@ rows = []
 for key in ("", "wide_"):
     curves = io.read_table(job.input[f"{key}curves"])
     theory = io.read_table(job.input[f"{key}theory"])
-    tree = io.read_params(job.input[f"{key}curves"])["cfg"]["tree"]
+    cfg = io.read_params(job.input[f"{key}curves"])["cfg"]
+    tree = {**cfg["tree"], **({"branching": cfg["tree_wide"]["branching"]} if key else {})}
     curves = curves[curves["variant"] == variant]
     theory = theory[theory["variant"] == variant]
     lr = tree["n_features"] / (2 * theory["tau"].iloc[0])  # tau = F / (2 lr)
@@ -94,26 +102,24 @@ search = io.read_table(job.input.wide_lr_search)
 limit = float(search["limit"].iloc[0])
 
 fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.4)
-counts = {}
+counts, max_levels = {}, {}
 for (ax, ax_t), (curves, theory, tree, lr), wide in zip(axes, rows, (False, True), strict=True):
     b, n_items = tree["branching"], tree["branching"] ** tree["depth"]
-    title = f"B = {b} ({n_items} items), $\\eta$ = {lr:.3g}"
+    title = f"B = {b} ({n_items} items), $\\eta$ = {lr:.4g}"
     if wide:  # the safety fraction of the largest stable rate
-        title = (
-            f"B = {b} ({n_items} items), $\\eta$ = {lr / limit:.2g} $\\times$ {limit:g} = {lr:.3g}"
-        )
-    count, ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title)
-    counts[b] = count
-    n_seeds = curves["seed"].nunique()
+        title += f"\n= {lr / limit:.2g} $\\times$ the largest stable rate {limit:g}"
+    max_levels[b] = MAX_CURVE_LEVEL_WIDE if wide else tree["depth"]
+    counts[b], ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title, max_levels[b])
     per_level = theory.assign(level=theory["mode"].map(level_of))
     per_level = per_level.assign(ratio=per_level["t_half"] / per_level["t_theory"])
     log.info(
         "%s, B = %d, lr = %.4g (%d seeds): mean measured/theory half-time ratio %.3f; per level "
-        "(s range, ratio mean, modes x seeds not half learnt by epoch %d):\n%s",
+        "(s range, measured/theory mean, half-learning epochs, modes x seeds not half learnt "
+        "by epoch %d):\n%s",
         variant,
         b,
         lr,
-        n_seeds,
+        curves["seed"].nunique(),
         ratio,
         curves["epoch"].max(),
         per_level.groupby("level")
@@ -127,30 +133,37 @@ for (ax, ax_t), (curves, theory, tree, lr), wide in zip(axes, rows, (False, True
         )
         .to_string(),
     )
+    log.info(
+        "B = %d: largest singular value of the map %.2f (s_max %.2f)",
+        b,
+        curves["sv"].max(),
+        curves["s"].max(),
+    )
 
 row = rows[0][1].iloc[0]
 wide_row = rows[1][1].iloc[0]
-n_seeds = [r[0]["seed"].nunique() for r in rows]
-b2, b4 = (r[2]["branching"] for r in rows)
+n_seeds = sorted({r[0]["seed"].nunique() for r in rows})
 handles, labels = [], []
-for lev in sorted(set(counts[b2]) | set(counts[b4])):
+for lev in sorted(set().union(*counts.values())):
     handles.append(Line2D([], [], color=level_colour(lev), lw=1.4, marker="o", ms=3.5))
-    parts = [f"B = {b}: {counts[b][lev]}" for b in (b2, b4) if lev in counts[b]]
-    note = " (right only)" if lev > MAX_CURVE_LEVEL else ""
-    labels.append(f"tree level {lev}, modes: {', '.join(parts)}{note}")
+    parts = [
+        f"B = {b}: {n[lev]}" + (" (right only)" if lev > max_levels[b] else "")
+        for b, n in counts.items()
+        if lev in n
+    ]
+    labels.append(f"tree level {lev}, modes: {', '.join(parts)}")
+handles.append(Line2D([], [], color="0.3", ls="--", lw=0.8))
+labels.append(r"$s_\alpha$ of $\Sigma^{yx}$ (left)")
 handles += [
     Line2D([], [], color="0.3", lw=1.4),
     Line2D([], [], color="0.3", lw=0.5),
-    Line2D([], [], color="0.3", ls="--", lw=0.8),
     Line2D([], [], color="0.3", ls="none", marker="o", ms=3.5),
     Line2D([], [], color="k", ls="--", lw=1),
 ]
-seeds = "/".join(str(n) for n in sorted(set(n_seeds)))
 labels += [
     "seed 0",
     "other seeds",
-    r"$s_\alpha$ of $\Sigma^{yx}$ (left)",
-    f"{name} net: mean, s.d. over {seeds} seeds",
+    f"{name} net: mean, s.d. over {'/'.join(map(str, n_seeds))} seeds",
     rf"decoupled linear theory ($\tau=F/2\eta$, $N_l$={int(row['n_layers'])}, "
     rf"$a^0$ = {row['a0']:.3f} / {wide_row['a0']:.3f})",
 ]

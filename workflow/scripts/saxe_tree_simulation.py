@@ -1,8 +1,9 @@
 """Exercise 2.3/2.4: deep linear and ReLU nets on hierarchical tree data, all seeds batched.
 
-Rule saxe_tree_simulation trains at ``network.lr``; rule saxe_tree_wide_simulation passes
-``lr_search`` instead and trains at ``network.lr_fraction`` times the largest stable rate
-(scan from below, :func:`dltheory.saxe.largest_stable_lr`), writing the probes to ``lr_search``.
+Rule saxe_tree_simulation trains at ``network.lr``; rule saxe_tree_wide_simulation also
+passes ``tree_wide``: its branching, seeds and epochs replace those of ``tree`` and
+``network``, and it trains at ``tree_wide.lr_fraction`` times the largest stable rate (scan
+from below, :func:`dltheory.saxe.largest_stable_lr`), writing the probes to ``lr_search``.
 """
 
 import time
@@ -14,7 +15,11 @@ from dltheory import io, saxe
 job = io.job()
 log = job.log
 cfg = job.cfg
-tree, net = cfg["tree"], cfg["network"]
+tree, net = dict(cfg["tree"]), dict(cfg["network"])
+wide = cfg.get("tree_wide")
+if wide is not None:
+    tree["branching"] = wide["branching"]
+    net.update(n_seeds=wide["n_seeds"], epochs=wide["epochs"])
 nets = dict(
     depth=tree["depth"],
     branching=tree["branching"],
@@ -26,10 +31,10 @@ nets = dict(
     init_std=net["init_std"],
     seed=job.seed_for("saxe_tree"),  # the same tree data as saxe_depth_simulation
 )
-search = cfg.get("lr_search")
-if search is None:
+if wide is None:
     lr = net["lr"]
 else:
+    search = wide["lr_search"]
     start = time.perf_counter()
     limit, probes = saxe.largest_stable_lr(
         **nets,
@@ -38,7 +43,7 @@ else:
         step=search["step"],
         epochs=search["epochs"],
     )
-    lr = net["lr_fraction"] * limit
+    lr = wide["lr_fraction"] * limit
     _, y = saxe.diffuse_tree(
         tree["depth"], tree["branching"], tree["n_features"], tree["epsilon"], nets["seed"]
     )
@@ -62,7 +67,7 @@ else:
         search["low"],
         probes["lr"].iloc[-1],
         probes["epoch"].iloc[-1],
-        net["lr_fraction"],
+        wide["lr_fraction"],
         limit,
         lr,
         flow,
