@@ -13,9 +13,13 @@ at evaluation (inverted dropout, as in :mod:`dltheory.networks`).
 
 Speed: the sweep is many small independent networks. :func:`train_batched` trains every
 ``sigma_w^2`` (and seed) of one depth together: the parameters of ``G`` networks are
-stacked along a leading axis and each layer is one ``torch.baddbmm``; the optimiser
-(element-wise) runs on the stacked tensors. :func:`train_single` is the plain
-one-network reference loop with the same initial weights, batches and dropout masks.
+stacked along a leading axis (views of one flat buffer), and forward and backward are
+written out by hand, one ``torch.bmm`` per product into preallocated buffers, without
+autograd; the optimiser (element-wise) updates each layer's stack while its gradient is
+fresh. Every operation is the one autograd and ``torch.optim`` run in
+:func:`train_single`, the plain one-network reference loop with the same initial
+weights, batches and dropout masks, so the two agree to rounding (bit for bit with
+this machine's MKL). At the sweep's shapes the products are most of the time.
 
 Common random numbers: all ``sigma_w^2`` of one seed share the same standard-normal
 draws (``W = sigma_w / sqrt(fan_in) Z``), the same batches and the same dropout masks,
@@ -345,12 +349,19 @@ def _batches(gen: torch.Generator, n: int, batch: int, steps: int) -> torch.Tens
     return torch.cat(perms)[:need].view(steps, batch)
 
 
-def _masks(gen: torch.Generator, s: Settings) -> torch.Tensor | None:
-    """Dropout masks (depth, batch, width) / keep_prob of one step, or None without dropout."""
+def _masks(gen: torch.Generator, s: Settings, out=None) -> torch.Tensor | None:
+    """Dropout masks (depth, batch, width) / keep_prob of one step, or None without dropout.
+
+    ``out``: a preallocated contiguous float32 (depth, batch, width) buffer to fill (the
+    same draws and values as without).
+    """
     if s.keep_prob == 1.0:
         return None
-    keep = torch.rand(s.depth, s.batch, s.width, generator=gen, dtype=DTYPE) < s.keep_prob
-    return keep.to(DTYPE) / s.keep_prob
+    if out is None:
+        out = torch.empty(s.depth, s.batch, s.width, dtype=DTYPE)
+    torch.rand(out.shape, generator=gen, dtype=DTYPE, out=out)
+    keep = out < s.keep_prob
+    return out.copy_(keep).div_(s.keep_prob)
 
 
 def _optimizer(params, s: Settings):
@@ -412,7 +423,7 @@ def _forward_(weights, biases, x, acts, logits, masks=None, dropped=None, twice_
     alternate). tanh is :func:`fast_tanh`'s ``2 sigmoid(2h) - 1``, bit for bit: the
     product ``x W`` goes into the buffer, ``2 h = 2 (x W) + 2 b`` (scaling by 2 is exact)
     then ``sigmoid`` and ``2 s - 1`` in place (``twice_biases``: the ``2 b``, if already
-    at hand). ``masks`` (L, S, 1, B, N): one dropout mask per seed, broadcast over the
+    at hand). ``masks[k]`` (S, 1, B, N): one dropout mask per seed, broadcast over the
     G / S networks of that seed; the masked activations go to ``dropped[k]``.
     """
     inp = x
@@ -486,9 +497,11 @@ def _evaluate_stacked(weights, biases, x, y, eval_batch):
         acts = [acts[k % 2] for k in range(len(weights) - 1)]
         logits = logits_buf[: g * n * n_classes].view(g, n, n_classes)
         _forward_(weights, biases, xb.expand(g, -1, -1), acts, logits)
-        correct += (logits.argmax(-1) == yb).sum(-1).double()
-        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), yb.repeat(g), reduction="none")
-        loss += ce.view(g, -1).sum(-1).double()
+        logits_t = logits.transpose(1, 2).contiguous()  # (G, C, n): see train_batched
+        correct += (logits_t.argmax(1) == yb).sum(-1).double()
+        logp_t = torch.log_softmax(logits_t, 1)
+        ce = logp_t.gather(1, yb.view(1, 1, n).expand(g, -1, -1)).view(g, n).neg_()
+        loss += ce.sum(-1).double()
     return correct / x.shape[0], loss / x.shape[0]
 
 
@@ -586,9 +599,12 @@ def train_batched(
     shape4 = (n_seeds, n_sw, s.batch)
     xb = torch.empty(g, s.batch, data.n_features, dtype=DTYPE)
     acts = [torch.empty(g, s.batch, s.width, dtype=DTYPE) for _ in range(s.depth)]
-    dropped = None
+    dropped, masks = None, None
     if s.keep_prob < 1:
         dropped = [torch.empty(g, s.batch, s.width, dtype=DTYPE) for _ in range(s.depth)]
+        # one mask per seed and layer, (S, 1, B, N) views broadcast over the sigma_w^2
+        mask_buf = torch.empty(n_seeds, s.depth, s.batch, s.width, dtype=DTYPE)
+        masks = [mask_buf[:, k].unsqueeze(1) for k in range(s.depth)]
     work = [torch.empty(g, s.batch, s.width, dtype=DTYPE) for _ in range(3)]
     logits = torch.empty(g, s.batch, data.n_classes, dtype=DTYPE)
     logits_t = torch.empty(g, data.n_classes, s.batch, dtype=DTYPE)
@@ -599,9 +615,9 @@ def train_batched(
         idx = order[:, step]  # (S, B)
         xb.view(*shape4, -1).copy_(x_train[idx].unsqueeze(1))
         yb = y_train[idx]  # (S, B)
-        masks = None
-        if s.keep_prob < 1:
-            masks = torch.stack([_masks(st[2], s) for st in streams], 1).unsqueeze(2)
+        if masks is not None:
+            for i, st in enumerate(streams):
+                _masks(st[2], s, out=mask_buf[i])
         torch.mul(params[-n_bias:], 2.0, out=twice_flat)
         _forward_(weights, biases, xb, acts, logits, masks, dropped, twice_biases)
         # per network: loss = mean_B -log p_y, d loss / d logits = (p - onehot_y) / B, by
