@@ -553,14 +553,20 @@ def train_batched(
     n_seeds, n_sw = len(seeds), len(sw2)
     g = n_seeds * n_sw
     sizes = _layer_sizes(data.n_features, s, data.n_classes)
-    # one flat buffer: all weights (G, i, o), then all biases (G, 1, o); grads alike
+    # one flat buffer: all weights (G, i, o), then all biases (G, 1, o). A layer's weights
+    # are updated as soon as their gradient is known (see update), so the weight
+    # gradients share one scratch buffer (a small working set stays in cache)
     shapes = [(g, i, o) for i, o in sizes] + [(g, 1, o) for _, o in sizes]
-    total = sum(math.prod(shape) for shape in shapes)
-    n_bias = sum(g * o for _, o in sizes)
-    params, grads = torch.empty(total, dtype=DTYPE), torch.empty(total, dtype=DTYPE)
-    pviews, gviews = _views(params, shapes), _views(grads, shapes)
+    sizes_flat = [math.prod(shape) for shape in shapes]
+    total, n_bias = sum(sizes_flat), sum(sizes_flat[len(sizes) :])
+    params = torch.empty(total, dtype=DTYPE)
+    pviews = _views(params, shapes)
     weights, biases = pviews[: len(sizes)], pviews[len(sizes) :]
-    dweights, dbiases = gviews[: len(sizes)], gviews[len(sizes) :]
+    largest = max(sizes_flat[: len(sizes)])
+    grad_w = torch.empty(largest, dtype=DTYPE)
+    dweights = [grad_w[: math.prod(shape)].view(shape) for shape in shapes[: len(sizes)]]
+    grad_b = torch.empty(n_bias, dtype=DTYPE)
+    dbiases = _views(grad_b, shapes[len(sizes) :])
     twice_flat = torch.empty(n_bias, dtype=DTYPE)
     twice_biases = _views(twice_flat, shapes[len(sizes) :])
 
@@ -575,12 +581,16 @@ def train_batched(
         weights[layer].copy_(w)
         biases[layer].copy_(b)
     # the optimiser's state in the same flat layout; ``chunks[k]``: (param, grad, state,
-    # scratch) views of layer k's weights (k = 0..L), ``chunks[-1]`` of all biases
+    # scratch) flat views of layer k's weights (k = 0..L), ``chunks[-1]`` of all biases
     rms = s.optimizer == "rmsprop"
-    flat = [params, grads]
-    flat += [torch.zeros(total, dtype=DTYPE), torch.empty(total, dtype=DTYPE)] if rms else []
-    bounds = np.cumsum([0] + [math.prod(shape) for shape in shapes[: len(sizes)]] + [n_bias])
-    chunks = [tuple(t[lo:hi] for t in flat) for lo, hi in itertools.pairwise(bounds)]
+    square_avg = torch.zeros(total, dtype=DTYPE) if rms else None
+    scratch = torch.empty(max(largest, n_bias), dtype=DTYPE) if rms else None
+    bounds = np.cumsum([0] + sizes_flat[: len(sizes)] + [n_bias])
+    grads_of = [dw.view(-1) for dw in dweights] + [grad_b]
+    chunks = [
+        (params[lo:hi], grad, *((square_avg[lo:hi], scratch[: hi - lo]) if rms else ()))
+        for (lo, hi), grad in zip(itertools.pairwise(bounds), grads_of, strict=True)
+    ]
 
     def update(k):
         """One optimiser step on a chunk, the operations of torch.optim's SGD / RMSprop."""
