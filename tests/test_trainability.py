@@ -204,6 +204,22 @@ def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob):
     assert float((w0[1] - w[1]).abs().max()) > 1e-4
 
 
+def test_evaluation_in_chunks_matches_one_pass(digits):
+    """The final evaluation in chunks of eval_batch rows (the last one partial, reusing
+    the buffers of the first) gives the accuracies and losses of one pass."""
+    s = small(keep_prob=0.9)
+    one = tr.train_batched(digits, [1.0, 2.5], [0, 1], s, 6)
+    chunked = tr.train_batched(
+        digits, [1.0, 2.5], [0, 1], tr.Settings(**{**s.__dict__, "eval_batch": 100}), 6
+    )
+    assert len(digits.y_train) % 100 and len(digits.y_test) % 100  # partial last chunks
+    pd.testing.assert_frame_equal(
+        one.drop(columns="final_loss"), chunked.drop(columns="final_loss")
+    )
+    np.testing.assert_allclose(chunked["final_loss"], one["final_loss"], rtol=1e-6)
+    assert not np.allclose(one["train_acc"], 0.1)  # trained a little: not all at chance
+
+
 def test_same_seed_same_records(digits):
     a = tr.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
     b = tr.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)

@@ -534,14 +534,14 @@ def train_batched(
     """Train every (seed, sigma_w^2) network of one depth together; one row per network.
 
     The ``G = len(seeds) * len(sigma_w2)`` networks (seed-major) are stacked: weights
-    (G, fan_in, fan_out), biases (G, 1, fan_out), all views of one flat parameter buffer
-    (and the gradients of one flat gradient buffer). Each step is a hand-written forward
-    and backward pass (``L + 1`` batched products forward, ``2 L + 1`` backward, each into
-    a preallocated buffer, no autograd) and one optimiser update on the whole flat buffer
-    (SGD and RMSProp are element-wise, so this is exactly G separate optimisers; the
-    update is that of ``torch.optim``, op for op). Each network's loss is the mean
-    cross-entropy over its batch and gets its own gradient, so networks do not interact
-    and a NaN stays in its own slice.
+    (G, fan_in, fan_out), biases (G, 1, fan_out), all views of one flat parameter buffer.
+    Each step is a hand-written forward and backward pass (``L + 1`` batched products
+    forward, ``2 L + 1`` backward, each into a preallocated buffer, no autograd) and an
+    optimiser update of each layer's stack as soon as its gradient is known (SGD and
+    RMSProp are element-wise, so this is exactly G separate optimisers; the update is
+    that of ``torch.optim``, op for op). Each network's loss is the mean cross-entropy
+    over its batch and gets its own gradient, so networks do not interact and a NaN
+    stays in its own slice.
 
     Returns the records (columns of :data:`RECORD_SCHEMA`); ``diverged`` is set when a
     batch loss or the final loss is NaN/inf, and those networks get chance accuracy.
@@ -555,7 +555,7 @@ def train_batched(
     sizes = _layer_sizes(data.n_features, s, data.n_classes)
     # one flat buffer: all weights (G, i, o), then all biases (G, 1, o). A layer's weights
     # are updated as soon as their gradient is known (see update), so the weight
-    # gradients share one scratch buffer (a small working set stays in cache)
+    # gradients share one scratch buffer
     shapes = [(g, i, o) for i, o in sizes] + [(g, 1, o) for _, o in sizes]
     sizes_flat = [math.prod(shape) for shape in shapes]
     total, n_bias = sum(sizes_flat), sum(sizes_flat[len(sizes) :])
