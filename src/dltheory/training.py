@@ -469,16 +469,16 @@ def _backward_(
             if done is not None:
                 done(k)
             break
+        a = acts[k - 1]  # while in cache from the product above
+        dtanh = torch.sub(_ONE, torch.mul(a, a, out=work[2]), out=work[2])  # 1 - a^2
         da = torch.bmm(dh, weights[k].transpose(1, 2), out=work[slot])
-        if done is not None:
-            done(k)
         slot ^= 1
         if masks is not None:
             m = masks[k - 1]
             da.view(m.shape[0], -1, *da.shape[1:]).mul_(m)
-        a = acts[k - 1]
-        dtanh = torch.sub(_ONE, torch.mul(a, a, out=work[2]), out=work[2])  # 1 - a^2
         dh = da.mul_(dtanh)
+        if done is not None:
+            done(k)
 
 
 def _evaluate_stacked(weights, biases, x, y, eval_batch):
