@@ -14,7 +14,9 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     th = theory[theory["sigma_w"] == sigma_w]
     sm = sim[sim["sigma_w"] == sigma_w]
     style.iteration_panel(ax, th, sm, "c", "c0", "c_star", ms=3)
-    ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.05, 1.05))
+    # below 0 where chaotic nets wander about a small c*: every point on the axis
+    bottom = min(-0.05, sm.groupby(["layer", "c0"])["c"].mean().min() - 0.03)
+    ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(bottom, 1.05))
     ax.set_title(
         rf"$\sigma_w={sigma_w:g}$, $\sigma_b={th['sigma_b'].iloc[0]:g}$, "
         rf"$\chi_1={th['chi1'].iloc[0]:.3f}$"

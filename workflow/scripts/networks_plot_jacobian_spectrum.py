@@ -25,12 +25,33 @@ X_MIN = float(density["u_left"].iloc[0])  # log10 s below this: reported, not dr
 
 
 def panel_range(sim_panel):
-    """log10 s range of a panel: the measured values (0.1-99.9 %), cut at X_MIN."""
+    """log10 s range of a panel: every measured value, cut at X_MIN (reported below it).
+
+    Not a quantile range: isolated values (orthogonal tanh keeps one singular value near
+    chi_q^(L/2), the input's own direction) would fall off the axis unreported.
+    """
     sv = sim_panel["singular_value"].to_numpy()
     logs = np.log10(np.maximum(sv, 1e-300))
-    lo, hi = max(np.quantile(logs, 0.001), X_MIN), np.quantile(logs, 0.999)
+    lo, hi = max(logs.min(), X_MIN), logs.max()
     pad = 0.08 * max(hi - lo, 0.02)
     return max(lo - pad, X_MIN), hi + pad
+
+
+def isolated(counts, bins, values, gap: int = 3):
+    """Mask of ``values`` in histogram bins separated from the bulk (the run of bins around
+    the highest one) by at least ``gap`` empty bins."""
+    filled = counts > 0
+    peak = int(np.argmax(counts))
+    lo = hi = peak
+    while True:  # widen the bulk over gaps shorter than ``gap`` empty bins
+        left = np.flatnonzero(filled[max(lo - gap, 0) : lo])
+        right = np.flatnonzero(filled[hi + 1 : hi + 1 + gap])
+        if not left.size and not right.size:
+            break
+        lo = max(lo - gap, 0) + left[0] if left.size else lo
+        hi = hi + 1 + right[-1] if right.size else hi
+    index = np.clip(np.searchsorted(bins, values, side="right") - 1, 0, len(counts) - 1)
+    return (index < lo) | (index > hi)
 
 
 style.apply()
@@ -65,6 +86,13 @@ for wts in weights:
                 logs[inside], bins=bins, weights=w, histtype="step", color=colour, lw=1.0
             )
             ax.plot(th["log10_sv"], th["density"], color=colour, lw=1.4)
+            # values cut off from the bulk by empty bins make bars too low to see: say so
+            far = logs[inside][isolated(counts, bins, logs[inside])]
+            if far.size:
+                notes.append(
+                    f"L={d}: {far.size} isolated s near {10 ** far.mean():.2g}"
+                    "\n(bars too low to see)"
+                )
             top = max(top, counts.max())
             below_th = float(th["mass_below_u_left"].iloc[0])
             below_sim = float(np.mean(logs < X_MIN))
