@@ -38,6 +38,7 @@ __all__ = [
     "caption",
     "check_overlaps",
     "figure",
+    "iteration_legend",
     "iteration_panel",
     "save",
 ]
@@ -330,3 +331,19 @@ def iteration_panel(ax, theory, simulation, value: str, start: str, star: str, m
         dots = simulation[simulation[start] == x0].groupby("layer")[value].mean()
         ax.plot(dots.index, dots, "o", ms=ms, color=colour)
     ax.axhline(theory[star].iloc[0], color="0.5", ls="--", lw=1)
+
+
+def iteration_legend(fig, ax, value: str, map_name: str, net_label: str, ms: float = 3) -> None:
+    """Figure legend under the panels of :func:`iteration_panel`: the starts (from ``ax``),
+    then what line, dot and dashed line are (``map_name`` map, ``net_label``, fixed point)."""
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], color="0.3"),
+        Line2D([], [], ls="none", marker="o", ms=ms, color="0.3"),
+        Line2D([], [], color="0.5", ls="--", lw=1),
+    ]
+    labels += [f"{map_name} iterated", net_label, rf"fixed point ${value}^*$"]
+    # below the panels: the curves fill every corner
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 8))

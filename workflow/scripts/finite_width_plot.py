@@ -10,6 +10,12 @@ SE = 2  # error bars: +-2 standard errors
 SE_RELU = 1  # panel (b): +-1 s.e. (heavy tails: +-2 would reach 0 on the log axis)
 
 
+def count_label(name, part, se=SE, spread="s.e."):
+    """x label with the run's size under it (the error bars fill the panels)."""
+    n = int(part["n_networks"].iloc[0])
+    return f"{name}\n({n} nets/width, {part['sampler'].iloc[0]}; $\\pm${se} {spread})"
+
+
 def regime(chi1):
     if abs(chi1 - 1) < 1e-6:
         return "critical"
@@ -142,35 +148,25 @@ def main():
         s = fluct[np.isclose(fluct["sigma_w"], sw) & np.isclose(fluct["sigma_b"], sb)]
         fluctuation_panel(ax, s, th, widths)
         ax.set_title("(a) " + setting_title(th.iloc[0]), fontsize=9)
-        n = int(s["n_networks"].iloc[0])
-        # the note goes under the axis: the error bars fill the panel
-        ax.set_xlabel(f"layer $l$\n({n} nets/width, {s['sampler'].iloc[0]}; $\\pm${SE} s.e.)")
+        ax.set_xlabel(count_label("layer $l$", s))
     handles, labels = axes["a0"].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=len(labels))
     relu = sim[sim["panel"] == "relu"]
     relu_panel(axes["b"], relu, theory[theory["panel"] == "relu"], sorted(relu["width"].unique()))
     axes["b"].set_title("(b) " + axes["b"].get_title())
-    n = int(relu["n_networks"].iloc[0])
     axes["b"].set_xlabel(
-        f"depth / width  $l/N$\n({n} nets/width, {relu['sampler'].iloc[0]};"
-        f" $\\pm${SE_RELU} s.e. of the exact law)"
+        count_label("depth / width  $l/N$", relu, SE_RELU, "s.e. of the exact law")
     )
     shift = sim[sim["panel"] == "shift"]
     shift_panel(axes["c"], shift, theory[theory["panel"] == "shift"],
                 sorted(shift["width"].unique()))  # fmt: skip
     axes["c"].set_title("(c) " + axes["c"].get_title())
-    n = int(shift["n_networks"].iloc[0])
-    axes["c"].set_xlabel(
-        f"$K_1^l$ (theory)\n({n} nets/width, {shift['sampler'].iloc[0]}; $\\pm${SE} s.e.)"
-    )
+    axes["c"].set_xlabel(count_label("$K_1^l$ (theory)", shift))
     corr = sim[sim["panel"] == "correlation"]
     correlation_panel(axes["d"], corr, theory[theory["panel"] == "correlation"],
                       sorted(corr["width"].unique()))  # fmt: skip
     axes["d"].set_title("(d) " + axes["d"].get_title())
-    n = int(corr["n_networks"].iloc[0])
-    axes["d"].set_xlabel(
-        f"layer $l$\n({n} nets/width, {corr['sampler'].iloc[0]}; $\\pm${SE} s.e.)"
-    )
+    axes["d"].set_xlabel(count_label("layer $l$", corr))
     # the legends of the bottom row under their panels: the data fill every corner
     for key in "bcd":
         axes[key].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)

@@ -1,7 +1,5 @@
 """Figure `c_dynamics`: c^l against layer l (Poole et al. 2016, Fig. 2B)."""
 
-from matplotlib.lines import Line2D
-
 from dltheory import io, style
 
 job = io.job()
@@ -23,18 +21,6 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     )
     last = sm[sm["layer"] == sm["layer"].max()].groupby("c0")["c"].mean()
     log.info("sigma_w %g: c at layer %d by c0: %s", sigma_w, sm["layer"].max(), last.to_dict())
-handles, labels = axes[0][0].get_legend_handles_labels()
-handles += [
-    Line2D([], [], color="0.3"),
-    Line2D([], [], ls="none", marker="o", ms=3, color="0.3"),
-    Line2D([], [], color="0.5", ls="--", lw=1),
-]
-labels += [
-    "C-map iterated",
-    f"one net, N={int(sim['width'].iloc[0])}",
-    r"fixed point $c^*$",
-]
-# below the panels: the curves fill every corner
-fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+style.iteration_legend(fig, axes[0][0], "c", "C-map", f"one net, N={int(sim['width'].iloc[0])}")
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))

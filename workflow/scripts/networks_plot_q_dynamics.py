@@ -1,7 +1,5 @@
 """Figure `q_dynamics`: q^l against layer l (Poole et al. 2016, Fig. 1B)."""
 
-from matplotlib.lines import Line2D
-
 from dltheory import io, style
 
 job = io.job()
@@ -22,18 +20,13 @@ for ax, sigma_w in zip(axes[0], sigmas, strict=True):
     )
     last = sm[sm["layer"] == sm["layer"].max()].groupby("q0")["q"].mean()
     log.info("sigma_w %g: q at layer %d by q0: %s", sigma_w, sm["layer"].max(), last.to_dict())
-handles, labels = axes[0][0].get_legend_handles_labels()
-handles += [
-    Line2D([], [], color="0.3"),
-    Line2D([], [], ls="none", marker="o", ms=3.5, color="0.3"),
-    Line2D([], [], color="0.5", ls="--", lw=1),
-]
-labels += [
-    "q-map iterated",
+style.iteration_legend(
+    fig,
+    axes[0][0],
+    "q",
+    "q-map",
     f"one net, N={int(sim['width'].iloc[0])}, fresh weights per layer",
-    r"fixed point $q^*$",
-]
-# below the panels: the curves fill every corner
-fig.legend(handles, labels, loc="outside lower center", ncols=4)
+    ms=3.5,
+)
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))
