@@ -5,6 +5,19 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
+#: the fixed-point star of both figures, on the curves and in the legend
+STAR = dict(marker="*", ms=10, mec="k", mew=0.5)
+
+
+def fixed_point_handles(star_label, diagonal_label):
+    """Legend entries for the stars and the dashed diagonal (their colours vary by curve)."""
+    handles = [
+        Line2D([], [], ls="none", color="0.6", **STAR),
+        Line2D([], [], color="0.5", ls="--", lw=1),
+    ]
+    return handles, [star_label, diagonal_label]
+
+
 job = io.job()
 log = job.log
 which = job.params.which
@@ -21,16 +34,15 @@ if which == "cmap":
         )
         cs = curve["c_star"].iloc[0]
         # clip_on=False: the star at c* = 1 sits in the panel's corner
-        ax.plot([cs], [cs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5, clip_on=False)
+        ax.plot([cs], [cs], ls="none", color=colour, zorder=5, clip_on=False, **STAR)
     ax.plot([-1, 1], [-1, 1], "--", color="0.5", lw=1)
     ax.set(xlabel=r"$c^{l-1}$", ylabel=r"$c^l$", xlim=(-1, 1), ylim=(-1, 1))
     ax.set_title(rf"C-map at $q^*$, tanh, $\sigma_b={data['sigma_b'].iloc[0]:g}$")
     handles, labels = ax.get_legend_handles_labels()
-    handles += [
-        Line2D([], [], ls="none", marker="*", ms=10, color="0.6", mec="k", mew=0.5),
-        Line2D([], [], color="0.5", ls="--", lw=1),
-    ]
-    labels += [r"stable fixed point $c^*$", r"$c^l=c^{l-1}$ ($c=1$ always a fixed point)"]
+    extra = fixed_point_handles(
+        r"stable fixed point $c^*$", r"$c^l=c^{l-1}$ ($c=1$ always a fixed point)"
+    )
+    handles, labels = handles + extra[0], labels + extra[1]
     ax.legend(handles, labels, loc="upper left")
 else:
     # left: the whole range; right: the neighbourhood of the finite fixed points, where
@@ -48,7 +60,7 @@ else:
         for a in (ax, zoom):
             a.plot(curve["q_in"], curve["q_out"], color=colour, label=label if a is ax else None)
             if np.isfinite(qs) and qs <= curve["q_in"].max():
-                a.plot([qs], [qs], "*", ms=10, color=colour, mec="k", mew=0.5, zorder=5)
+                a.plot([qs], [qs], ls="none", color=colour, zorder=5, **STAR)
         log.info("%s: q* = %s", act, qs)
     for a, top in ((ax, qm), (zoom, q_zoom)):
         a.plot([0, top], [0, top], "--", color="0.5", lw=1)
@@ -59,11 +71,8 @@ else:
     )
     zoom.set_title(rf"near the fixed points ($q \leq {q_zoom:.2g}$)")
     handles, labels = ax.get_legend_handles_labels()
-    handles += [
-        Line2D([], [], ls="none", marker="*", ms=10, color="0.6", mec="k", mew=0.5),
-        Line2D([], [], color="0.5", ls="--", lw=1),
-    ]
-    labels += [r"fixed point $q^*$", r"$q^l=q^{l-1}$"]
+    extra = fixed_point_handles(r"fixed point $q^*$", r"$q^l=q^{l-1}$")
+    handles, labels = handles + extra[0], labels + extra[1]
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
 style.save(fig, job.output)
 log.info("wrote %s", list(job.output))
