@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from dltheory import meanfield, networks
+from dltheory import meanfield, networks, training
 from dltheory import trainability as tr
 
 SB2 = 0.05
@@ -169,20 +169,24 @@ def test_idx_bad_gzip(tmp_path):
 # --------------------------------------------------------------------------- training
 
 
-def test_fast_tanh_matches_torch():
-    x = torch.linspace(-40, 40, 400001)
-    assert float((tr.fast_tanh(x) - torch.tanh(x)).abs().max()) <= 2.4e-7
-    assert torch.isnan(tr.fast_tanh(torch.tensor([math.nan]))).all()
-    assert tr.fast_tanh(torch.tensor([math.inf, -math.inf])).tolist() == [1.0, -1.0]
-    x64 = torch.linspace(-3, 3, 61, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(tr.fast_tanh, (x64,))
-
-
 @pytest.mark.parametrize(
-    "optimizer,lr,keep_prob", [("rmsprop", 1e-3, 1.0), ("sgd", 0.05, 1.0), ("rmsprop", 1e-3, 0.8)]
+    "optimizer,lr,keep_prob,dtype,atol",
+    [
+        # float64: the same algorithm, so agreement to rounding (measured <= 1.5e-14)
+        ("rmsprop", 1e-3, 1.0, "float64", 1e-12),
+        ("sgd", 0.05, 1.0, "float64", 1e-12),
+        ("rmsprop", 1e-3, 0.8, "float64", 1e-12),
+        # float32, as the sweep runs: the products' summation orders differ (OpenBLAS in the
+        # batched trainer, MKL in the loop), and RMSProp divides each gradient by its own
+        # running scale, so rounding in a near-zero gradient becomes a step of ~lr x 1e-2
+        # (2.4e-6 at lr 1e-3): 1e-6 holds at the sweep's lr 1e-4 (measured 2.4e-7) and for SGD
+        ("sgd", 0.05, 1.0, "float32", 1e-6),
+        ("rmsprop", 1e-4, 1.0, "float32", 1e-6),
+        ("rmsprop", 1e-4, 0.8, "float32", 1e-6),
+    ],
 )
-def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob):
-    s = small(optimizer=optimizer, lr=lr, keep_prob=keep_prob, steps=6)
+def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob, dtype, atol):
+    s = small(optimizer=optimizer, lr=lr, keep_prob=keep_prob, steps=6, dtype=dtype)
     sw2, seeds = [1.0, SW2_CRIT, 3.0], [0, 5]
     rec, (w, b, losses) = tr.train_batched(digits, sw2, seeds, s, 11, return_state=True)
     assert list(rec["seed"]) == [0, 0, 0, 5, 5, 5]
@@ -193,11 +197,11 @@ def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob):
             for layer in range(len(single)):
                 torch.testing.assert_close(
                     stacked[layer][g].reshape(single[layer].shape), single[layer],
-                    atol=1e-6, rtol=0,
+                    atol=atol, rtol=0,
                 )  # fmt: skip
-        np.testing.assert_allclose([float(x[g]) for x in losses], l1, atol=1e-6, rtol=0)
+        np.testing.assert_allclose([float(x[g]) for x in losses], l1, atol=atol, rtol=0)
         for col in ("train_acc", "test_acc", "final_loss"):
-            assert abs(rec[col].iloc[g] - one[col].iloc[0]) < 1e-5, col
+            assert abs(rec[col].iloc[g] - one[col].iloc[0]) < 10 * atol, col
     # the steps moved the weights: the comparison is not of initial values only
     again, (w0, _, _) = tr.train_batched(digits, sw2, seeds, tr.Settings(
         **{**s.__dict__, "steps": 1}), 11, return_state=True)  # fmt: skip
@@ -448,3 +452,28 @@ def test_workflow_chunks_resume_and_idx_check(workflow_dir):
     assert proc.returncode != 0
     assert str(workflow_dir / "no_mnist") in log and "train-images-idx3-ubyte" in log
     assert not (results / "data/trainability/runs/keep1_L2_g1.parquet").exists()
+
+
+def test_rmsprop_step_is_torch_rmsprop():
+    """The fused one-pass update against torch.optim.RMSprop over steps whose gradients
+    change scale by 1e4, with a NaN gradient element that stays in its own element."""
+    gen = torch.Generator().manual_seed(0)
+    p0 = torch.randn(1000, generator=gen)
+    ref = p0.clone().requires_grad_()
+    opt = torch.optim.RMSprop([ref], lr=1e-3)
+    p, v, m = p0.clone(), torch.zeros(1000), torch.zeros(1000)
+    for t in range(30):
+        g = torch.randn(1000, generator=gen) * 10.0 ** (t % 5 - 2)
+        ref.grad = g.clone()
+        opt.step()
+        training.rmsprop_step_(p, g, v, m.zero_(), 1e-3)
+        # float32 rounding: ~1e-6 of each step (lr x O(1)), summed over 30 steps
+        torch.testing.assert_close(p, ref.detach(), atol=30 * 1e-3 * 1e-6, rtol=1e-6)
+    g = torch.ones(1000)
+    g[7] = math.nan
+    before = p.clone()
+    training.rmsprop_step_(p, g, v, m.zero_(), 1e-3)
+    assert torch.isnan(p[7]) and torch.isfinite(p[:7]).all() and torch.isfinite(p[8:]).all()
+    assert (p[:7] < before[:7]).all()
+    with pytest.raises(ValueError, match="alpha"):
+        training.rmsprop_step_(p, g, v, m, 1e-3, alpha=0.999)
