@@ -35,10 +35,11 @@ TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp(\.[^.]*)?")
 def _config() -> dict:
     cfg = load_config()
     cfg["qmap"].update(width=200, n_theory=21, n_sim=5)
-    # ~30 s on an idle machine: still running while a second Snakemake parses the workflow
-    # (a second run finding nothing to do exits 0 without ever asking for the lock)
+    # long enough to be still running while a second Snakemake parses the workflow (a
+    # second run finding nothing to do exits 0 without ever asking for the lock): depth 20
+    # took 8 s here, and a loaded machine's second Snakemake once outlasted it
     cfg["networks"]["depth_scales"].update(
-        sigma_w2=[2.0], width=200, depth=20, n_seeds=24, n_inputs=4
+        sigma_w2=[2.0], width=200, depth=60, n_seeds=24, n_inputs=4
     )
     return cfg
 
