@@ -531,19 +531,21 @@ RMSPROP_ALPHA, RMSPROP_EPS = 0.99, 1e-8
 _NO_BIAS_CORRECTION = torch.tensor(1.0e6)
 
 
-def rmsprop_step_(param, grad, square_avg, first_moment, lr, alpha=RMSPROP_ALPHA, eps=RMSPROP_EPS):
+def rmsprop_step_(
+    param, grad, square_avg, first_moment, lr, alpha=RMSPROP_ALPHA, eps=RMSPROP_EPS
+):
     """``torch.optim.RMSprop``'s update, in place, in one fused pass over the memory.
 
         v <- alpha v + (1 - alpha) g^2,    p <- p - lr g / (sqrt(v) + eps).
 
     Computed by torch's fused CPU Adam kernel (the one behind ``Adam(fused=True)``) with
-    ``beta1 = 0``, so that its first moment ``m`` is ``g`` itself (``first_moment`` is
-    that buffer: it must hold finite values, as Adam's m <- lerp(m, g, 1) is NaN where m
-    is), ``beta2 = alpha``, and a step count at which both bias
-    corrections are exactly 1: Adam's ``p - lr m / (sqrt(v / 1) + eps)`` is then
-    RMSProp's. One pass instead of five (mul, addcmul, sqrt, add, addcdiv): ~2.7x faster
-    on this machine. Agrees with ``torch.optim.RMSprop`` to float32 rounding (tested); a
-    NaN in ``g`` stays in its own elements.
+    ``beta1 = 0``, so that its first moment ``m`` is ``g`` itself, ``beta2 = alpha``, and
+    a step count at which both bias corrections are exactly 1: Adam's
+    ``p - lr m / (sqrt(v / 1) + eps)`` is then RMSProp's. One pass instead of five (mul,
+    addcmul, sqrt, add, addcdiv): ~2.7x faster on this machine. Agrees with
+    ``torch.optim.RMSprop`` to float32 rounding (tested); a NaN in ``g`` stays in its own
+    elements. ``first_moment`` is that ``m`` buffer (overwritten); it must hold finite
+    values, as Adam's ``m <- lerp(m, g, 1)`` is NaN where ``m`` is.
     """
     if not 0.0 <= alpha <= 0.99:
         raise ValueError(f"alpha must lie in [0, 0.99] (bias corrections exactly 1), got {alpha}")
