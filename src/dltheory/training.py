@@ -531,9 +531,7 @@ RMSPROP_ALPHA, RMSPROP_EPS = 0.99, 1e-8
 _NO_BIAS_CORRECTION = torch.tensor(1.0e6)
 
 
-def rmsprop_step_(
-    param, grad, square_avg, first_moment, lr, alpha=RMSPROP_ALPHA, eps=RMSPROP_EPS
-):
+def rmsprop_step_(param, grad, square_avg, first_moment, lr, alpha=RMSPROP_ALPHA, eps=RMSPROP_EPS):
     """``torch.optim.RMSprop``'s update, in place, in one fused pass over the memory.
 
         v <- alpha v + (1 - alpha) g^2,    p <- p - lr g / (sqrt(v) + eps).
