@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,24 +39,11 @@ import torch
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import best_of_interleaved  # noqa: E402
+from timing import best_of_interleaved, interleaved_times  # noqa: E402
 
 from dltheory import training  # noqa: E402
 
 TARGET = 5.0
-
-
-def interleaved_times(fns, repeats):
-    """Per repeat, the CPU (process) and wall time of each of ``fns``, called in turn."""
-    rounds = []
-    for _ in range(repeats):
-        row = []
-        for fn in fns:
-            w0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            row.append((time.process_time() - c0, time.perf_counter() - w0))
-        rounds.append(row)
-    return rounds
 
 
 def product_flops(depth, width, batch, steps, nets, d_in=64, n_classes=10):

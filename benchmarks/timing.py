@@ -1,4 +1,4 @@
-"""Timing helper shared by the benchmark scripts (run as `python benchmarks/bench_*.py`)."""
+"""Timing helpers shared by the benchmark scripts (run as `python benchmarks/bench_*.py`)."""
 
 import time
 
@@ -8,16 +8,24 @@ def best_of(fn, repeats=5):
     return best_of_interleaved([fn], repeats)[0]
 
 
-def best_of_interleaved(fns, repeats=5):
-    """Best wall time of each of ``fns``, called in turn ``repeats`` times.
+def interleaved_times(fns, repeats):
+    """Per repeat, the (CPU time of this process, wall time) of each of ``fns``, called in turn.
 
     Interleaving puts a slow spell of a shared machine on every candidate alike, so their
-    ratio is fairer than that of two back-to-back ``best_of`` runs.
+    ratio is fairer than that of back-to-back runs.
     """
-    best = [float("inf")] * len(fns)
+    rounds = []
     for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
+        row = []
+        for fn in fns:
+            w0, c0 = time.perf_counter(), time.process_time()
             fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
+            row.append((time.process_time() - c0, time.perf_counter() - w0))
+        rounds.append(row)
+    return rounds
+
+
+def best_of_interleaved(fns, repeats=5):
+    """Best wall time of each of ``fns``, called in turn ``repeats`` times."""
+    rounds = interleaved_times(fns, repeats)
+    return [min(row[i][1] for row in rounds) for i in range(len(fns))]
