@@ -17,15 +17,16 @@ PYTEST_WORKERS ?= 2
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: run test venv lint bench report clean-results help
+.PHONY: run test test-fast venv lint bench report clean-results help
 
 help:
-	@echo "make run    - bootstrap .venv, then build every figure and results/answers.md"
-	@echo "make test   - bootstrap .venv, then run the test suite"
-	@echo "make venv   - only create/refresh .venv from requirements.lock"
-	@echo "make lint   - ruff, snakemake --lint, snakefmt --check"
-	@echo "make bench  - speed benchmarks (ratios against baselines timed in the same run)"
-	@echo "make report - results/report.zip and results/report.html after a run"
+	@echo "make run       - bootstrap .venv, then build every figure and results/answers.md"
+	@echo "make test      - bootstrap .venv, then run the test suite"
+	@echo "make test-fast - the tests that launch neither Snakemake nor Slurm (edit-test loop)"
+	@echo "make venv      - only create/refresh .venv from requirements.lock"
+	@echo "make lint      - ruff, snakemake --lint, snakefmt --check"
+	@echo "make bench     - speed benchmarks (ratios against baselines timed in the same run)"
+	@echo "make report    - results/report.zip and results/report.html after a run"
 
 venv: $(STAMP)
 
@@ -48,6 +49,12 @@ report: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
+	  exit $$rc
+
+# The edit-test loop: no Snakemake subprocess, no Slurm (tests/conftest.py marks those).
+test-fast: $(STAMP)
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not workflow and not slurm"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 

@@ -6,7 +6,7 @@
 
 from snakemake.utils import min_version
 
-min_version("8.0")
+min_version("9.0")
 
 
 configfile: "config.yaml"
@@ -15,14 +15,16 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 
 
-validate_config(config, "workflow/schemas/config.schema.yaml")
+# Every config error, by key, before any rule reads the config (dltheory.validation).
+check_config(config, "workflow/schemas/config.schema.yaml")
 
 
 # The report's front page: what it holds and the starred derivations of Sheet 2.
 report: "workflow/report/workflow.rst"
 
 
-# Rule files by paper; each appends its figure ids to FIGURE_IDS (catalogue order).
+# Rule files by paper; the figures and their report sections are listed in
+# workflow/catalogue.yaml.
 include: "workflow/rules/poole.smk"
 include: "workflow/rules/schoenholz.smk"
 include: "workflow/rules/pennington_raghu.smk"
@@ -33,16 +35,9 @@ include: "workflow/rules/trainability.smk"
 include: "workflow/rules/answers.smk"
 
 
-# Code inputs derived from each script's imports, and the one conda environment.
-apply_rule_defaults(workflow.rules)
-# Sweeps that cannot fit in their rule's memory stop the run here, before any job.
-check_memory(config, workflow)
-
-
-# Hidden temporaries of interrupted writes beside this run's outputs go first (the run
-# holds its lock by now).
-onstart:
-    remove_stale_temporaries(workflow.dag.jobs)
+# Sweeps whose memory estimate exceeds their rule's mem_mb stop the run here, before any
+# job (each rule states its estimate beside its mem_mb; see common.smk).
+check_memory()
 
 
 rule all:

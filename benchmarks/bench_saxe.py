@@ -16,16 +16,16 @@ import time
 import numpy as np
 import torch
 
-from dltheory import saxe
+from dltheory import saxe, seeds
 
 
 def main(epochs=100, n_seeds=5, variants=("linear", "relu"), seed=0):
     torch.set_num_threads(1)
-    x, y = saxe.diffuse_tree(3, 2, 100, 0.05, seed)
+    x, y = saxe.diffuse_tree(3, 2, 100, 0.05, seeds.derive(seed, "tree"))
     sizes = [x.shape[0], 64, 128, 128, y.shape[1]]
     inits, orders = [], []
     for k in range(n_seeds):
-        gen = torch.Generator().manual_seed(seed + 1 + k)
+        gen = seeds.torch_generator(seed, "net", k)
         inits.append(saxe.gaussian_init(sizes, 1, 0.05, gen))
         orders.append(saxe.epoch_orders(x.shape[0], epochs, gen))
     nets = [(v, k) for v in variants for k in range(n_seeds)]

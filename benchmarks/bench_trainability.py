@@ -1,4 +1,4 @@
-"""Speed of the batched trainability trainer against one network at a time (issue 11).
+"""Speed of the batched trainability trainer against one network at a time.
 
 Plain script (``make bench``). Slices of one job of the default sweep (12 sigma_w^2 in
 [1, 4] x 2 seeds = 24 tanh networks, width 64, batch 128, RMSProp at the sweep's lr,

@@ -1,9 +1,10 @@
-"""Bad input stops before any job; no intermediate is trusted blindly (issue 16)."""
+"""Bad input stops before any job; no intermediate is trusted blindly."""
 
 from __future__ import annotations
 
-import copy
+import functools
 import os
+import re
 import stat
 
 import numpy as np
@@ -11,9 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, load_config, run_snakemake, write_config
+from snakemake.utils import update_config
 
+from dltheory import activations, memory, validation
 from dltheory import io as dio
-from dltheory import networks
 
 
 def _set(cfg: dict, path: tuple, value):
@@ -30,17 +32,60 @@ def _rename(cfg: dict, path: tuple, new_key: str):
     node[new_key] = node.pop(path[-1])
 
 
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
+
+
+def _budgets() -> list[tuple[str, int, str]]:
+    """(rule, mem_mb, estimate) of every MEMORY.budget(...) in the rule files."""
+    text = "\n".join(p.read_text() for p in RULE_FILES)
+    return [
+        (rule, int(mb), fn)
+        for rule, mb, fn in re.findall(
+            r'MEMORY\.budget\(\s*"(\w+)",\s*(\d+),\s*memory\.(\w+),?\s*\)', text
+        )
+    ]
+
+
+@functools.cache
+def _schema() -> dict:
+    return validation.load_schema(SCHEMA)
+
+
+def config_errors(cfg: dict) -> list[str]:
+    """What the Snakefile checks before any job: the schema and semantic checks, then
+    each rule's memory estimate against its mem_mb (as the rule files declare them)."""
+    errors = validation.config_errors(cfg, _schema())
+    if errors:
+        return errors
+    check = memory.MemoryCheck(cfg)
+    for rule, mem_mb, estimate in _budgets():
+        check.budget(rule, mem_mb, getattr(memory, estimate))
+    return check.errors()
+
+
+def _torchless(monkeypatch) -> str:
+    """Register an activation without a torch version (numerical derivatives only)."""
+    monkeypatch.setitem(activations.REGISTRY, "numpy_tanh", activations.numerical(np.tanh))
+    return "numpy_tanh"
+
+
 # case: (edit of the default config, key named in the message, words of the allowed values)
 BAD = {
-    "gelu in a simulated section": (
-        lambda c: _set(c, ("networks", "q_dynamics", "activation"), "gelu"),
+    "unknown activation in a simulated section": (
+        lambda c: _set(c, ("networks", "q_dynamics", "activation"), "tanhh"),
         "networks.q_dynamics.activation",
         "relu",
     ),
-    "sigmoid in qmap (simulated)": (
-        lambda c: _set(c, ("qmap", "activation"), "sigmoid"),
-        "qmap.activation",
-        "tanh",
+    "unknown activation in a theory section": (
+        lambda c: _set(c, ("meanfield", "cmap", "activation"), "tanhh"),
+        "meanfield.cmap.activation",
+        "softplus",
+    ),
+    "unknown activation in a list": (
+        lambda c: _set(c, ("meanfield", "edge_of_chaos", "activations"), ["tanh", "rleu"]),
+        "meanfield.edge_of_chaos.activations.1",
+        "relu",
     ),
     "misspelt top-level section": (
         lambda c: _rename(c, ("networks",), "netwroks"),
@@ -52,6 +97,14 @@ BAD = {
         "answers",
         "did you mean 'qstar'",
     ),
+    "negative sigma": (
+        lambda c: _set(c, ("qmap", "sigma_b"), -0.1),
+        "qmap.sigma_b",
+        ">= 0",
+    ),
+    "empty grid": (lambda c: _set(c, ("qmap", "sigma_w"), []), "qmap.sigma_w", "at least 1"),
+    "wrong type": (lambda c: _set(c, ("qmap", "width"), "wide"), "qmap.width", "integer"),
+    "unknown key": (lambda c: _set(c, ("qmap", "widht"), 10), "qmap", "allowed keys"),
     "nan": (
         lambda c: _set(c, ("qmap", "sigma_b"), float("nan")),
         "qmap.sigma_b",
@@ -92,55 +145,127 @@ BAD = {
         "saxe.tree.depth",
         "mem_mb",
     ),
+    "wide tree of 4^10 items": (
+        lambda c: _set(c, ("saxe", "tree", "depth"), 10),
+        "saxe.tree_wide.branching",
+        "saxe_tree_wide_simulation",
+    ),
+    "a million finite-width networks of depth 1000": (
+        lambda c: c["finite_width"]["shift"].update(n_networks=1_000_000, depth=1000),
+        "finite_width.shift.n_networks",
+        "finite_width_simulation",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_config_stops_before_any_job_naming_the_key(workflow_dir, case):
+def test_bad_config_is_refused_naming_the_key_and_what_is_allowed(case):
     edit, key, allowed = BAD[case]
     cfg = load_config()
     edit(cfg)
-    path = workflow_dir / "bad.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    errors = config_errors(cfg)
+    assert errors, case
+    message = "\n".join(errors)
+    assert key in message and allowed in message, message
+
+
+def test_a_simulated_section_needs_an_activation_with_a_torch_version(monkeypatch):
+    name = _torchless(monkeypatch)
+    cfg = load_config()
+    cfg["meanfield"]["cmap"]["activation"] = name  # theory only: accepted
+    assert config_errors(cfg) == []
+    cfg["networks"]["q_dynamics"]["activation"] = name
+    (error,) = config_errors(cfg)
+    assert "'networks.q_dynamics.activation'" in error and "no torch implementation" in error
+    assert name not in error.split("allowed values:")[1] and "tanh" in error
+
+
+def test_validate_config_raises_with_every_error():
+    cfg = load_config()
+    cfg["qmap"]["sigma_b"] = -1.0
+    cfg["qmap"]["width"] = "wide"
+    with pytest.raises(validation.ConfigError) as err:
+        validation.validate_config(cfg, SCHEMA)
+    message = str(err.value)
+    assert "2 error(s)" in message and "qmap.sigma_b" in message and "qmap.width" in message
+    assert str(SCHEMA) in message
+    validation.validate_config(load_config(), SCHEMA)  # the default config passes
+
+
+def _full_config() -> dict:
+    """config.yaml overlaid with config.full.yaml, key by key as Snakemake merges them."""
+    full = load_config()
+    update_config(full, yaml.safe_load((ROOT / "config.full.yaml").read_text()))
+    return full
+
+
+def test_every_bad_case_is_accepted_once_fixed():
+    """The checks refuse only the bad value: the default and full configs pass them all."""
+    assert config_errors(load_config()) == []
+    assert config_errors(_full_config()) == []
+
+
+def test_memory_estimates_name_the_keys_they_read():
+    cfg = load_config()
+    need, keys = memory.need(memory.qmap_simulation, cfg)
+    assert keys == ["qmap.n_sim", "qmap.width"]
+    q = cfg["qmap"]
+    assert need == q["width"] * (4 * q["n_sim"] + 3 * q["width"]) * memory.F64
+    check = memory.MemoryCheck(cfg)
+    assert check.budget("r", 1, memory.qmap_simulation) == 1  # the rule's mem_mb, unchanged
+    assert check.budget("r", 10**6, memory.qmap_simulation) == 10**6
+    (error,) = check.errors()
+    assert "qmap.n_sim, qmap.width" in error and "rule r" in error and "mem_mb = 1 MB" in error
+    # a missing key is the schema's to report, not the memory check's
+    broken = memory.MemoryCheck({"qmap": {}})
+    broken.budget("r", 1, memory.qmap_simulation)
+    assert broken.errors() == []
+
+
+def test_every_mem_mb_has_an_estimate_beside_it_in_its_own_rule():
+    """Each rule's `mem_mb` is MEMORY.budget(<its own name>, ...) with an estimate of the
+    package; the one exception computes its mem_mb from the config itself."""
+    budgets = {}
+    for path in RULE_FILES:
+        for block in re.split(r"\n(?=rule |use rule )", path.read_text()):
+            head = re.match(r"(?:rule (\w+):|use rule \w+ as (\w+) with:)", block)
+            if not head or "mem_mb=" not in block:
+                continue
+            rule = head.group(1) or head.group(2)
+            found = re.findall(r'mem_mb=MEMORY\.budget\(\s*"(\w+)",\s*\d+,\s*memory\.(\w+)', block)
+            if rule == "trainability_sweep":  # mem_mb = its per-depth estimate x attempt
+                assert "TRAINABILITY_MEM_MB" in block
+                continue
+            assert len(found) == 1, (rule, "mem_mb without MEMORY.budget")
+            assert found[0][0] == rule, (rule, found)
+            assert callable(getattr(memory, found[0][1])), found
+            budgets[rule] = found[0][1]
+    assert len(budgets) >= 24, sorted(budgets)
+    # every estimate of the package is used by some rule
+    assert {n for n in memory.__all__ if n not in ("MemoryCheck", "need")} == set(budgets.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda c: _set(c, ("qmap", "activation"), "tanhh"), "qmap.activation"),
+        (lambda c: _set(c, ("saxe", "tree", "depth"), 40), "saxe.tree.depth"),
+    ],
+    ids=["schema", "memory"],
+)
+def test_snakemake_refuses_a_bad_config_before_any_job(workflow_dir, edit, key):
+    """End to end: the Snakefile runs the checks above before any job starts."""
+    cfg = load_config()
+    edit(cfg)
+    path = write_config(workflow_dir / "bad.yaml", cfg)
     # the whole default target: a bad value anywhere stops every job
     proc = run_snakemake(workflow_dir, "--cores", "1", "--configfile", str(path), check=False)
     message = proc.stdout + proc.stderr
     assert proc.returncode != 0, message
-    assert key in message and allowed in message, message
+    assert key in message, message
     results = workflow_dir / "results"
     assert not results.exists() or not any(p.is_file() for p in results.rglob("*")), message
-
-
-def test_every_bad_case_is_accepted_once_fixed():
-    """The checks refuse only the bad value: the default and full configs pass them."""
-    namespace: dict = {"workflow": None}
-    exec(compile((ROOT / "workflow/rules/common.smk").read_text(), "common.smk", "exec"), namespace)
-    cfg = load_config()
-    assert namespace["semantic_errors"](cfg) == []
-    full = copy.deepcopy(cfg)
-    for section, values in yaml.safe_load((ROOT / "config.full.yaml").read_text()).items():
-        if isinstance(values, dict):
-            for key, value in values.items():
-                full[section][key] = value
-        else:
-            full[section] = values
-    assert namespace["semantic_errors"](full) == []
-
-
-def test_schema_activation_lists_match_the_package():
-    from dltheory import activations
-
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    names = set(schema["$defs"]["activation"]["enum"])
-    assert names == set(activations.NAMES)
-    torch_names = set(schema["$defs"]["torch_activation"]["enum"])
-    for name in names:
-        try:
-            networks.torch_activation(name)
-            runs = True
-        except (KeyError, ValueError):
-            runs = False
-        assert runs == (name in torch_names), name
 
 
 def test_every_schema_object_refuses_unknown_keys():
@@ -253,3 +378,19 @@ def test_a_corrupt_intermediate_in_a_run_says_how_to_rebuild(workflow_dir):
     run_snakemake(workflow_dir, "qmap", "--cores", "1", "--configfile", str(cfg_path))
     assert (workflow_dir / "results/figures/qmap.png").exists()
     assert len(dio.read_table(table)) == 3 * 21
+
+
+def test_writing_an_output_removes_its_stale_temporaries(tmp_path):
+    """A SIGKILL during a write leaves `.<stem>.<8 characters>.tmp<suffix>` beside the
+    output; the next write of that output removes it, and nothing else."""
+    stale = [".t.k2j3h4g5.tmp.parquet", ".t.abc_0123.tmp.parquet"]
+    kept = [
+        ".u.k2j3h4g5.tmp.parquet",  # another output's
+        ".t.k2j3h4g5.tmp.png",  # another suffix: t.png's
+        ".t.notes.txt",  # not a temporary
+        ".t.k2j3h4g55.tmp.parquet",  # not 8 characters
+    ]
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b"PAR1 half-written")
+    _table(tmp_path, "t.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "t.parquet"])

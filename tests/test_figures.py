@@ -78,19 +78,60 @@ def test_scatter_errorbar_and_bars_are_points():
         assert style.check_overlaps(fig), draw
 
 
-def test_save_warns_or_raises_on_overlap(tmp_path, monkeypatch):
+def test_save_warns_or_raises_on_overlap(tmp_path):
     fig, ax = _points_figure()
     ax.legend(loc="center")
-    monkeypatch.delenv("DLTHEORY_FIGURE_CHECK", raising=False)
     with pytest.warns(style.FigureOverlapWarning, match="covers"):
-        style.save(fig, [tmp_path / "a.png"])
+        style.save(fig, [tmp_path / "a.png"], overlap="warn")
     assert (tmp_path / "a.png").exists()
     fig, ax = _points_figure()
     ax.legend(loc="center")
-    monkeypatch.setenv("DLTHEORY_FIGURE_CHECK", "error")
     with pytest.raises(style.FigureOverlapError, match="covers"):
-        style.save(fig, [tmp_path / "b.png"])
+        style.save(fig, [tmp_path / "b.png"], overlap="error")
     assert not (tmp_path / "b.png").exists()
+    fig, _ = _points_figure()
+    with pytest.raises(ValueError, match="overlap='loud'.*'warn', 'error'"):
+        style.save(fig, [tmp_path / "c.png"], overlap="loud")
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_titles_are_checked_through_public_api():
+    """Left/right axes titles and the figure title take part in the overlap check."""
+    fig, axes = style.figure(ncols=2, width=1.2)
+    for ax in axes:
+        ax.set_title("a long left title that runs on and on", loc="left")
+    assert any("label 'a long left title" in p for p in style.check_overlaps(fig))
+    fig, ax = style.figure()
+    assert style._suptitle(fig) is None
+    title = fig.suptitle("the whole figure")
+    assert style._suptitle(fig) is title
+    assert len(style._axes_titles(ax)) == 3  # centre, left, right
+
+
+def test_no_private_matplotlib_attributes_in_style_or_scripts():
+    """``fig._suptitle``-style private attributes change between matplotlib releases."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [
+        root / "src" / "dltheory" / "style.py",
+        *sorted((root / "workflow" / "scripts").glob("*.py")),
+    ]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not (
+                    node.attr.startswith("__")
+                    or isinstance(node.value, ast.Name)
+                    and node.value.id in {"style", "io", "seeds"}
+                )
+            ):
+                found.append(f"{path.name}:{node.lineno}: .{node.attr}")
+    assert not found, found
 
 
 def _tiny_config() -> dict:
@@ -144,7 +185,7 @@ def figure_ids(workflow_dir, configfile) -> list[str]:
 
 
 @pytest.mark.slow
-def test_every_figure_renders_without_overlaps(workflow_dir, monkeypatch):
+def test_every_figure_renders_without_overlaps(workflow_dir):
     from conftest import ROOT, run_snakemake, write_config
 
     cfg_path = write_config(workflow_dir / "tiny.yaml", _tiny_config())
@@ -153,7 +194,6 @@ def test_every_figure_renders_without_overlaps(workflow_dir, monkeypatch):
     if catalogue.exists():  # every catalogue figure is built by now: all of them are checked
         assert figures == sorted(re.findall(r"^\| `([a-z0-9_]+)`", catalogue.read_text(), re.M))
     assert len(figures) >= 31, figures
-    monkeypatch.setenv("DLTHEORY_FIGURE_CHECK", "error")  # style.save raises on overlaps
     proc = run_snakemake(
         workflow_dir,
         *figures,
@@ -162,6 +202,8 @@ def test_every_figure_renders_without_overlaps(workflow_dir, monkeypatch):
         "--keep-going",
         "--configfile",
         str(cfg_path),
+        "--config",
+        "figure_overlap=error",  # style.save raises on overlaps
         check=False,
         timeout=2400,
     )

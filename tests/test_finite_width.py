@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from dltheory import activations, finite_width, meanfield
+from dltheory import activations, finite_width, meanfield, quadrature
 
 SEED = 20220101
 
@@ -109,7 +109,7 @@ def test_moments_closed_forms_and_engine_agree():
     # g' is the engine's slope dE[phi^2]/dq for every activation
     for name in activations.NAMES:
         _, g1, _, _ = finite_width.activation_moments(K, name)
-        _, _, slope = meanfield._moments(K, name)
+        _, _, slope = quadrature._moments(K, activations.get(name))
         np.testing.assert_allclose(g1, slope, rtol=1e-10, atol=1e-13, err_msg=name)
 
 
@@ -308,7 +308,7 @@ def test_simulation_validates_arguments():
         ({"n_networks": 0}, "n_networks"),
         ({"q0": 0.0}, "q0"),
         ({"width": 0}, "width"),
-        ({"activation": "gelu"}, "torch"),
+        ({"activation": activations.Activation.from_function(np.tanh, "no_torch")}, "torch"),
     ):
         with pytest.raises(ValueError, match=match):
             finite_width.simulate_lengths(**(base | bad))

@@ -1,15 +1,21 @@
 """Runs that survive interruption: Ctrl-C, SIGKILL, a second Snakemake, stale temporaries.
 
-Each run builds figure `qmap` (three short jobs) beside one longer job, the depth-scales
-simulation, and is interrupted while that job runs and after at least one short job has
-finished. The rerun must redo the interrupted job and nothing that had finished, and no
-Parquet file present after the interruption may be a partial one.
+Each run builds figure `qmap` (three short jobs) and then one job that holds its output
+half-written until the test releases it (rule ``blocking_job`` of
+tests/fixtures/interruption.smk, which includes the workflow's Snakefile). The test waits
+for that job to announce itself, so qmap is complete and the job is mid-write, and
+interrupts then. The rerun must redo the interrupted job and nothing that had finished,
+and no Parquet file present after the interruption may be a partial one.
+
+Every wait is for an event (a file the job creates, Snakemake's exit); the only time
+limits are safety ceilings against a hung run, far above any machine's run time.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -18,30 +24,43 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import SNAKEMAKE, jobs_of_dry_run, load_config, run_snakemake, write_config
+from conftest import (
+    CEILING,
+    job_stats,
+    jobs_of_dry_run,
+    load_config,
+    run_snakemake,
+    start_snakemake,
+    write_config,
+)
 
-LONG_RULE = "networks_depth_scales_simulation"
-LONG_OUTPUT = "results/data/schoenholz/networks_depth_scales_lengths.parquet"
-LONG_LOG = "results/logs/schoenholz/networks_depth_scales_simulation_0.log"  # one chunk
-TARGETS = ["qmap", LONG_OUTPUT]
-INTERRUPTED_CHUNKS = "depth_scales_chunks/"  # the folder of LONG_RULE's chunk tables
-#: the short jobs first (the long one asks for both cores), so some have finished when the
-#: long one runs
-RUN = [*TARGETS, "--cores", "2", "--prioritize", "qmap"]
+FIXTURES = Path(__file__).parent / "fixtures"
+SNAKEFILE = "interruption.smk"
+BLOCKING_RULE = "blocking_job"
+BLOCKING_OUTPUT = "results/data/blocking/blocked.parquet"
+QMAP_RULES = {"qmap_theory", "qmap_simulation", "qmap"}
+TARGETS = ["qmap", BLOCKING_OUTPUT]
+RUN = ["--snakefile", SNAKEFILE, *TARGETS, "--cores", "2"]
+#: the job's own events (paths in tests/fixtures/interruption.smk)
+STARTED = "sentinels/started"
+RELEASE = "sentinels/release"
 LOCK_MESSAGE = "Directory cannot be locked"
 TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp(\.[^.]*)?")
+#: how often (s) to look at the job's files; sets only how soon an event is noticed
+POLL = 0.1
 
 
 def _config() -> dict:
     cfg = load_config()
     cfg["qmap"].update(width=200, n_theory=21, n_sim=5)
-    # long enough to be still running while a second Snakemake parses the workflow (a
-    # second run finding nothing to do exits 0 without ever asking for the lock): depth 20
-    # took 8 s here, and a loaded machine's second Snakemake once outlasted it
-    cfg["networks"]["depth_scales"].update(
-        sigma_w2=[2.0], width=200, depth=60, n_seeds=24, n_inputs=4
-    )
     return cfg
+
+
+def _prepare(workdir: Path) -> str:
+    """The test Snakefile and its job beside the copied workflow; the tiny config's path."""
+    for name in (SNAKEFILE, "blocking_job.py"):
+        shutil.copy2(FIXTURES / name, workdir / name)
+    return str(write_config(workdir / "tiny.yaml", _config()))
 
 
 class Run:
@@ -49,16 +68,9 @@ class Run:
 
     def __init__(self, workdir: Path, *args: str):
         self.workdir = workdir
-        env = dict(
-            os.environ,
-            MPLBACKEND="Agg",
-            PYTHONHASHSEED="0",
-            PYTHONPATH=str(workdir / "src"),
-        )
-        self.proc = subprocess.Popen(
-            [SNAKEMAKE, *args],
-            cwd=workdir,
-            env=env,
+        self.proc = start_snakemake(
+            workdir,
+            *args,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -76,28 +88,30 @@ class Run:
     def log(self) -> str:
         return "".join(self.lines)
 
-    def started(self) -> set[str]:
-        return set(re.findall(r"^(?:local)?rule (\w+):", self.log, re.M))
-
     def finished(self) -> set[str]:
         return set(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", self.log))
 
-    def wait_until(self, condition, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition(self):
-                return
+    def wait_for_file(self, relative: str) -> None:
+        """Return once ``relative`` exists; fail at once if Snakemake exits before."""
+        path = self.workdir / relative
+        deadline = time.monotonic() + CEILING
+        while not path.exists():
             if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"condition not reached (rc {self.proc.returncode}):\n{self.log}")
+                self._reader.join()
+                raise AssertionError(
+                    f"Snakemake exited (rc {self.proc.returncode}) before {relative} appeared:"
+                    f"\n{self.log}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"{relative} not there after {CEILING} s:\n{self.log}")
+            time.sleep(POLL)
 
     def descendants(self) -> list[int]:
         """Pids of every process below Snakemake (its jobs), read from /proc."""
-        found, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
+        found, pending = [], [self.proc.pid]
+        while pending:
+            pid = pending.pop()
             for task in Path(f"/proc/{pid}/task").glob("*"):
                 try:
                     children = (task / "children").read_text().split()
@@ -106,18 +120,19 @@ class Run:
                 for child in map(int, children):
                     if child not in found:
                         found.append(child)
-                        todo.append(child)
+                        pending.append(child)
         return found
 
-    def finish(self, timeout: float = 60) -> int:
+    def finish(self) -> int:
+        """Wait for Snakemake's exit (the ceiling only guards against a hung run)."""
         try:
-            rc = self.proc.wait(timeout=timeout)
+            rc = self.proc.wait(timeout=CEILING)
         except subprocess.TimeoutExpired:
             self.stop()
             raise AssertionError(
-                f"Snakemake still running {timeout} s later:\n{self.log}"
+                f"Snakemake still running {CEILING} s later:\n{self.log}"
             ) from None
-        self._reader.join(timeout=10)
+        self._reader.join()
         return rc
 
     def stop(self) -> None:
@@ -127,18 +142,7 @@ class Run:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.proc.wait(timeout=30)
-
-
-def _long_job_running_after_a_short_one_finished(run: Run) -> bool:
-    # the long job's script has set up (io.job logs its threads) and is computing
-    log = run.workdir / LONG_LOG
-    return (
-        bool(run.finished())
-        and LONG_RULE not in run.finished()
-        and log.exists()
-        and "thread(s)" in log.read_text()
-    )
+        self.proc.wait()
 
 
 def _outputs(workdir: Path) -> dict[str, int]:
@@ -150,17 +154,23 @@ def _outputs(workdir: Path) -> dict[str, int]:
     }
 
 
+def _temporaries(workdir: Path) -> list[Path]:
+    return [p for p in (workdir / "results").rglob("*") if TEMPORARY.fullmatch(p.name)]
+
+
 def _assert_no_partial_table(workdir: Path) -> None:
+    """Every Parquet file under its final name is whole (temporaries are hidden drafts)."""
     for path in (workdir / "results").rglob("*.parquet"):
-        pq.read_table(path)  # a truncated file has no footer and fails here
+        if not TEMPORARY.fullmatch(path.name):
+            pq.read_table(path)  # a truncated file has no footer and fails here
 
 
-def _interrupt_and_resume(workdir: Path, send) -> tuple[Run, dict[str, int]]:
-    """Start, interrupt with ``send(run)``, check the state, rerun; the files kept at the stop."""
-    cfg = str(write_config(workdir / "tiny.yaml", _config()))
-    run = Run(workdir, *RUN, "--configfile", cfg)
+def _interrupt(workdir: Path, send) -> tuple[Run, dict[str, int]]:
+    """Start, interrupt with ``send(run)`` mid-write, check the state; the files kept."""
+    run = Run(workdir, *RUN, "--configfile", "tiny.yaml")
     try:
-        run.wait_until(_long_job_running_after_a_short_one_finished)
+        # the blocking job starts only after qmap is complete, and is now mid-write
+        run.wait_for_file(STARTED)
         send(run)
         rc = run.finish()
     finally:
@@ -168,51 +178,57 @@ def _interrupt_and_resume(workdir: Path, send) -> tuple[Run, dict[str, int]]:
             run.stop()
     assert rc != 0, run.log
     done = run.finished()
-    assert LONG_RULE not in done, run.log
+    assert QMAP_RULES <= done, run.log
+    assert BLOCKING_RULE not in done, run.log
+    assert not (workdir / BLOCKING_OUTPUT).exists()
     _assert_no_partial_table(workdir)
-    kept = _outputs(workdir)
-    return run, kept
+    return run, _outputs(workdir)
 
 
 def _resume(workdir: Path, done: set[str], kept: dict[str, int]) -> None:
-    cfg = str(workdir / "tiny.yaml")
-    # the plan: the interrupted job and what waits on it, nothing that had finished
-    plan = jobs_of_dry_run(workdir, *TARGETS, "--configfile", cfg)
-    assert LONG_RULE in plan, plan
+    (workdir / RELEASE).touch()  # this time the job may complete
+    rerun = run_snakemake(workdir, *RUN, "--configfile", "tiny.yaml")
+    # the plan: the interrupted job, nothing that had finished
+    plan = job_stats(rerun.stdout + rerun.stderr)
+    assert plan == {BLOCKING_RULE: 1}, plan
     assert not set(plan) & done, (plan, done)
-    run_snakemake(workdir, *RUN, "--configfile", cfg)
     after = _outputs(workdir)
-    assert (workdir / LONG_OUTPUT).exists()
-    # finished jobs' outputs were not rewritten, and no temporary is left anywhere. A chunk
-    # of the interrupted sweep may have written its table just before a SIGKILL without
-    # Snakemake recording the job as complete: it is (rightly) redone, so it is not checked.
+    pq.read_table(workdir / BLOCKING_OUTPUT)
+    # finished jobs' outputs were not rewritten, and no temporary is left anywhere
     for path, mtime in kept.items():
-        if not TEMPORARY.fullmatch(Path(path).name) and INTERRUPTED_CHUNKS not in path:
+        if not TEMPORARY.fullmatch(Path(path).name):
             assert after.get(path) == mtime, path
-    assert [p for p in after if TEMPORARY.fullmatch(Path(p).name)] == []
-    assert jobs_of_dry_run(workdir, *TARGETS, "--configfile", cfg) == {}
+    assert _temporaries(workdir) == []
+    dry = ["--snakefile", SNAKEFILE, *TARGETS, "--configfile", "tiny.yaml"]
+    assert jobs_of_dry_run(workdir, *dry) == {}
 
 
 @pytest.mark.slow
 def test_ctrl_c_then_rerun_resumes_without_redoing_finished_jobs(workflow_dir):
+    _prepare(workflow_dir)
     # Ctrl-C in a terminal sends SIGINT to the whole foreground process group
-    run, kept = _interrupt_and_resume(workflow_dir, lambda r: os.killpg(r.proc.pid, signal.SIGINT))
+    run, kept = _interrupt(workflow_dir, lambda r: os.killpg(r.proc.pid, signal.SIGINT))
     assert LOCK_MESSAGE not in run.log
     _resume(workflow_dir, run.finished(), kept)
 
 
 @pytest.mark.slow
 def test_second_run_is_refused_and_sigkill_leaves_a_lock_that_unlock_clears(workflow_dir):
+    _prepare(workflow_dir)
+
     def kill(run: Run) -> None:
-        # a second Snakemake on the same directory and targets is refused
-        cfg = str(workflow_dir / "tiny.yaml")
+        # a second Snakemake on the same directory and targets is refused: the blocking
+        # job's output is missing, so it has work to do and must ask for the lock
         second = run_snakemake(
-            workflow_dir, *TARGETS, "--cores", "1", "--configfile", cfg, check=False
+            workflow_dir,
+            *["--snakefile", SNAKEFILE, *TARGETS, "--cores", "1", "--configfile", "tiny.yaml"],
+            check=False,
         )
         assert second.returncode != 0
         assert LOCK_MESSAGE in second.stdout + second.stderr, second.stderr
         # SIGKILL of Snakemake and, as on a lost node, of its jobs: nothing cleans up
         jobs = run.descendants()
+        assert jobs, run.log
         os.kill(run.proc.pid, signal.SIGKILL)
         for pid in jobs:
             try:
@@ -220,15 +236,14 @@ def test_second_run_is_refused_and_sigkill_leaves_a_lock_that_unlock_clears(work
             except ProcessLookupError:
                 pass
 
-    run, kept = _interrupt_and_resume(workflow_dir, kill)
-    cfg = str(workflow_dir / "tiny.yaml")
+    run, kept = _interrupt(workflow_dir, kill)
+    # the killed job's half-written temporary is left, as after a lost node
+    assert [p.name for p in _temporaries(workflow_dir)] != [], kept
     # the lock outlives the killed run: the next run is refused and told about --unlock
-    refused = run_snakemake(
-        workflow_dir, *TARGETS, "--cores", "2", "--configfile", cfg, check=False
-    )
+    refused = run_snakemake(workflow_dir, *RUN, "--configfile", "tiny.yaml", check=False)
     message = refused.stdout + refused.stderr
     assert refused.returncode != 0 and LOCK_MESSAGE in message and "--unlock" in message
-    run_snakemake(workflow_dir, *TARGETS, "--unlock", "--configfile", cfg)
+    run_snakemake(workflow_dir, *RUN, "--unlock", "--configfile", "tiny.yaml")
     _resume(workflow_dir, run.finished(), kept)
 
 

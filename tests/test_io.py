@@ -1,5 +1,9 @@
+import ast
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -80,3 +84,233 @@ def test_figures_are_deterministic(tmp_path):
     a, b = draw("a"), draw("b")
     for pa_, pb_ in zip(a, b, strict=True):
         assert pa_.read_bytes() == pb_.read_bytes(), pa_.suffix
+
+
+# --------------------------------------------------------------------------------------
+# The set-up of a workflow script: io.job(snakemake), no import-time side effects
+# --------------------------------------------------------------------------------------
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
+#: package modules a script may import before its set-up (they import nothing heavy that
+#: can fail for a subject's reasons); every other dltheory import goes inside the block
+SET_UP_MODULES = {"io", "seeds", "style"}
+
+FAKE_SNAKEMAKE = """
+class Params(dict):
+    __getattr__ = dict.__getitem__
+class FakeSnakemake:
+    input = output = wildcards = []
+    params = Params(seed=5)
+    threads = 1
+    rule = "fake_rule"
+    config = {{}}
+    log = [{log!r}]
+snakemake = FakeSnakemake()
+"""
+
+PATTERN = """
+from dltheory import io
+
+if __name__ == "__main__":
+    if "snakemake" not in globals():
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+{body}
+"""
+
+
+def _run_script(tmp_path, body: str, name: str = "script.py"):
+    """Run a script of the set-up pattern with a fake ``snakemake`` in its globals."""
+    log = tmp_path / "rule.log"
+    script = tmp_path / name
+    indented = "\n".join("        " + line for line in body.splitlines())
+    script.write_text(FAKE_SNAKEMAKE.format(log=str(log)) + PATTERN.format(body=indented))
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path
+    )
+    return proc, (log.read_text() if log.exists() else "")
+
+
+def test_an_exception_in_the_job_block_goes_to_the_log_and_fails_the_script(tmp_path):
+    proc, log = _run_script(tmp_path, 'raise RuntimeError("deliberate failure of the test")')
+    assert proc.returncode != 0
+    assert "Traceback" in log and "RuntimeError: deliberate failure of the test" in log, log
+    # printed once on stderr (by Python), not a second time by the logger
+    assert proc.stderr.count("RuntimeError: deliberate failure of the test") == 1, proc.stderr
+
+
+def test_a_failing_import_of_a_subject_module_goes_to_the_log(tmp_path):
+    # a module beside the script (on its sys.path) that fails while it is imported
+    (tmp_path / "broken_subject.py").write_text('raise ImportError("deliberately broken")\n')
+    proc, log = _run_script(tmp_path, "import broken_subject  # noqa: F401")
+    assert proc.returncode != 0
+    assert "ImportError: deliberately broken" in log and "broken_subject.py" in log, log
+
+
+def test_a_successful_job_logs_progress_warnings_and_its_seed(tmp_path):
+    body = (
+        "import warnings\n"
+        "from dltheory import seeds\n"
+        "job.log.info('seed %d', job.seed)\n"
+        "assert job.seed == seeds.derive(5, 'fake_rule')\n"
+        "assert job.figure_overlap == 'warn'\n"
+        "warnings.warn('a deliberate warning', RuntimeWarning, stacklevel=1)\n"
+    )
+    proc, log = _run_script(tmp_path, body)
+    assert proc.returncode == 0, proc.stderr
+    assert "rule fake_rule: 1 thread(s)" in log
+    assert "a deliberate warning" in log and "Traceback" not in log
+
+
+def test_importing_the_package_changes_no_global_state():
+    code = (
+        "import os, sys, logging\n"
+        "hook = sys.excepthook\n"
+        "import dltheory, dltheory.io, dltheory.seeds, dltheory.style\n"
+        "assert sys.excepthook is hook, 'an import installed an excepthook'\n"
+        "dltheory.style.apply()\n"
+        "assert 'SOURCE_DATE_EPOCH' not in os.environ, 'style.apply set SOURCE_DATE_EPOCH'\n"
+        "assert not logging.getLogger('py.warnings').handlers\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+
+
+class _Params(dict):
+    def __getattr__(self, name):
+        return self[name]
+
+
+class _Smk:
+    def __init__(self, tmp_path, config=None, wildcards=None, params=None):
+        self.input, self.output = [], []
+        self.wildcards = _Params(wildcards or {})
+        self.params = _Params(params if params is not None else {"seed": 7})
+        self.threads, self.rule = 1, "some_rule"
+        self.log = [str(tmp_path / "some_rule.log")]
+        self.config = config or {}
+
+
+def test_job_seed_and_figure_overlap(tmp_path):
+    from dltheory import seeds
+
+    job = io.job(_Smk(tmp_path))
+    assert job.seed == seeds.derive(7, "some_rule") and job.base_seed == 7
+    chunk = io.job(_Smk(tmp_path, wildcards={"depth": "10", "a": 1}))
+    # chunks of one rule (wildcards) draw independent streams, keyed in sorted order
+    assert chunk.stream_keys == ("some_rule", "a=1", "depth=10")
+    assert chunk.seed == seeds.derive(7, "some_rule", "a=1", "depth=10") != job.seed
+    with pytest.raises(KeyError, match="some_rule.*params.seed"):
+        _ = io.job(_Smk(tmp_path, params={})).seed
+    assert io.job(_Smk(tmp_path, {"figure_overlap": "error"})).figure_overlap == "error"
+    with pytest.raises(ValueError, match="'figure_overlap' is 'loud'; allowed: 'warn', 'error'"):
+        _ = io.job(_Smk(tmp_path, {"figure_overlap": "loud"})).figure_overlap
+
+
+def test_job_as_context_manager_logs_and_reraises(tmp_path):
+    job = io.job(_Smk(tmp_path))
+    with pytest.raises(ZeroDivisionError), job:
+        1 / 0  # noqa: B018
+    text = (tmp_path / "some_rule.log").read_text()
+    assert "the job failed" in text and "ZeroDivisionError" in text
+
+
+def test_mock_snakemake_from_argv_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="--configfile needs a file name"):
+        io.mock_snakemake_from_argv("x.py", ["--configfile"])
+    with pytest.raises(ValueError, match="at most one rule name"):
+        io.mock_snakemake_from_argv("x.py", ["rule_a", "rule_b"])
+
+
+def test_a_script_runs_alone_through_mock_snakemake(tmp_path):
+    """``python workflow/scripts/<script>.py [rule] [--configfile F]`` runs the rule's job."""
+    from conftest import copy_workflow, load_config, write_config
+
+    wf = copy_workflow(tmp_path / "wf")
+    cfg = load_config()
+    cfg["qmap"].update(n_theory=11)
+    write_config(tmp_path / "tiny.yaml", cfg)
+    env = dict(os.environ, PYTHONPATH=str(wf / "src"), MPLBACKEND="Agg")
+    script = wf / "workflow" / "scripts" / "qmap_theory.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--configfile", str(tmp_path / "tiny.yaml")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = io.read_table(wf / "results" / "data" / "poole" / "qmap_theory.parquet")
+    assert table["q_in"].nunique() == 11
+    assert (wf / "results" / "logs" / "poole" / "qmap_theory.log").exists()
+
+
+def _is_set_up_block(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` + the mock fallback + ``with io.job(snakemake) as job:``."""
+    if not (isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"):
+        return False
+    if len(node.body) != 2 or node.orelse:
+        return False
+    fallback, with_ = node.body
+    return (
+        ast.unparse(fallback)
+        == "if 'snakemake' not in globals():\n    snakemake = io.mock_snakemake_from_argv(__file__)"
+        and isinstance(with_, ast.With)
+        and len(with_.items) == 1
+        and ast.unparse(with_.items[0]) == "io.job(snakemake) as job"
+    )
+
+
+def test_every_script_has_the_one_set_up_pattern():
+    scripts = sorted(SCRIPTS.glob("*.py"))
+    assert len(scripts) >= 70, len(scripts)
+    for path in scripts:
+        source = path.read_text()
+        tree = ast.parse(source, filename=str(path))
+        compile(tree, str(path), "exec")
+        *head, last = tree.body
+        assert _is_set_up_block(last), f"{path.name}: must end in the set-up block (io.job docs)"
+        for node in head:  # definitions only: nothing runs when the script is imported
+            ok = isinstance(
+                node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef | ast.Assign
+            ) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+            assert ok, f"{path.name}:{node.lineno}: top-level code outside the set-up block"
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dltheory"):
+                names = {a.name for a in node.names}
+                assert node.module == "dltheory" and names <= SET_UP_MODULES, (
+                    f"{path.name}:{node.lineno}: import subject modules inside the job block, "
+                    "so that a failing import lands in the rule's log"
+                )
+        calls = [
+            n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "io.job"
+        ]
+        assert len(calls) == 1, f"{path.name}: one io.job call"
+        uses = [
+            n.lineno
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and ast.unparse(n.value) == "snakemake"
+        ]
+        assert not uses, f"{path.name}:{uses}: use job.*, not snakemake.*"
+        assert "_getframe" not in source and "excepthook" not in source, path.name
+
+
+def test_figure_bytes_do_not_depend_on_the_process_or_the_clock(tmp_path):
+    """Two builds of one figure in separate processes give identical PNG and PDF bytes."""
+    code = (
+        "import sys, time\n"
+        "from dltheory import style\n"
+        "fig, ax = style.figure()\n"
+        "ax.plot([0, 1, 2], [1, 0, 2], 'o-', label='x')\n"
+        "ax.set_title('left', loc='left'); fig.suptitle('title')\n"
+        "ax.legend(loc='upper center')\n"
+        "style.save(fig, [sys.argv[1] + '.png', sys.argv[1] + '.pdf'], overlap='error')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    for stem in ("a", "b"):
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / stem)], check=True, env=env, timeout=300
+        )
+    for suffix in (".png", ".pdf"):
+        a, b = (tmp_path / f"{s}{suffix}" for s in "ab")
+        assert a.read_bytes() == b.read_bytes(), suffix
+    assert b"CreationDate" not in (tmp_path / "a.pdf").read_bytes()

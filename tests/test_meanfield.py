@@ -5,13 +5,15 @@ Tolerance: relative error <= 1e-10 (the engine's target; it reaches ~1e-15).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import mpmath as mp
 import numpy as np
 import pytest
 
-from dltheory import activations
+from dltheory import activations, quadrature
+from dltheory import kernel as kern
 from dltheory import meanfield as mf
 
 RTOL = 1e-10
@@ -113,20 +115,22 @@ def mp_kernel(c, q, dps=15):
 def test_two_dimensional_kernel_matches_mpmath_in_the_near_step_regime():
     # q = 400: tanh(20 z) is a near step; c = 0.6 puts the inner transition anywhere
     ref = mp_kernel(0.6, 400.0, dps=12)  # reference good to ~1e-13 at this precision
-    assert abs(mf._kernel(0.6, 400.0, "tanh", 0) / float(ref) - 1) <= RTOL
+    assert abs(kern._kernel(0.6, 400.0, activations.get("tanh"), 0) / float(ref) - 1) <= RTOL
 
 
-def test_numeric_kernel_agrees_with_closed_forms(monkeypatch):
-    # erf has the arcsine kernel; run the generic 2-D path for it and compare
+@pytest.mark.parametrize("asymptote", [True, False])
+def test_numeric_kernel_agrees_with_closed_forms(asymptote):
+    # erf has the arcsine kernel; run the 2-D quadrature for it (with an asymptote for the
+    # inner average, or the generic rule without one) and compare
     c = np.array([-0.9, -0.3, 0.0, 0.4, 0.8, 0.99])
     q = np.array([0.1, 1.0, 5.0, 30.0, 200.0, 900.0])
-    closed = mf._closed_kernel("erf", 0, c, q)
-    closed_d = mf._closed_kernel("erf", 1, c, q)
-    monkeypatch.setattr(mf, "_closed_kernel", lambda *a: None)
-    # the generic path needs an asymptote for erf (the library never takes it)
-    monkeypatch.setitem(mf._ASYMPTOTES, "erf", (mf._erf_step(0.8), mf._LOCALISED))
-    numeric = mf._kernel(c, q, "erf", 0)
-    numeric_d = mf._kernel(c, q, "erf", 1)
+    erf = activations.get("erf")
+    closed = kern._closed_kernel(erf, 0, c, q)
+    closed_d = kern._closed_kernel(erf, 1, c, q)
+    help_ = (activations.erf_step(0.8), activations.LOCALISED) if asymptote else None
+    numeric_erf = dataclasses.replace(erf, kernel=None, asymptote=help_)
+    numeric = kern._kernel(c, q, numeric_erf, 0)
+    numeric_d = kern._kernel(c, q, numeric_erf, 1)
     np.testing.assert_allclose(numeric, closed, rtol=1e-11, atol=1e-14)
     np.testing.assert_allclose(numeric_d, closed_d, rtol=1e-11)
 
@@ -135,7 +139,7 @@ def test_numeric_kernel_agrees_with_closed_forms(monkeypatch):
 def test_closed_moments_agree_with_quadrature(name):
     act = activations.get(name)
     q = np.array([0.05, 0.7, 3.0, 40.0, 900.0])
-    m2, d2, _ = mf._closed_moments(name, q)
+    m2, d2, _ = quadrature._closed_moments(act, q)
     np.testing.assert_allclose(mf.gaussian_expectation(lambda u: act.phi(u) ** 2, q, name), m2,
                                rtol=1e-11)  # fmt: skip
     np.testing.assert_allclose(mf.gaussian_expectation(lambda u: act.dphi(u) ** 2, q, name), d2,

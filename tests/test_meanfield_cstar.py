@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from test_meanfield_kernel import mp_tanh_kernel
 
+from dltheory import activations
+from dltheory import kernel as kern
 from dltheory import meanfield as mf
 
 
@@ -18,7 +20,7 @@ def test_kernel_with_a_narrow_off_centre_inner_gaussian_matches_mpmath():
     # switch; the remainder tanh - erf there used to be sampled too coarsely (8.5e-11)
     q, c = 32.1758051, np.cos(0.104957149)
     ref = float(mp_tanh_kernel(q, q, c, dps=14))
-    assert mf._kernel(c, q, "tanh", 0) == pytest.approx(ref, rel=1e-13)
+    assert kern._kernel(c, q, activations.get("tanh"), 0) == pytest.approx(ref, rel=1e-13)
 
 
 def plane(n):
@@ -32,16 +34,16 @@ def test_c_star_from_the_table_agrees_with_the_quadrature(name, monkeypatch):
     # tanh: its q*; gelu: a range of explicit finite lengths (its default q* is often inf)
     q = mf.q_star(sw, sb) if name == "tanh" else np.linspace(0.2, 30.0, sw.size)
     built = []
-    make = mf._kernel_table_for
-    monkeypatch.setattr(mf, "_KTABLE_MIN_POINTS", 200)
-    monkeypatch.setattr(mf, "_kernel_table_for", lambda *a: built.append(make(*a)) or built[-1])
+    make = kern._kernel_table_for
+    monkeypatch.setattr(kern, "_KTABLE_MIN_POINTS", 200)
+    monkeypatch.setattr(kern, "_kernel_table_for", lambda *a: built.append(make(*a)) or built[-1])
     fast = mf.c_star(sw, sb, name, q=q)
     assert len(built) == 1 and built[0] is not None  # the table path was taken
     chaotic = np.flatnonzero(fast < 1)
     rng = np.random.default_rng(5)
     edge = chaotic[np.argsort(fast[chaotic])[-15:]]  # closest to the edge of chaos
     pick = np.concatenate([rng.choice(chaotic, 45, replace=False), edge])
-    monkeypatch.setattr(mf, "_KTABLE_MIN_POINTS", 10**9)
+    monkeypatch.setattr(kern, "_KTABLE_MIN_POINTS", 10**9)
     slow = mf.c_star(sw[pick], sb[pick], name, q=q[pick])
     # 1e-11 relative (2e-13 absolute below c* = 0.02), with room for the reference's own tol
     np.testing.assert_allclose(fast[pick], slow, rtol=5e-11, atol=1e-12)
@@ -51,9 +53,9 @@ def test_c_star_from_the_table_agrees_with_the_quadrature(name, monkeypatch):
 
 
 def test_kernel_table_checks_itself():
-    act = mf._acts.get("tanh")
-    table = mf._kernel_table_for(act, np.array([0.05, 40.0]))
+    act = activations.get("tanh")
+    table = kern._kernel_table_for(act, np.array([0.05, 40.0]))
     assert table is not None and table.max_abs_error <= 1e-13
     # no table for closed forms or ranges too wide to trust one series over
-    assert mf._kernel_table_for(mf._acts.get("erf"), np.array([0.1, 10.0])) is None
-    assert mf._kernel_table_for(act, np.array([1e-3, 1e3])) is None
+    assert kern._kernel_table_for(activations.get("erf"), np.array([0.1, 10.0])) is None
+    assert kern._kernel_table_for(act, np.array([1e-3, 1e3])) is None

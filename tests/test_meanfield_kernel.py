@@ -7,11 +7,14 @@ simulated wide networks (fixed seeds, tolerance from the spread over networks).
 
 from __future__ import annotations
 
+import dataclasses
+
 import mpmath as mp
 import numpy as np
 import pytest
 
 from dltheory import activations
+from dltheory import kernel as kern
 from dltheory import meanfield as mf
 
 # unequal lengths, several correlations (including negative and near +-1)
@@ -31,19 +34,20 @@ def arccos1(q1, q2, q12):
     return np.sqrt(q1 * q2) * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi)
 
 
-#: what the generic path needs for erf (the library never takes it: erf has closed forms)
-ERF_ASYMPTOTE = (mf._erf_step(0.8), mf._LOCALISED)
+#: erf without its closed forms, with and without an asymptote for the inner average
+ERF_ASYMPTOTE = (activations.erf_step(0.8), activations.LOCALISED)
+ERF_NUMERIC = dataclasses.replace(activations.get("erf"), kernel=None, asymptote=ERF_ASYMPTOTE)
+ERF_GENERIC = dataclasses.replace(activations.get("erf"), kernel=None)
 
 
-def test_generic_quadrature_reproduces_the_arcsine_kernel_at_unequal_lengths(monkeypatch):
+@pytest.mark.parametrize("numeric", [ERF_NUMERIC, ERF_GENERIC], ids=["asymptote", "generic"])
+def test_generic_quadrature_reproduces_the_arcsine_kernel_at_unequal_lengths(numeric):
     q12 = C * np.sqrt(Q1 * Q2)
     ref = 1.7**2 * arcsine(Q1, Q2, q12) + 0.2**2
     closed = mf.kernel_map(Q1, Q2, q12, 1.7, 0.2, "erf")[2]
     np.testing.assert_allclose(closed, ref, rtol=1e-13)
-    monkeypatch.setattr(mf, "_closed_kernel", lambda *a, **k: None)  # the numerical path
-    monkeypatch.setitem(mf._ASYMPTOTES, "erf", ERF_ASYMPTOTE)
-    numeric = mf.kernel_map(Q1, Q2, q12, 1.7, 0.2, "erf")[2]
-    np.testing.assert_allclose(numeric, ref, rtol=1e-11)
+    got = mf.kernel_map(Q1, Q2, q12, 1.7, 0.2, numeric)[2]
+    np.testing.assert_allclose(got, ref, rtol=1e-11)
 
 
 def test_relu_kernel_is_the_arccosine_kernel_at_unequal_lengths():
@@ -84,9 +88,9 @@ def mp_tanh_kernel(q1, q2, c, dps=12):
 def test_tanh_kernel_at_unequal_lengths_matches_mpmath():
     q1, q2, c = 0.5, 20.0, 0.6
     ref = float(mp_tanh_kernel(q1, q2, c))
-    assert mf._kernel(c, q1, "tanh", 0, q2) == pytest.approx(ref, rel=1e-10)
+    assert kern._kernel(c, q1, activations.get("tanh"), 0, q2) == pytest.approx(ref, rel=1e-10)
     # symmetric in the two inputs
-    assert mf._kernel(c, q2, "tanh", 0, q1) == pytest.approx(ref, rel=1e-10)
+    assert kern._kernel(c, q2, activations.get("tanh"), 0, q1) == pytest.approx(ref, rel=1e-10)
 
 
 @pytest.mark.parametrize("name", ["tanh", "relu", "erf", "gelu", "selu", "leaky_relu:0.2"])
@@ -181,7 +185,7 @@ def test_kernel_layers_match_simulated_wide_networks(name, sw, sb):
 
 def test_leaky_relu_slope_is_a_parameter():
     act = activations.get("leaky_relu:0.2")
-    assert act.family == "leaky_relu" and act.param == 0.2 and act.homogeneous
+    assert act.slopes == (1.0, 0.2) and act.param == 0.2 and act.homogeneous
     np.testing.assert_allclose(act.phi(np.array([-2.0, 3.0])), [-0.4, 3.0])
     np.testing.assert_allclose(act.dphi(np.array([-2.0, 3.0])), [0.2, 1.0])
     assert activations.get("leaky_relu").param == activations.LEAKY_SLOPE == 0.01

@@ -10,42 +10,32 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from conftest import ROOT, load_config, run_snakemake, write_config
 
-from dltheory import answers
+from dltheory import answers, pipeline
 
-SECTIONS = ROOT / "workflow" / "report" / "sections.yaml"
+CATALOGUE = ROOT / "workflow" / "catalogue.yaml"
 FIGURES_MD = ROOT.parent / "shared" / "FIGURES.md"
 
 
 def sections() -> dict[str, tuple[str, str]]:
-    """Figure id -> (category, subcategory) as listed in workflow/report/sections.yaml."""
-    where, seen = {}, []
-    for sheet, questions in yaml.safe_load(SECTIONS.read_text()).items():
-        for question, ids in questions.items():
-            for fid in ids:
-                seen.append(fid)
-                where[fid] = (sheet, question)
-    assert len(seen) == len(set(seen)), [f for f in seen if seen.count(f) > 1]
-    return where
+    """Figure id -> (category, subcategory) as listed in workflow/catalogue.yaml."""
+    return {f.id: (f.sheet, f.question) for f in pipeline.read_catalogue(CATALOGUE)}
 
 
 def figure_rules() -> list[str]:
-    """Figure ids of the workflow: rules whose output is results/figures/<id>.png."""
+    """Figure ids of the rule files: each figure rule's output is figure_outputs("<id>")."""
     text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
-    ids = re.findall(r"FIGURE_IDS\.append\(\"(\w+)\"\)", text)
-    for block in re.findall(r"FIGURE_IDS\.extend\(\s*\[(.*?)\]", text, flags=re.S):
-        ids += re.findall(r"\"(\w+)\"", block)
-    return ids
+    return re.findall(r"figure_outputs\(\"(\w+)\"\)", text)
 
 
 def test_every_figure_has_one_place_in_the_report():
     where = sections()
     ids = figure_rules()
     assert "qmap" in ids
-    assert [f for f in ids if f not in where] == []
-    if FIGURES_MD.exists():  # the catalogue beside the checkout: nothing listed beyond it
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert sorted(ids) == sorted(where), set(ids) ^ set(where)
+    if FIGURES_MD.exists():  # the figure list beside the checkout: nothing listed beyond it
         catalogue = re.findall(r"^\| `([a-z0-9_]+)`", FIGURES_MD.read_text(), flags=re.M)
         assert sorted(set(where) - set(catalogue)) == []
 

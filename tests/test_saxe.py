@@ -10,7 +10,7 @@ import torch
 from conftest import load_config, run_snakemake, write_config
 from scipy.integrate import solve_ivp
 
-from dltheory import saxe
+from dltheory import saxe, seeds
 
 TAU = 2.5
 
@@ -209,7 +209,7 @@ def test_fast_path_reproduces_the_autograd_loop(one_hot):
     sizes = [x.shape[1], 16, 24, 16, y.shape[1]]
     nets, orders = [], []
     for k in range(2):
-        gen = torch.Generator().manual_seed(100 + k)
+        gen = seeds.torch_generator(100, "net", k)
         nets.append(saxe.gaussian_init(sizes, 1, 0.3, gen))
         orders.append(saxe.epoch_orders(x.shape[0], 25, gen))
     variants = [False, True]
@@ -288,7 +288,7 @@ def test_largest_stable_lr_scans_up_to_the_first_divergence():
     assert probes["stable"].iloc[:-1].all() and not probes["stable"].iloc[-1]
     assert limit == probes["lr"].iloc[-2] and 1 <= probes["epoch"].iloc[-1] <= 40
     # far above full-batch gradient descent's limit: per-sample steps see one item each
-    x, y = saxe.diffuse_tree(2, 4, 40, 0.05, seed=3)
+    x, y = saxe.diffuse_tree(2, 4, 40, 0.05, seed=seeds.derive(3, "tree"))  # its data
     s_max = np.linalg.svd(y, compute_uv=False)[0]
     assert limit > 3 * saxe.gradient_flow_lr_limit(s_max, 3, 40)
     # the probes are the nets of tree_experiment: the same run diverges one step up
@@ -378,3 +378,11 @@ def test_bad_saxe_config_is_rejected_by_key(workflow_dir, section, key, value, e
     assert proc.returncode != 0
     name = f"saxe.{section}" if expected == "Additional properties" else f"saxe.{section}.{key}"
     assert f"config key '{name}'" in message and expected in message, message
+
+
+def test_a_mode_below_twice_a0_has_no_theory_time():
+    """Sampled tree data can have a zero singular value (two identical leaves): its mode
+    has no half-learning time, so the theory column is NaN there instead of an error."""
+    s = np.array([3.0, 0.01, 4.5e-16])
+    t = saxe._theory_times(s, 0.01, 10.0, 3)
+    assert t[0] == saxe.learning_time(3.0, 0.01, 10.0, 3) and np.isnan(t[1:]).all()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, copy_workflow, load_config, run_snakemake, write_config
+from conftest import CEILING, ROOT, copy_workflow, load_config, run_snakemake, write_config
 
 #: Slurm's compiled-in configuration directory on Debian. ``srun`` inside a batch job
 #: does not honour ``SLURM_CONF``, so the file has to be where every command looks first.
@@ -53,7 +53,10 @@ SLURM_FLAGS = [
 ANSWER_PART = "results/answers/meanfield.parquet"
 TARGETS = ["depth_scales", ANSWER_PART]
 OUTPUT_DIRS = ["results/data", "results/figures", "results/answers"]
-TIMEOUT = 420  # seconds for one Snakemake run through Slurm (about 3 min on a loaded 2-core box)
+#: a safety ceiling (s) for one cluster command or daemon start, only against a hang: every
+#: wait below ends on its event (a daemon answering, a job state, a process exit) and a
+#: loaded machine may take many times the idle time
+SHORT_CEILING = 600
 
 
 def tiny_config() -> dict:
@@ -104,7 +107,9 @@ def why_not_run() -> str | None:
 # --------------------------------------------------------------------------- cluster
 
 
-def _sh(*cmd: str, timeout: float = 30, check: bool = True) -> subprocess.CompletedProcess:
+def _sh(
+    *cmd: str, timeout: float = SHORT_CEILING, check: bool = True
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
@@ -120,7 +125,7 @@ def install_packages() -> None:
         ["apt-get", "update"],
         ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
     ):
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CEILING, env=env)
         if proc.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}{proc.stderr}")
     still = [d for d in DAEMONS if shutil.which(d) is None]
@@ -168,24 +173,26 @@ def slurm_conf(state: Path) -> str:
 
 def _munge_works() -> bool:
     try:
-        cred = _sh("munge", "-n", timeout=10, check=False)
+        cred = _sh("munge", "-n", check=False)
         if cred.returncode != 0:
             return False
         back = subprocess.run(
-            ["unmunge"], input=cred.stdout, capture_output=True, text=True, timeout=10
+            ["unmunge"], input=cred.stdout, capture_output=True, text=True, timeout=SHORT_CEILING
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return back.returncode == 0
 
 
-def _wait_for(what: str, ok, timeout: float, logs: list[Path]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ok():
-            return
+def _wait_for(what: str, ok, logs: list[Path], daemon: subprocess.Popen | None = None) -> None:
+    """Return once ``ok()``; fail at once if ``daemon`` exits first (the ceiling: a hang)."""
+    deadline = time.monotonic() + SHORT_CEILING
+    while not ok():
+        if daemon is not None and daemon.poll() is not None:
+            raise AssertionError(f"{what}: exited ({daemon.returncode})\n{_tails(logs)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not ready after {SHORT_CEILING} s\n{_tails(logs)}")
         time.sleep(0.5)
-    raise AssertionError(f"{what} not ready after {timeout} s\n{_tails(logs)}")
 
 
 def _tails(logs: list[Path], n: int = 30) -> str:
@@ -224,15 +231,15 @@ class SingleNodeSlurm:
         _wait_for(
             "slurmctld",
             lambda: _sh("scontrol", "ping", check=False).stdout.count("UP") > 0,
-            60,
             self.logs,
+            self.procs["slurmctld"],
         )
         self._spawn("slurmd", ["slurmd", "-D"])
         _wait_for(
             "the node",
             lambda: _sh("sinfo", "-h", "-o", "%T", check=False).stdout.strip() == "idle",
-            60,
             self.logs,
+            self.procs["slurmd"],
         )
 
     def _start_munged(self) -> None:
@@ -253,7 +260,7 @@ class SingleNodeSlurm:
             group=munge.pw_gid,
             extra_groups=[],
         )
-        _wait_for("munged", _munge_works, 30, self.logs)
+        _wait_for("munged", _munge_works, self.logs, self.procs["munged"])
 
     def job_ids(self) -> list[str]:
         out = _sh("squeue", "-h", "--states=all", "-o", "%i", check=False).stdout
@@ -264,7 +271,7 @@ class SingleNodeSlurm:
         errors = []
         if "slurmctld" in self.procs and self.procs["slurmctld"].poll() is None:
             _sh("scancel", "--full", *self.job_ids(), check=False)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + SHORT_CEILING
             while time.monotonic() < deadline:
                 states = _sh("squeue", "-h", "-o", "%T", check=False).stdout.split()
                 if not set(states) - {"COMPLETED", "CANCELLED", "FAILED"}:
@@ -277,10 +284,10 @@ class SingleNodeSlurm:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
-                    proc.wait(timeout=20)
+                    proc.wait(timeout=SHORT_CEILING)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-                    proc.wait(timeout=10)
+                    proc.wait()
                     errors.append(f"{name} (pid {proc.pid}) ignored SIGTERM; killed")
         if SLURM_CONF.exists() and SLURM_CONF.read_text().startswith(MARKER):
             SLURM_CONF.unlink()
@@ -378,9 +385,7 @@ def test_pipeline_through_slurm_matches_a_local_run(slurm, tmp_path):
             run_snakemake, local, *TARGETS, "--cores", "2", "--configfile", str(cfg)
         )
         try:
-            proc = run_snakemake(
-                cluster, *TARGETS, *SLURM_FLAGS, "--configfile", "tiny.yaml", timeout=TIMEOUT
-            )
+            proc = run_snakemake(cluster, *TARGETS, *SLURM_FLAGS, "--configfile", "tiny.yaml")
         except (AssertionError, subprocess.TimeoutExpired) as err:
             raise AssertionError(f"{err}\n{_tails(slurm.logs)}") from None
         reference.result()
@@ -425,7 +430,6 @@ def test_slurm_account_reaches_sbatch(slurm, tmp_path):
         *resources,
         "--configfile",
         str(cfg),
-        timeout=TIMEOUT,
     )
     jobs = [j for j in slurm.jobs() if j["JobId"] not in before]
     assert [j["Account"] for j in jobs] == ["dltheory_test"], jobs

@@ -178,14 +178,18 @@ def test_idx_bad_gzip(tmp_path):
         ("rmsprop", 1e-3, 0.8, "float64", 1e-12),
         # float32, as the sweep runs: the products' summation orders differ (OpenBLAS in the
         # batched trainer, MKL in the loop), and RMSProp divides each gradient by its own
-        # running scale, so rounding in a near-zero gradient becomes a step of ~lr x 1e-2
-        # (2.4e-6 at lr 1e-3): 1e-6 holds at the sweep's lr 1e-4 (measured 2.4e-7) and for SGD
+        # running scale (|step| <= lr / sqrt(1 - alpha) = 10 lr), so rounding in a gradient
+        # that is itself near zero becomes a sizeable part of a step in that element. Such
+        # elements are rare (measured: 2 of 26,496 parameters per case, worst 1.9e-5 =
+        # 0.19 lr); every other element agrees to 1e-6. So for RMSProp in float32 at most
+        # 0.1% of the elements may exceed atol, and none may differ by lr (one step's scale)
         ("sgd", 0.05, 1.0, "float32", 1e-6),
         ("rmsprop", 1e-4, 1.0, "float32", 1e-6),
         ("rmsprop", 1e-4, 0.8, "float32", 1e-6),
     ],
 )
 def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob, dtype, atol):
+    outliers = 1e-3 if (optimizer, dtype) == ("rmsprop", "float32") else 0.0
     s = small(optimizer=optimizer, lr=lr, keep_prob=keep_prob, steps=6, dtype=dtype)
     sw2, seeds = [1.0, SW2_CRIT, 3.0], [0, 5]
     rec, (w, b, losses) = tr.train_batched(digits, sw2, seeds, s, 11, return_state=True)
@@ -193,13 +197,16 @@ def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob, dtype, at
     assert np.allclose(rec["sigma_w2"], sw2 * 2)
     for g, (seed, sigma) in enumerate((k, x) for k in seeds for x in sw2):
         one, (w1, b1, l1) = tr.train_single(digits, sigma, seed, s, 11, return_state=True)
-        for stacked, single in ((w, w1), (b, b1)):
-            for layer in range(len(single)):
-                torch.testing.assert_close(
-                    stacked[layer][g].reshape(single[layer].shape), single[layer],
-                    atol=atol, rtol=0,
-                )  # fmt: skip
-        np.testing.assert_allclose([float(x[g]) for x in losses], l1, atol=atol, rtol=0)
+        diffs = torch.cat([
+            (stacked[layer][g].reshape(single[layer].shape) - single[layer]).abs().ravel()
+            for stacked, single in ((w, w1), (b, b1)) for layer in range(len(single))
+        ])  # fmt: skip
+        assert float((diffs > atol).double().mean()) <= outliers, (g, float(diffs.max()))
+        assert float(diffs.max()) <= (lr if outliers else atol), (g, float(diffs.max()))
+        # float32 batch losses (~2.5, one ulp 2.4e-7) also agree to a relative 2e-6 (~8 ulps:
+        # a mean of B log-probabilities, moved by the rare outlier weights above)
+        rtol = 2e-6 if dtype == "float32" else 0.0
+        np.testing.assert_allclose([float(x[g]) for x in losses], l1, atol=atol, rtol=rtol)
         for col in ("train_acc", "test_acc", "final_loss"):
             assert abs(rec[col].iloc[g] - one[col].iloc[0]) < 10 * atol, col
     # the steps moved the weights: the comparison is not of initial values only
@@ -364,31 +371,38 @@ def test_cell_edges():
     np.testing.assert_allclose(tr.cell_edges([7]), [6.5, 7.5])
 
 
-def test_stream_seed():
-    a = tr.stream_seed(1, 2, 3)
-    assert a == tr.stream_seed(1, 2, 3) and 0 <= a < 2**63
-    assert len({tr.stream_seed(1, *k) for k in [(2, 3), (3, 2), (2, 4), (2,)]} | {a}) == 4
-    with pytest.raises(ValueError, match="non-negative"):
-        tr.stream_seed(1, -2)
+def test_streams_of_a_network_are_distinct_and_reproducible():
+    """Initial weights, batches and dropout masks come from three different streams, named
+    by (depth, network seed); the same names give the same draws."""
+    draws = [torch.rand(4, generator=g) for g in training._streams(1, 2, 3)]
+    assert all(not torch.equal(a, b) for i, a in enumerate(draws) for b in draws[i + 1 :])
+    again = [torch.rand(4, generator=g) for g in training._streams(1, 2, 3)]
+    assert all(torch.equal(a, b) for a, b in zip(draws, again, strict=True))
+    for other in ((1, 3, 3), (1, 2, 4), (2, 2, 3)):
+        first = torch.rand(4, generator=training._streams(*other)[0])
+        assert not torch.equal(first, draws[0]), other
 
 
 def test_training_module_is_free_of_the_engine():
-    """The sweep's jobs depend on dltheory.training alone (no retraining on engine edits)."""
+    """The sweep's jobs depend on dltheory.training, training_data and seeds alone (no
+    retraining on engine edits)."""
     import ast
     import inspect
 
-    from dltheory import training
+    from dltheory import seeds, training, training_data
 
-    tree = ast.parse(inspect.getsource(training))
-    relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level > 0]
-    absolute = [
-        a.name
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Import | ast.ImportFrom)
-        for a in n.names
-        if "dltheory" in (getattr(n, "module", None) or "") + a.name
-    ]
-    assert relative == [] and absolute == []
+    allowed = {training: ["seeds", "training_data"], training_data: [], seeds: []}
+    for module, expected in allowed.items():
+        tree = ast.parse(inspect.getsource(module))
+        relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level > 0]
+        absolute = [
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in n.names
+            if "dltheory" in (getattr(n, "module", None) or "") + a.name
+        ]
+        assert sorted(n.module for n in relative) == expected and absolute == [], module
 
 
 # --------------------------------------------------------------------------- workflow

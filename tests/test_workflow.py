@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import (
     ROOT,
     jobs_of_dry_run,
@@ -17,14 +18,15 @@ from conftest import (
 )
 
 import dltheory.io as dio
+from dltheory import pipeline
 
+CATALOGUE = ROOT / "workflow" / "catalogue.yaml"
+#: the project's figure list kept beside the checkout, where there is one
 FIGURES_MD = ROOT.parent / "shared" / "FIGURES.md"
 
 
 def catalogue_ids() -> list[str]:
-    if not FIGURES_MD.exists():
-        pytest.skip("../shared/FIGURES.md is not beside the checkout")
-    return re.findall(r"^\| `([a-z0-9_]+)`", FIGURES_MD.read_text(), flags=re.M)
+    return [figure.id for figure in pipeline.read_catalogue(CATALOGUE)]
 
 
 def defined_rules() -> set[str]:
@@ -32,24 +34,53 @@ def defined_rules() -> set[str]:
     return {line.strip() for line in out.splitlines() if line.strip() and " " not in line.strip()}
 
 
-def test_rule_all_lists_exactly_the_existing_figures():
+def test_rule_all_lists_exactly_the_catalogue_figures():
     ids = catalogue_ids()
-    rules = defined_rules()
-    existing = [i for i in ids if i in rules]
-    assert "qmap" in existing
+    assert "qmap" in ids
+    assert set(ids) <= defined_rules(), set(ids) - defined_rules()
     out = run_snakemake(ROOT, "-n", "--forceall", "all").stdout
-    for fid in existing:
+    for fid in ids:
         assert f"results/figures/{fid}.png" in out, fid
     # no figure rule outside the catalogue
     figure_rules = set(re.findall(r"results/figures/([a-z0-9_]+)\.png", out))
-    assert figure_rules <= set(ids), figure_rules - set(ids)
+    assert figure_rules == set(ids), figure_rules ^ set(ids)
+
+
+def test_the_catalogue_agrees_with_the_shared_figure_list_when_present():
+    """Every catalogue figure is one of ../shared/FIGURES.md (the project's list of
+    figures, beside the checkout when there is one; nothing else reads it)."""
+    if not FIGURES_MD.exists():
+        pytest.skip("no ../shared/FIGURES.md beside the checkout")
+    listed = re.findall(r"^\| `([a-z0-9_]+)`", FIGURES_MD.read_text(), flags=re.M)
+    assert sorted(set(catalogue_ids()) - set(listed)) == []
+
+
+def test_a_malformed_catalogue_is_refused_naming_the_entry(tmp_path):
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "a.rst").write_text("A.\n")
+    sheet = {"sheet": "S", "questions": [{"question": "Q", "figures": []}]}
+    figures = sheet["questions"][0]["figures"]
+    path = tmp_path / "catalogue.yaml"
+
+    def read(entries):
+        figures[:] = entries
+        path.write_text(yaml.safe_dump([sheet]))
+        return pipeline.read_catalogue(path)
+
+    (figure,) = read([{"id": "a", "caption": "report/a.rst"}])
+    assert figure == pipeline.Figure("a", "S", "Q", "report/a.rst")
+    with pytest.raises(pipeline.CatalogueError, match="listed twice: a"):
+        read([{"id": "a", "caption": "report/a.rst"}] * 2)
+    with pytest.raises(pipeline.CatalogueError, match="caption file.*report/b.rst"):
+        read([{"id": "b", "caption": "report/b.rst"}])
+    with pytest.raises(pipeline.CatalogueError, match=r"'Q'.*exactly the keys \['caption', 'id'\]"):
+        read([{"id": "a", "captoin": "report/a.rst"}])
 
 
 def test_each_figure_target_resolves():
     # one dry run naming every figure rule as a target: it fails if any of them does not
     # resolve, and lists the outputs of each
-    rules = defined_rules()
-    ids = [i for i in catalogue_ids() if i in rules]
+    ids = catalogue_ids()
     out = run_snakemake(ROOT, "-n", "--nolock", "--forceall", *ids).stdout
     for fid in ids:
         assert f"results/figures/{fid}.pdf" in out, fid
@@ -111,32 +142,6 @@ def test_qmap_end_to_end_and_minimal_reruns(workflow_dir):
     assert set(jobs) == {"qmap_simulation", "qmap"}, jobs
 
 
-BAD_CONFIGS = {
-    "negative sigma": (("qmap", "sigma_b"), -0.1, "qmap.sigma_b", ">= 0"),
-    "unknown activation": (("qmap", "activation"), "tanhh", "qmap.activation", "relu"),
-    "empty grid": (("qmap", "sigma_w"), [], "qmap.sigma_w", "at least 1"),
-    "wrong type": (("qmap", "width"), "wide", "qmap.width", "integer"),
-    "unknown key": (("qmap", "widht"), 10, "qmap", "allowed keys"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
-def test_bad_config_is_rejected_by_key_before_any_job(workflow_dir, case):
-    (section, key), value, named, allowed = BAD_CONFIGS[case]
-    cfg = _tiny_config()
-    cfg[section][key] = value
-    cfg_path = write_config(workflow_dir / "bad.yaml", cfg)
-    proc = run_snakemake(
-        workflow_dir, "qmap", "--cores", "1", "--configfile", str(cfg_path), check=False
-    )
-    message = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert f"config key '{named}'" in message, message
-    assert allowed in message, message
-    results = workflow_dir / "results"
-    assert not results.exists() or not any(p.is_file() for p in results.rglob("*"))
-
-
 def test_slurm_profile_resolves():
     out = run_snakemake(ROOT, "-n", "--nolock", "--forceall", "--profile", "profiles/slurm", "qmap")
     assert "qmap_theory" in out.stdout
@@ -149,18 +154,10 @@ def test_every_figure_has_a_caption_that_renders_cleanly():
 
     import docutils.core
 
-    rules = {
-        a or b
-        for a, b in re.findall(
-            r"^(?:rule (\w+):|use rule \w+ as (\w+))",
-            "".join(p.read_text() for p in ROOT.glob("workflow/rules/*.smk")),
-            re.M,
-        )
-    }
-    ids = [i for i in catalogue_ids() if i in rules]
-    assert "qmap" in ids
-    for fid in ids:
-        path = ROOT / "workflow" / "report" / f"{fid}.rst"
+    figures = pipeline.read_catalogue(CATALOGUE)
+    assert "qmap" in [f.id for f in figures]
+    for figure in figures:
+        fid, path = figure.id, CATALOGUE.parent / figure.caption
         assert path.exists(), f"no caption for figure {fid}"
         warnings = io.StringIO()
         docutils.core.publish_doctree(

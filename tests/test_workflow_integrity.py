@@ -1,4 +1,4 @@
-"""Workflow integrity (issue 12): code inputs follow the imports, failures reach the log,
+"""Workflow integrity: code inputs follow the imports, failures reach the log,
 one set-up call per script, seeds by rule name, threads from the rule, answers from the
 config, scripts runnable alone."""
 
@@ -9,7 +9,9 @@ import os
 import re
 import subprocess
 import sys
+import tokenize
 from collections import defaultdict
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ import pytest
 from conftest import ROOT, copy_workflow, load_config, run_snakemake, write_config
 
 from dltheory import io as dio
+from dltheory import pipeline, seeds
 
 SRC = ROOT / "src" / "dltheory"
 SCRIPTS = ROOT / "workflow" / "scripts"
@@ -31,9 +34,25 @@ _IMPORT = re.compile(
 )
 
 
+def _without_strings(path: Path) -> str:
+    """The file's text with every string literal (docstrings too) blanked out."""
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    out = list(text)
+    for tok in tokenize.generate_tokens(StringIO(text).readline):
+        if tok.type == tokenize.STRING:
+            start = offsets[tok.start[0] - 1] + tok.start[1]
+            end = offsets[tok.end[0] - 1] + tok.end[1]
+            out[start:end] = [c if c == "\n" else " " for c in text[start:end]]
+    return "".join(out)
+
+
 def _direct_imports(path: Path) -> set[str]:
     found = set()
-    for source, names, plain in _IMPORT.findall(path.read_text()):
+    for source, names, plain in _IMPORT.findall(_without_strings(path)):
         if plain:
             found.add(plain)
             continue
@@ -82,9 +101,62 @@ def _scripts_of_rules() -> dict[str, Path]:
     return {r: SCRIPTS / Path(s).name for r, s in scripts.items()}
 
 
+RULE_FILES = [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]
+
+
+def test_every_script_rule_declares_its_code_inputs_and_env():
+    """Each rule with a script lists, as its `code` input, exactly the package files its
+    script reaches (by the package's walk and by the regex reading above), and names the
+    one conda environment; read from a dry run's public output and the rule files."""
+    scripts = _scripts_of_rules()
+    blocks = _dry_run_blocks(ROOT, "--forceall", "--nolock")
+    seen = set()
+    for block in blocks:
+        rule = block["rule"]
+        if rule not in scripts:
+            continue
+        seen.add(rule)
+        code = sorted(f for f in block.get("input", []) if f.startswith("src/"))
+        walk = pipeline.code_inputs(scripts[rule], SRC)
+        assert code == sorted(str(Path(f).relative_to(ROOT)) for f in walk), rule
+        regex = {"__init__", *_reach(scripts[rule])}
+        assert {Path(f).stem for f in code} == regex, (rule, sorted(regex))
+    assert seen == set(scripts), set(scripts) - seen
+    text = "\n".join(p.read_text() for p in RULE_FILES)
+    for block in re.split(r"\n(?=rule |use rule )", text):
+        own = re.match(r"rule (\w+):", block)
+        if own and own.group(1) in scripts:
+            assert re.search(r"^    conda:\n        CONDA_ENV$", block, re.M), own.group(1)
+            script = Path(scripts[own.group(1)]).name
+            assert f'code=code_inputs("{script}")' in block, own.group(1)
+        derived = re.match(r"use rule (\w+) as (\w+) with:", block)
+        if derived and re.search(r"^    input:", block, re.M):  # replaces the base's input
+            script = Path(scripts[derived.group(2)]).name
+            assert f'code=code_inputs("{script}")' in block, derived.group(2)
+
+
+def test_the_workflow_uses_only_public_snakemake():
+    """No assignment to attributes (of rules, the workflow or anything else) and no
+    Snakemake internals in the Snakefile and rule files."""
+    internals = re.compile(
+        r"workflow\.(dag|rules|modifier|_)|set_input|input_modifier|conda_env|is_run"
+        r"|get_path_or_uri|\bResource\b|\.value\b|\._\w"
+    )
+    attribute_assignment = re.compile(r"^\s*[A-Za-z_]\w*(?:\.\w+)+\s*=(?!=)")
+    for path in RULE_FILES:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            code = line.split("#", 1)[0]
+            where = f"{path.name}:{number}: {line.strip()}"
+            assert not internals.search(code), where
+            assert not attribute_assignment.match(code), where
+    pinned = re.search(r"^snakemake==(\d+)\.", (ROOT / "requirements.lock").read_text(), re.M)
+    snakefile = (ROOT / "Snakefile").read_text()
+    assert f'min_version("{pinned.group(1)}.0")' in snakefile
+
+
 @pytest.mark.slow
 def test_editing_a_module_reruns_exactly_the_rules_that_reach_it(tmp_path):
-    """Defect 1: each module edit reruns every rule whose script reaches it (and their
+    """Each module edit reruns every rule whose script reaches it (and their
     consumers, whose inputs change), and no other rule."""
     wf = copy_workflow(tmp_path / "wf")
     blocks = _dry_run_blocks(wf, "--forceall")
@@ -123,25 +195,24 @@ def test_editing_a_module_reruns_exactly_the_rules_that_reach_it(tmp_path):
         rerun = {b["rule"] for b in _dry_run_blocks(wf)} - {"all"}
         os.utime(src, (t0, t0))
         assert rerun == expected, (module, sorted(rerun ^ expected))
-    # the case of the issue: answers_meanfield reaches dltheory.answers
+    # a script that imports the answers module: answers_meanfield reaches dltheory.answers
     assert "answers" in _reach(scripts["answers_meanfield"])
 
 
 def _break_script(wf: Path, script: str, line: str) -> None:
     path = wf / "workflow" / "scripts" / script
     text = path.read_text()
-    assert "job = io.job()\n" in text
-    path.write_text(text.replace("job = io.job()\n", f"job = io.job()\n{line}\n", 1))
+    setup = "    with io.job(snakemake) as job:\n"
+    assert setup in text
+    path.write_text(text.replace(setup, f"{setup}        {line}\n", 1))
 
 
 @pytest.mark.slow
 def test_a_failing_job_leaves_its_traceback_in_the_log(tmp_path):
-    """Defect 2: uncaught exceptions land in the rule's log, and --show-failed-logs shows it."""
+    """Uncaught exceptions land in the rule's log, and --show-failed-logs shows it."""
     wf = copy_workflow(tmp_path / "wf")
     _break_script(wf, "qmap_theory.py", 'raise RuntimeError("deliberate failure of the test")')
-    proc = run_snakemake(
-        wf, "--cores", "1", "results/data/poole/qmap_theory.parquet", check=False
-    )
+    proc = run_snakemake(wf, "--cores", "1", "results/data/poole/qmap_theory.parquet", check=False)
     assert proc.returncode != 0
     log = (wf / "results/logs/poole/qmap_theory.log").read_text()
     assert "Traceback" in log and "RuntimeError: deliberate failure of the test" in log, log
@@ -152,9 +223,7 @@ def test_a_failing_job_leaves_its_traceback_in_the_log(tmp_path):
     wf2 = copy_workflow(tmp_path / "wf2")
     mf = wf2 / "src" / "dltheory" / "meanfield.py"
     mf.write_text(mf.read_text() + '\nraise ImportError("deliberately broken module")\n')
-    proc = run_snakemake(
-        wf2, "--cores", "1", "results/data/poole/qmap_theory.parquet", check=False
-    )
+    proc = run_snakemake(wf2, "--cores", "1", "results/data/poole/qmap_theory.parquet", check=False)
     assert proc.returncode != 0
     log = (wf2 / "results/logs/poole/qmap_theory.log").read_text()
     assert "ImportError: deliberately broken module" in log, log
@@ -189,7 +258,7 @@ class _FakeSnakemake:
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_job_sets_torch_and_blas_threads_from_the_rule(tmp_path, threads):
-    """Defect 4: the thread count comes from the rule's threads:, not the machine."""
+    """The thread count comes from the rule's threads:, not the machine."""
     code = (
         "import torch, threadpoolctl\n"
         "from dltheory import io\n"
@@ -212,7 +281,7 @@ def test_job_sets_torch_and_blas_threads_from_the_rule(tmp_path, threads):
 def test_every_script_makes_the_one_set_up_call_and_no_literal_seed():
     for script in sorted(SCRIPTS.glob("*.py")):
         text = script.read_text()
-        assert text.count("io.job()") == 1, f"{script.name}: one io.job() call"
+        assert text.count("io.job(snakemake)") == 1, f"{script.name}: one io.job() call"
         assert "snakemake." not in text, f"{script.name}: use job.*, not snakemake.*"
         assert "script_logger" not in text, script.name
         assert not re.search(r"seed\s*[+*]\s*\d|\d\s*\+\s*seed|SEED_OFFSET", text), script.name
@@ -220,23 +289,19 @@ def test_every_script_makes_the_one_set_up_call_and_no_literal_seed():
     assert "offset=" not in rules and "pkg(" not in rules
 
 
-def test_rule_seeds_differ_by_name_and_repeat():
-    a, b = dio.derive_seed(20161205, "qmap_simulation"), dio.derive_seed(20161205, "x")
-    assert a != b and a == dio.derive_seed(20161205, "qmap_simulation")
-    assert dio.derive_seed(1, "x") != dio.derive_seed(2, "x")
-    assert 0 <= a < 2**32
-    for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError):
-            dio.derive_seed(bad, "x")
+def test_job_seeds_differ_by_rule_and_chunk_and_repeat():
     smk = _FakeSnakemake(log=[], threads=1, rule="r", params={"seed": 5})
     job = dio.job(smk)
-    assert job.seed == dio.derive_seed(5, "r") and job.seed_for("s") == dio.derive_seed(5, "s")
+    assert job.base_seed == 5 and job.seed == seeds.derive(5, "r")
+    assert dio.job(_FakeSnakemake(log=[], threads=1, rule="r", params={"seed": 5})).seed == job.seed
+    other = dio.job(_FakeSnakemake(log=[], threads=1, rule="x", params={"seed": 5}))
+    assert other.seed != job.seed
     with pytest.raises(KeyError, match="params.seed"):
         _ = dio.job(_FakeSnakemake(log=[], threads=1, rule="r")).seed
     # chunks of one rule (wildcards) draw independent streams
     chunk = _FakeSnakemake(log=[], threads=1, rule="r", params={"seed": 5})
     chunk.wildcards = _Params(depth="10")
-    assert dio.job(chunk).seed == dio.derive_seed(5, "r/depth=10") != job.seed
+    assert dio.job(chunk).seed == seeds.derive(5, "r", "depth=10") != job.seed
 
 
 def _load_script(name: str):
@@ -247,7 +312,7 @@ def _load_script(name: str):
 
 
 def test_saxe_answers_follow_the_config():
-    """Defect 3: dt, tau, a0 and the updates in the answer text come from the config."""
+    """dt, tau, a0 and the updates in the answer text come from the config."""
     from dltheory import saxe
 
     cfg = load_config()["saxe"]["exercise1"]

@@ -98,6 +98,8 @@ from scipy import stats
 from . import activations as _acts
 from . import meanfield as _mf
 from . import networks as _nets
+from . import seeds as _seeds
+from .quadrature import _check_sigmas, _out, _rule
 
 __all__ = [
     "LengthCorrections",
@@ -122,15 +124,6 @@ SAMPLERS = ("weights", "conditional")
 #: sigma_w of ReLU at criticality (C_W = 2)
 RELU_CRITICAL_SIGMA_W = math.sqrt(2.0)
 
-# E[phi(u)^2] = gain K and E[phi(u)^4] = quartic K^2 for positively homogeneous phi
-_HOMOGENEOUS = {
-    "relu": (0.5, 1.5),
-    "leaky_relu": ((1.0 + _acts.LEAKY_SLOPE**2) / 2.0, 1.5 * (1.0 + _acts.LEAKY_SLOPE**4)),
-    "abs": (1.0, 3.0),
-    "linear": (1.0, 3.0),
-}
-
-
 # ------------------------------------------------------------------ Gaussian moments
 
 
@@ -146,13 +139,13 @@ def activation_moments(K, activation="tanh"):
     bad = ~np.isnan(K) & ~((K > 0) & np.isfinite(K))
     if np.any(bad):
         raise ValueError(f"K must be > 0 and finite, got {K[bad].ravel()[:3]}")
-    if act.name in _HOMOGENEOUS:
-        gain, quartic = _HOMOGENEOUS[act.name]
+    if act.homogeneous:  # E[phi^2] = gain K, E[phi^4] = quartic K^2
+        gain, quartic = act.gain, act.quartic
         g = gain * K
         return g, np.full(K.shape, gain) + 0.0 * K, np.zeros(K.shape) + 0.0 * K, quartic * K**2
     nan = np.isnan(K)
     Kc = np.where(nan, 1.0, K)
-    z, w = _mf._rule(Kc, act)
+    z, w = _rule(Kc, act)
     Kx = Kc[..., None]
     u = np.sqrt(Kx) * z
     phi = act.phi(u)
@@ -169,6 +162,8 @@ def activation_moments(K, activation="tanh"):
         he4 = z**4 - 6.0 * z * z + 3.0
         g1 = np.sum(p2 * he2 * w, axis=-1) / (2.0 * Kc)
         g2 = np.sum(p2 * he4 * w, axis=-1) / (4.0 * Kc * Kc)
+    if act.moments is not None:  # the activation's closed forms of g and g' where it has them
+        g, _, g1 = act.moments(Kc)
     return tuple(np.where(nan, np.nan, x) for x in (g, g1, g2, h))
 
 
@@ -211,7 +206,7 @@ def length_corrections(sigma_w, sigma_b, depth: int, activation="tanh", q0=1.0):
     fixed input); then the recursions of the module docstring. A layer whose K0 overflows
     float64 (unbounded phi in the chaotic phase) gives ``inf`` there and NaN/inf after.
     """
-    sw, sb, _ = _mf._check_sigmas(sigma_w, sigma_b)
+    sw, sb, _ = _check_sigmas(sigma_w, sigma_b)
     q0 = np.asarray(q0, dtype=float)
     if np.any(~(q0 > 0)) or np.any(~np.isfinite(q0)):
         raise ValueError(f"q0 must be > 0 and finite, got {q0}")
@@ -257,25 +252,27 @@ def stationary_vertex(sigma_w, sigma_b, activation="tanh"):
     chi is the slope of the length map at q*; q* = inf or 0 (no fixed point with K > 0)
     give inf and 0 respectively.
     """
-    sw, sb, _ = _mf._check_sigmas(sigma_w, sigma_b)
-    qs = np.asarray(_mf.q_star(sw, sb, activation), dtype=float)
+    sw, sb, _ = _check_sigmas(sigma_w, sigma_b)
+    act = _acts.get(activation)
+    qs = np.asarray(_mf.q_star(sw, sb, act), dtype=float)
     sw, sb, qs = np.broadcast_arrays(sw, sb, qs)
     good = np.isfinite(qs) & (qs > 0)
-    g, g1, _, h = activation_moments(np.where(good, qs, 1.0), activation)
+    g, g1, _, h = activation_moments(np.where(good, qs, 1.0), act)
     chi = sw**2 * g1
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(chi < 1.0, sw**4 * (h - g * g) / (1.0 - chi**2), np.inf)
     v = np.where(good, v, np.where(qs > 0, np.inf, 0.0))
-    return _mf._out(v)
+    return _out(v)
 
 
 def q_std_stationary(sigma_w, sigma_b, width, activation="tanh"):
     """Deep-layer std of q^l about q*: ``sqrt((2 q*^2 + V*) / N)`` (the qstar_empirical band)."""
     width = _check_width(width)
-    qs = np.asarray(_mf.q_star(sigma_w, sigma_b, activation), dtype=float)
-    v = np.asarray(stationary_vertex(sigma_w, sigma_b, activation), dtype=float)
+    act = _acts.get(activation)
+    qs = np.asarray(_mf.q_star(sigma_w, sigma_b, act), dtype=float)
+    v = np.asarray(stationary_vertex(sigma_w, sigma_b, act), dtype=float)
     with np.errstate(invalid="ignore"):
-        return _mf._out(np.sqrt((2.0 * qs**2 + v) / width))
+        return _out(np.sqrt((2.0 * qs**2 + v) / width))
 
 
 # ------------------------------------------------------------------ ReLU, exact
@@ -455,7 +452,7 @@ def simulate_lengths(
     out = np.empty((n_networks, depth))
     start = 0
     for index, size in enumerate(_chunk_sizes(n_networks, chunk)):
-        gen = _nets.generator(_nets.seed_for(seed, index))
+        gen = _nets.generator(_seeds.derive(seed, "chunk", index))
         run = _run_weights if sampler == "weights" else _run_conditional
         out[start : start + size] = run(size, width, depth, sigma_w, sigma_b, phi, q0, gen)
         start += size
@@ -630,7 +627,7 @@ def simulate_pairs(
     x = _nets.input_pair(q0, c0, width, _nets.generator(seed)).T  # (N, 2)
     start = 0
     for index, size in enumerate(_chunk_sizes(n_networks, chunk)):
-        gen = _nets.generator(_nets.seed_for(seed, index + 1))
+        gen = _nets.generator(_seeds.derive(seed, "chunk", index))
         out[:, start : start + size] = _run_pairs(
             size, x, depth, sigma_w, sigma_b, phi, gen, sampler
         )

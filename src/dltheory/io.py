@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
-import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import seeds
+
 PARAMS_KEY = b"dltheory.params"
 COMPRESSION = "zstd"
 
@@ -38,10 +40,12 @@ __all__ = [
     "Job",
     "MixedParamsError",
     "atomic_path",
+    "FIGURE_OVERLAP_KEY",
+    "FIGURE_OVERLAP_MODES",
     "check_same_params",
-    "derive_seed",
     "job",
     "mock_snakemake",
+    "mock_snakemake_from_argv",
     "read_params",
     "read_table",
     "script_logger",
@@ -72,10 +76,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only on success.
 
     The temporary file keeps the target's suffix so that writers that infer the format
-    from the name (matplotlib) still work.
+    from the name (matplotlib) still work. Temporaries of the same target that an
+    interrupted write left behind (SIGKILL, a lost node) are removed first: in a
+    Snakemake job the run holds the lock on its outputs, so no other writer owns them.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(target)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
     )
@@ -89,6 +96,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete ``.<stem>.<8 random characters>.tmp<suffix>`` files (mkstemp's names in
+    :func:`atomic_path`) beside ``target``."""
+    pattern = re.compile(
+        rf"\.{re.escape(target.stem)}\.[a-z0-9_]{{8}}\.tmp{re.escape(target.suffix)}"
+    )
+    for candidate in target.parent.iterdir():
+        if pattern.fullmatch(candidate.name):
+            candidate.unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -258,37 +276,36 @@ def script_logger(log_path: str | os.PathLike | None, name: str = "dltheory") ->
 # The one set-up call of every workflow script
 # --------------------------------------------------------------------------------------
 
+#: what :func:`dltheory.style.save` does when a legend or note covers data: the top-level
+#: config key ``figure_overlap`` (not a rule parameter: it never changes a figure's bytes,
+#: so changing it must not make the figures rerun)
+FIGURE_OVERLAP_KEY = "figure_overlap"
+FIGURE_OVERLAP_MODES = ("warn", "error")
 
-def derive_seed(base_seed: int, name: str) -> int:
-    """A 32-bit seed for the random stream ``name`` from the config's base seed.
 
-    Mixing through :class:`numpy.random.SeedSequence` makes streams of different names
-    (rule names) statistically independent while keeping them reproducible; the name
-    enters through its CRC-32, so the seed does not depend on ``PYTHONHASHSEED``.
+def _log_failure(logger: logging.Logger, exc: BaseException) -> None:
+    """Write ``exc`` with its traceback to the log file(s) of ``logger``.
+
+    Only the file handlers get it: the exception is re-raised, so Python prints it on
+    stderr once itself.
     """
-    if isinstance(base_seed, bool) or int(base_seed) != base_seed or base_seed < 0:
-        raise ValueError(f"base seed must be a non-negative integer, got {base_seed!r}")
-    sequence = np.random.SeedSequence(int(base_seed), spawn_key=(zlib.crc32(name.encode()),))
-    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+    record = logger.makeRecord(
+        logger.name,
+        logging.CRITICAL,
+        __file__,
+        0,
+        "the job failed:\n%s",
+        ("".join(traceback.format_exception(exc)).rstrip(),),
+        None,
+    )
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+            handler.flush()
 
 
-def _route_uncaught_to(logger: logging.Logger) -> None:
-    """Send uncaught exceptions (with traceback) and warnings to ``logger``'s handlers."""
-    previous = sys.excepthook
-
-    def hook(exc_type, exc, tb):
-        if not issubclass(exc_type, KeyboardInterrupt):
-            logger.critical(
-                "uncaught exception, the job failed:\n%s",
-                "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),
-            )
-            for handler in logger.handlers:
-                handler.flush()
-            # the traceback is in the log (and on stderr through the stream handler)
-            return
-        previous(exc_type, exc, tb)
-
-    sys.excepthook = hook
+def _route_warnings_to(logger: logging.Logger) -> None:
+    """Send :mod:`warnings` (e.g. figure overlaps) to ``logger``'s handlers."""
     logging.captureWarnings(True)
     warn_logger = logging.getLogger("py.warnings")
     warn_logger.handlers[:] = list(logger.handlers)
@@ -325,7 +342,12 @@ class Job:
     Attributes mirror Snakemake's script object (``input``, ``output``, ``params``,
     ``wildcards``, ``threads``, ``rule``); ``cfg`` is the rule's config slice
     (``params.cfg``), ``log`` a logger writing to the rule's ``log:`` file, ``seed`` the
-    seed of this rule (see :func:`derive_seed`).
+    seed of this rule (:func:`dltheory.seeds.derive` of the rule name and wildcards),
+    ``base_seed`` the config's seed for streams named otherwise, ``figure_overlap`` the
+    mode for :func:`dltheory.style.save`.
+
+    Used as a context manager (``with io.job(snakemake) as job:``), an exception raised
+    in the block is written with its traceback to the rule's log and re-raised.
     """
 
     def __init__(self, smk: Any, logger: logging.Logger, limiter: Any = None):
@@ -339,6 +361,14 @@ class Job:
         self.threads = int(smk.threads)
         self.rule = str(smk.rule)
 
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None and not isinstance(exc, KeyboardInterrupt):
+            _log_failure(self.log, exc)
+        return False  # never swallow the exception: the job must fail
+
     @property
     def cfg(self) -> Any:
         """The rule's config slice, ``params.cfg`` (``{}`` when the rule passes none)."""
@@ -346,6 +376,7 @@ class Job:
 
     @property
     def base_seed(self) -> int:
+        """The config's ``seed`` (``params.seed``): derive streams from it with ``seeds``."""
         seed = self.params.get("seed") if hasattr(self.params, "get") else None
         if seed is None:
             raise KeyError(
@@ -355,62 +386,86 @@ class Job:
         return int(seed)
 
     @property
-    def seed(self) -> int:
-        """The seed of this job: the config's base seed mixed with the rule's name.
+    def stream_keys(self) -> tuple[str, ...]:
+        """The keys of this job's own stream: the rule name, then ``key=value`` per wildcard.
 
-        For a rule with wildcards (a chunked sweep) the wildcard values are part of the
-        name, so every chunk draws its own independent stream.
+        A rule with wildcards (a chunked sweep) thus draws an independent stream per chunk.
         """
-        return derive_seed(self.base_seed, self.stream_name)
+        items = self.wildcards.items() if hasattr(self.wildcards, "items") else []
+        return (self.rule, *(f"{key}={value}" for key, value in sorted(items)))
 
     @property
-    def stream_name(self) -> str:
-        items = self.wildcards.items() if hasattr(self.wildcards, "items") else []
-        return self.rule + "".join(f"/{key}={value}" for key, value in sorted(items))
+    def seed(self) -> int:
+        """The seed of this job: ``seeds.derive(base_seed, *stream_keys)``."""
+        return seeds.derive(self.base_seed, *self.stream_keys)
 
-    def seed_for(self, stream: str) -> int:
-        """The seed of a named random stream shared by several rules (e.g. the same data)."""
-        return derive_seed(self.base_seed, stream)
+    @property
+    def figure_overlap(self) -> str:
+        """``"warn"`` or ``"error"``: the top-level config key ``figure_overlap``."""
+        config = getattr(self.snakemake, "config", None) or {}
+        mode = config.get(FIGURE_OVERLAP_KEY, "warn")
+        if mode not in FIGURE_OVERLAP_MODES:
+            raise ValueError(
+                f"config key {FIGURE_OVERLAP_KEY!r} is {mode!r}; allowed: "
+                + ", ".join(map(repr, FIGURE_OVERLAP_MODES))
+            )
+        return mode
 
 
-def job(smk: Any = None, *, rule: str | None = None, configfiles: list[str] | None = None) -> Job:
-    """Set up a workflow script; call it once at the top: ``job = io.job()``.
+def job(smk: Any) -> Job:
+    """Set up a workflow script from Snakemake's ``snakemake`` object; the one set-up call.
 
-    * routes uncaught exceptions (with traceback) and warnings into the rule's ``log:``
-      file as well as stderr, so a failed job's log says why (``--show-failed-logs``);
-    * limits torch, BLAS and OpenMP to the rule's ``threads:``;
-    * returns a :class:`Job` with the config slice, the rule's seed and a logger.
+    Every script has this shape (``script:`` runs it as ``__main__`` with ``snakemake`` in
+    its globals; run alone it builds the object with :func:`mock_snakemake_from_argv`)::
 
-    ``smk`` defaults to the ``snakemake`` object Snakemake injects into the calling
-    script. Run alone (``python workflow/scripts/<script>.py [rule] [--configfile F]``),
-    the script gets a mock built from the workflow (:func:`mock_snakemake`): the rule is
-    the one argument, or the only rule using that script.
+        from dltheory import io
+
+        if __name__ == "__main__":
+            if "snakemake" not in globals():
+                snakemake = io.mock_snakemake_from_argv(__file__)
+            with io.job(snakemake) as job:
+                from dltheory import networks  # a failing import is logged too
+                ...
+
+    It sends progress messages and warnings to the rule's ``log:`` file (and stderr),
+    limits torch, BLAS and OpenMP to the rule's ``threads:``, refuses a figure whose
+    tables mix configurations, and returns a :class:`Job`; an exception in the ``with``
+    block (or in these checks) goes with its traceback into the log.
     """
-    if smk is None:
-        caller = sys._getframe(1).f_globals
-        smk = caller.get("snakemake")
-        if smk is None:
-            smk = _mock_from_argv(caller.get("__file__"), rule, configfiles)
     log_path = smk.log[0] if len(smk.log) else None
     logger = script_logger(log_path, name=f"dltheory.{smk.rule}")
-    _route_uncaught_to(logger)
+    _route_warnings_to(logger)
     limiter = _limit_threads(smk.threads)
     logger.info("rule %s: %d thread(s)", smk.rule, int(smk.threads))
     tables = [str(p) for p in smk.input if str(p).endswith(".parquet")]
-    if len(tables) > 1 and any(str(p).endswith(".png") for p in smk.output):
-        check_same_params(tables)  # a figure never mixes configurations
+    try:
+        if len(tables) > 1 and any(str(p).endswith(".png") for p in smk.output):
+            check_same_params(tables)  # a figure never mixes configurations
+    except Exception as err:
+        _log_failure(logger, err)
+        raise
     return Job(smk, logger, limiter)
 
 
-def _mock_from_argv(script: str | None, rule: str | None, configfiles):
-    args = [a for a in sys.argv[1:]]
+def mock_snakemake_from_argv(script: str | os.PathLike, argv: list[str] | None = None):
+    """:func:`mock_snakemake` for ``python <script> [rule] [--configfile F]``.
+
+    ``argv`` defaults to ``sys.argv[1:]``; without a rule, the rule is the only one whose
+    ``script:`` is ``script``.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    configfiles = None
     if "--configfile" in args:
         i = args.index("--configfile")
+        if i + 1 >= len(args):
+            raise ValueError(f"{script}: --configfile needs a file name")
         configfiles = [args[i + 1]]
         del args[i : i + 2]
-    if rule is None and args:
-        rule = args[0]
-    return mock_snakemake(rule, script=script, configfiles=configfiles)
+    if len(args) > 1:
+        raise ValueError(
+            f"{script}: expected at most one rule name and --configfile FILE, got {args}"
+        )
+    return mock_snakemake(args[0] if args else None, script=script, configfiles=configfiles)
 
 
 def _find_root(start: Path) -> Path:

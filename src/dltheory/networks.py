@@ -17,10 +17,12 @@ Measured per layer (``l = 0..L``, ``h^0`` the input):
 * on request, gradients of ``E = 1/2 sum_a |h^L_a - y_a|^2`` with respect to every
   ``W^l`` (autograd).
 
-All randomness comes from an explicit seeded :class:`torch.Generator`, so a run is
-reproducible to the bit. A length that overflows float64 (e.g. ReLU with
-``sigma_w^2 > 2`` many layers deep) is reported as ``q = inf`` with ``overflow = True``
-from that layer on; the propagation stops there instead of producing NaNs.
+All randomness comes from an explicit seeded :class:`torch.Generator` (the tables seed
+each net from a named stream of :mod:`dltheory.seeds`), so a run is reproducible to the
+bit. A length that overflows float64 (e.g. ReLU with ``sigma_w^2 > 2`` many layers deep)
+is reported as ``q = inf`` with ``overflow = True`` from that layer on; the propagation
+stops there instead of producing NaNs. The fits of the tables are in
+:mod:`dltheory.network_fits` (re-exported here).
 """
 
 from __future__ import annotations
@@ -32,7 +34,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import activations, isometry, meanfield
+from . import activations, isometry, meanfield, seeds
+from .network_fits import (
+    empirical_fixed_point,
+    fit_decay_length,
+    fitted_depth_scales,
+    iterate_map,
+    map_depth_scale,
+    price_bound,
+    regime_settings,
+)
 
 __all__ = [
     "DTYPE",
@@ -63,7 +74,6 @@ __all__ = [
     "propagate_lengths",
     "random_layer",
     "regime_settings",
-    "seed_for",
     "torch_activation",
     "torch_derivative",
     "trajectory_length",
@@ -72,41 +82,27 @@ __all__ = [
 
 DTYPE = torch.float64
 
-_TORCH_PHI = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "abs": torch.abs,
-    "erf": torch.erf,
-    "linear": lambda x: x,
-}
-
-_TORCH_DPHI = {
-    "tanh": lambda x: 1.0 - torch.tanh(x) ** 2,
-    "relu": lambda x: (x > 0).to(x.dtype),
-    "abs": torch.sign,
-    "erf": lambda x: (2.0 / math.sqrt(math.pi)) * torch.exp(-(x**2)),
-    "linear": torch.ones_like,
-}
-
 WEIGHTS = ("gaussian", "orthogonal")
 
 
-def torch_activation(name: str):
-    """The torch version of a registry activation."""
-    activations.get(name)  # validates the name with the registry's error message
-    try:
-        return _TORCH_PHI[name]
-    except KeyError:
+def torch_activation(name):
+    """The torch version of an activation (a name or an Activation): its ``torch_phi``."""
+    act = activations.get(name)
+    if act.torch_phi is None:
+        allowed = [n for n in activations.names() if activations.get(n).torch_phi is not None]
         raise ValueError(
-            f"activation {name!r} has no torch implementation yet; "
-            f"allowed: {', '.join(sorted(_TORCH_PHI))}"
-        ) from None
+            f"activation {act.name!r} has no torch implementation; allowed: {', '.join(allowed)}"
+        )
+    return act.torch_phi
 
 
-def torch_derivative(name: str):
-    """phi' of a registry activation, in torch."""
-    torch_activation(name)
-    return _TORCH_DPHI[name]
+def torch_derivative(name):
+    """phi' of an activation (a name or an Activation), in torch: its ``torch_dphi``."""
+    act = activations.get(name)
+    torch_activation(act)
+    if act.torch_dphi is None:
+        raise ValueError(f"activation {act.name!r} has no torch derivative")
+    return act.torch_dphi
 
 
 def generator(seed: int) -> torch.Generator:
@@ -368,15 +364,9 @@ def propagate_lengths(
 
 
 # --------------------------------------------------------------------------- sweeps
-# Tidy tables: one row per seed x setting x layer (x input), for the workflow.
-
-
-def seed_for(base_seed: int, *offsets: int) -> int:
-    """A deterministic per-job seed from the config ``seed`` and fixed integer offsets."""
-    s = int(base_seed)
-    for off in offsets:
-        s = s * 1_000_003 + int(off)
-    return s % (2**63 - 1)
+# Tidy tables: one row per seed x setting x layer (x input), for the workflow. Net ``rep``
+# of a setting draws from the stream ``seeds.derive(base_seed, <setting keys>, "net", rep)``
+# (:mod:`dltheory.seeds`); that seed is its ``seed`` column.
 
 
 def lengths_table(
@@ -399,7 +389,7 @@ def lengths_table(
     for i_w, width in enumerate(np.atleast_1d(widths)):
         for i_s, sw in enumerate(np.atleast_1d(sigma_w)):
             for rep in range(int(n_seeds)):
-                seed = seed_for(base_seed, i_w, i_s, rep)
+                seed = seeds.derive(base_seed, "width", i_w, "sigma_w", i_s, "net", rep)
                 gen = generator(seed)
                 x = input_with_length(q0, int(width), gen)
                 p = propagate(x, depth, float(sw), sigma_b, activation, gen, weights=weights)
@@ -422,29 +412,6 @@ def lengths_table(
             if log:
                 log.info("width %d, sigma_w %g: %d nets of depth %d", width, sw, n_seeds, depth)
     return pd.concat(rows, ignore_index=True)
-
-
-def iterate_map(f, x0, depth: int) -> np.ndarray:
-    """``[x0, f(x0), f(f(x0)), ...]`` (depth + 1 entries along axis 0), for a mean-field map."""
-    out = [np.asarray(x0, dtype=float)]
-    for _ in range(depth):
-        out.append(np.asarray(f(out[-1]), dtype=float))
-    return np.stack(out)
-
-
-def empirical_fixed_point(table: pd.DataFrame, layer_min: int, by=("width",)) -> pd.DataFrame:
-    """Estimate q* per group from q^l at layers >= ``layer_min`` (transient gone).
-
-    Every net (seed) gives one value, the mean of its q^l over those layers and over its
-    inputs; the estimate is the mean over nets and the standard error their standard
-    deviation / sqrt(n_nets) (nets are independent; layers of one net are not).
-    """
-    deep = table[(table["layer"] >= layer_min) & ~table["overflow"]]
-    per_net = deep.groupby([*by, "seed"], sort=True)["q"].mean().reset_index()
-    g = per_net.groupby(list(by), sort=True)["q"]
-    out = g.agg(q_mean="mean", q_std="std", n_nets="count").reset_index()
-    out["q_se"] = out["q_std"] / np.sqrt(out["n_nets"])
-    return out
 
 
 def jacobian_spectrum_table(
@@ -471,7 +438,8 @@ def jacobian_spectrum_table(
         for i_w, wts in enumerate(weights_):
             for depth in depths:
                 for rep in range(int(n_seeds)):
-                    seed = seed_for(base_seed, i_a, i_w, int(depth), rep)
+                    keys = ("activation", i_a, "weights", i_w, "depth", int(depth), "net", rep)
+                    seed = seeds.derive(base_seed, *keys)
                     gen = generator(seed)
                     x = input_with_length([q_star], int(width), gen)
                     p = propagate(x, int(depth), sw, sb, act, gen, weights=wts, jacobian=True)
@@ -520,16 +488,6 @@ def circle_setting(activation: str, sigma_w: float, sigma_b: float, q0: float):
     return float(sigma_b), float(meanfield.q_star(sigma_w, sigma_b, activation))
 
 
-def price_bound(sigma_w, width, depth):
-    """Price et al. lower bound (M/2)^L on the expected length ratio of a trajectory.
-
-    For rows w_i of W with i.i.d. N(0, sigma_w^2/N) entries, u^T w_i ~ N(0, sigma_w^2
-    |u|^2 / N), so E|u^T w_i| = M |u| with ``M = sigma_w sqrt(2 / (pi N))``.
-    """
-    m = np.asarray(sigma_w, float) * np.sqrt(2.0 / (np.pi * np.asarray(width, float)))
-    return (m / 2.0) ** np.asarray(depth, float)
-
-
 def trajectory_table(
     activation: str,
     sigma_w,
@@ -553,7 +511,7 @@ def trajectory_table(
     for i_s, sw in enumerate(np.atleast_1d(sigma_w)):
         sb, q_in = circle_setting(activation, float(sw), sigma_b, q0)
         for rep in range(int(n_seeds)):
-            seed = seed_for(base_seed, i_s, rep)
+            seed = seeds.derive(base_seed, "setting", i_s, "net", rep)
             gen = generator(seed)
             x = input_circle(q_in, int(n_points), int(width), gen)
             lengths = propagate_lengths(x, int(depth), float(sw), sb, activation, gen)
@@ -612,7 +570,7 @@ def correlation_table(
         kw = {} if keep_prob == 1.0 else {"rho": keep_prob}
         q_in = float(meanfield.q_star(sw, sb, activation, **kw)) if q0 is None else float(q0)
         for rep in range(int(n_seeds)):
-            seed = seed_for(base_seed, i_s, rep)
+            seed = seeds.derive(base_seed, "setting", i_s, "net", rep)
             gen = generator(seed)
             x = torch.cat([input_pair(q_in, float(c), int(width), gen) for c in c0])
             p = propagate(x, int(depth), float(sw), float(sb), activation, gen, keep_prob=keep_prob)
@@ -664,7 +622,7 @@ def gradient_table(
     for i_s, (sw, sb) in enumerate(settings):
         q_in = float(meanfield.q_star(sw, sb, activation))
         for rep in range(int(n_seeds)):
-            seed = seed_for(base_seed, i_s, rep)
+            seed = seeds.derive(base_seed, "setting", i_s, "net", rep)
             gen = generator(seed)
             x = input_with_length(np.full(int(batch), q_in), int(width), gen)
             y = torch.randn(int(batch), int(width), generator=gen, dtype=DTYPE)
@@ -717,7 +675,7 @@ def dw_table(
     for i_s, (sw, sb) in enumerate(settings):
         q_in = float(meanfield.q_star(sw, sb, activation))
         for rep in range(int(n_seeds)):
-            seed = seed_for(base_seed, i_s, rep)
+            seed = seeds.derive(base_seed, "setting", i_s, "net", rep)
             gen = generator(seed)
             x = input_with_length([q_in], int(width), gen)
             p = propagate(
@@ -756,96 +714,3 @@ def dw_table(
         if log:
             log.info("sigma_w %g sigma_b %g: DW of %d nets", sw, sb, n_seeds)
     return pd.concat(traces, ignore_index=True), pd.concat(svs, ignore_index=True)
-
-
-def fit_decay_length(layer, deviation, floor: float = 0.0, se=None) -> float:
-    """Depth scale xi from a log-linear fit |x^l - x*| ~ exp(-l / xi).
-
-    Points with ``deviation <= floor`` (e.g. the finite-width noise level) or not finite
-    are dropped; needs at least 3 points, else NaN. With standard errors ``se`` the fit
-    is weighted: log|dev| has standard error ``se / |dev|``, so points near the noise
-    floor count little.
-    """
-    layer = np.asarray(layer, dtype=float)
-    dev = np.asarray(deviation, dtype=float)
-    keep = np.isfinite(dev) & (dev > floor)
-    weight = None
-    if se is not None:
-        se = np.asarray(se, dtype=float)
-        keep &= np.isfinite(se) & (se > 0)
-        weight = dev[keep] / se[keep]
-    if keep.sum() < 3:
-        return float("nan")
-    slope = np.polyfit(layer[keep], np.log(dev[keep]), 1, w=weight)[0]
-    return float(-1.0 / slope) if slope < 0 else float("inf")
-
-
-def regime_settings(cfg) -> list[tuple[float, float]]:
-    """(sigma_w, sigma_b) pairs of a config slice.
-
-    Either explicit ``sigma_w`` (list) with ``sigma_b``, or ``sigma_w_factor`` (list):
-    multiples of the critical ``sigma_w`` (chi_1 = 1) of ``sigma_b`` and ``activation`` from
-    :func:`dltheory.meanfield.critical_sigma_w` (factor 1 is the edge of chaos).
-    """
-    sb = float(cfg["sigma_b"])
-    if "sigma_w" in cfg:
-        return [(float(sw), sb) for sw in np.atleast_1d(cfg["sigma_w"])]
-    if "sigma_w_factor" in cfg:
-
-        crit = float(meanfield.critical_sigma_w(sb, cfg["activation"]))
-        return [(float(f) * crit, sb) for f in cfg["sigma_w_factor"]]
-    raise ValueError("config slice needs 'sigma_w' or 'sigma_w_factor' (with 'sigma_b')")
-
-
-def fitted_depth_scales(
-    lengths: pd.DataFrame,
-    correlations: pd.DataFrame,
-    fixed_points: pd.DataFrame,
-    noise_factor: float = 3.0,
-    layer_min: int = 1,
-) -> pd.DataFrame:
-    """Decay lengths of |q^l - q*| and |c^l - c*| fitted per sigma_w (Schoenholz Fig. 1).
-
-    ``lengths``/``correlations``: tables of :func:`lengths_table` / :func:`correlation_table`;
-    ``fixed_points``: sigma_w, q_star, c_star. The signed deviations are averaged per net
-    (seed) and layer, then over nets (inputs start on one side of the fixed point, so the
-    approach is monotone). The standard error is taken over nets, not inputs: all inputs of
-    one net share its weights, so their deviations fluctuate together. The fit of
-    :func:`fit_decay_length` (weighted by those errors) uses the layers from ``layer_min``
-    up to the first whose |mean deviation| is below ``noise_factor`` standard errors (the
-    finite-width floor).
-    Columns: sigma_w, xi_q_fit, xi_c_fit, and q_last, c_last (the last layer fitted).
-    """
-    rows = []
-    for fp in fixed_points.itertuples():
-        out = {"sigma_w": fp.sigma_w}
-        for key, last, table, col, target in (
-            ("xi_q_fit", "q_last", lengths, "q", fp.q_star),
-            ("xi_c_fit", "c_last", correlations, "c", fp.c_star),
-        ):
-            sub = table[np.isclose(table["sigma_w"], fp.sigma_w) & (table["layer"] >= layer_min)]
-            per_net = sub.assign(dev=sub[col] - target).groupby(["layer", "seed"])["dev"].mean()
-            dev = per_net.groupby("layer")
-            mean, se = dev.mean().abs(), dev.std() / np.sqrt(dev.count())
-            keep = (mean > noise_factor * se).to_numpy()
-            # the fit uses the leading run of layers above the floor only
-            first_bad = np.argmin(keep) if not keep.all() else keep.size
-            idx = mean.index[:first_bad]
-            out[key] = fit_decay_length(idx, mean.loc[idx], se=se.loc[idx])
-            out[last] = int(idx[-1]) if len(idx) else layer_min - 1
-        rows.append(out)
-    return pd.DataFrame(rows)
-
-
-def map_depth_scale(f, x0, x_star, layer_min: int, layer_max: int) -> float:
-    """The fit of :func:`fit_decay_length` applied to the noise-free iteration of a map.
-
-    Iterates ``f`` from ``x0`` and fits |x^l - x*| over ``layer_min..layer_max``: what a
-    simulation fitted over the same layers would give at infinite width, transient
-    included (the asymptotic xi holds only once the approach is linear).
-    """
-    if layer_max - layer_min < 2:
-        return float("nan")
-    x = iterate_map(f, x0, layer_max)
-    layer = np.arange(layer_min, layer_max + 1)
-    return fit_decay_length(layer, np.abs(x[layer_min:] - x_star))

@@ -3,8 +3,8 @@
 Figures carry no timestamps or software strings in their metadata, so the same data
 produce the same bytes. Both formats are written atomically. Before saving,
 :func:`check_overlaps` looks for legends and notes drawn over data points, images or other
-text; :func:`save` warns (:class:`FigureOverlapWarning`, into the rule's log) or, with the
-environment variable ``DLTHEORY_FIGURE_CHECK=error`` (the figure test), raises.
+text; :func:`save` warns (:class:`FigureOverlapWarning`, into the rule's log) or, with
+``overlap="error"`` (the figure test sets the config key ``figure_overlap: error``), raises.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PathCollection, QuadMesh  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
+from . import activations  # noqa: E402
 from .io import atomic_path  # noqa: E402
 
 __all__ = [
@@ -32,7 +34,7 @@ __all__ = [
     "RC",
     "FigureOverlapError",
     "FigureOverlapWarning",
-    "ACTIVATION_NAMES",
+    "OVERLAP_MODES",
     "activation_name",
     "apply",
     "caption",
@@ -47,22 +49,12 @@ __all__ = [
 #: for generic series; colour-blind safe (Okabe-Ito, plus Tol's wine #882255), no yellow
 #: on white (the orange #E69F00 only as the eighth series).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#882255", "#E69F00"]
-#: the mathematical names of the activations, for legends and titles
-ACTIVATION_NAMES = {
-    "hard_tanh": "hard tanh",
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-    "abs": "|x|",
-    "selu": "SELU",
-    "gelu": "GELU",
-    "erf": "erf",
-    "linear": "linear",
-}
 
 
-def activation_name(name: str) -> str:
-    """How ``name`` (a registry key, e.g. ``hard_tanh``) is written in a figure."""
-    return ACTIVATION_NAMES.get(name, name)
+def activation_name(activation) -> str:
+    """How an activation (a registry name, e.g. ``hard_tanh``, or object) is written in a
+    figure: its :attr:`~dltheory.activations.Activation.label`."""
+    return activations.get(activation).label
 
 
 REGIME_COLOURS = {"ordered": "#0072B2", "critical": "#000000", "chaotic": "#D55E00"}
@@ -87,7 +79,6 @@ RC = {
 
 def apply() -> None:
     """Apply the shared rc settings (call once per plotting script)."""
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     plt.rcParams.update(RC)
 
 
@@ -104,7 +95,33 @@ class FigureOverlapWarning(UserWarning):
 
 
 class FigureOverlapError(RuntimeError):
-    """Raised by :func:`save` for overlaps when ``DLTHEORY_FIGURE_CHECK=error``."""
+    """Raised by :func:`save` for overlaps when called with ``overlap="error"``."""
+
+
+#: the values of :func:`save`'s ``overlap`` argument
+OVERLAP_MODES = ("warn", "error")
+
+
+def _axes_titles(ax) -> list:
+    """The centre, left and right title artists of ``ax``.
+
+    Public API only: they are the :class:`~matplotlib.text.Text` children of the axes that
+    are not among ``ax.texts`` (the notes added with ``ax.text``/``ax.annotate``).
+    """
+    notes = ax.texts
+    return [c for c in ax.get_children() if isinstance(c, Text) and not any(c is n for n in notes)]
+
+
+def _suptitle(fig):
+    """The artist of ``fig.suptitle`` (``None`` without one).
+
+    ``suptitle`` draws a figure text, so it is the text of ``fig.texts`` whose string is
+    ``fig.get_suptitle()``.
+    """
+    title = fig.get_suptitle()
+    if not title.strip():
+        return None
+    return next((t for t in fig.texts if t.get_text() == title), None)
 
 
 def _boxes(fig, renderer):
@@ -136,7 +153,7 @@ def _labels(fig, renderer):
     """(name, Bbox) of tick labels, axis labels and titles of every axes."""
     out = []
     for i, ax in enumerate(fig.axes):
-        texts = [ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title]
+        texts = [ax.xaxis.label, ax.yaxis.label, *_axes_titles(ax)]
         frame = ax.get_window_extent(renderer)
         for axis, lo, hi, centre in (
             (ax.xaxis, frame.x0, frame.x1, lambda b: 0.5 * (b.x0 + b.x1)),
@@ -265,30 +282,39 @@ def _titles(fig, renderer):
     """(name, Bbox) of the axis labels and titles of every axes, and the figure's title."""
     out = []
     for i, ax in enumerate(fig.axes):
-        for text in (ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title):
+        for text in (ax.xaxis.label, ax.yaxis.label, *_axes_titles(ax)):
             if text.get_visible() and text.get_text().strip():
                 out.append(
                     (f"axes {i} label {text.get_text()[:20]!r}", text.get_window_extent(renderer))
                 )
-    if fig._suptitle is not None and fig._suptitle.get_text().strip():
-        out.append(("figure title", fig._suptitle.get_window_extent(renderer)))
+    suptitle = _suptitle(fig)
+    if suptitle is not None and suptitle.get_visible():
+        out.append(("figure title", suptitle.get_window_extent(renderer)))
     return out
 
 
-def save(fig, outputs: Iterable[str | os.PathLike], check: bool = True) -> list[Path]:
+def save(
+    fig, outputs: Iterable[str | os.PathLike], *, overlap: str = "warn", check: bool = True
+) -> list[Path]:
     """Save ``fig`` to every path in ``outputs`` (format from the suffix), atomically.
 
-    PNG and PDF metadata are stripped of dates and software versions for byte-identical
-    reruns. With ``check``, :func:`check_overlaps` runs first: overlaps are a
-    :class:`FigureOverlapWarning` (logged by the rule), or a :class:`FigureOverlapError`
-    when the environment variable ``DLTHEORY_FIGURE_CHECK`` is ``error``.
+    PNG and PDF metadata are stripped of dates and software versions (the PDF's
+    ``CreationDate`` is left out through ``savefig(metadata=...)``) for byte-identical
+    reruns. With ``check``, :func:`check_overlaps` runs first; what an overlap does is
+    ``overlap``: ``"warn"`` a :class:`FigureOverlapWarning` (logged by the rule),
+    ``"error"`` a :class:`FigureOverlapError` and nothing written. A workflow script
+    passes ``overlap=job.figure_overlap`` (the config key ``figure_overlap``).
     """
+    if overlap not in OVERLAP_MODES:
+        raise ValueError(
+            f"style.save: overlap={overlap!r}; allowed: " + ", ".join(map(repr, OVERLAP_MODES))
+        )
     outputs = list(outputs)
     if check:
         problems = check_overlaps(fig)
         if problems:
             message = f"{', '.join(map(str, outputs))}: " + "; ".join(problems)
-            if os.environ.get("DLTHEORY_FIGURE_CHECK") == "error":
+            if overlap == "error":
                 plt.close(fig)
                 raise FigureOverlapError(message)
             warnings.warn(message, FigureOverlapWarning, stacklevel=2)

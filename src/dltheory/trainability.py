@@ -34,7 +34,6 @@ from .training import (
     load_idx_data,
     read_idx,
     standardise,
-    stream_seed,
     train_batched,
     train_single,
 )
@@ -56,7 +55,6 @@ __all__ = [
     "load_idx_data",
     "read_idx",
     "standardise",
-    "stream_seed",
     "theory_range",
     "train_batched",
     "train_single",

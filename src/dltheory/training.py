@@ -1,4 +1,4 @@
-"""Training many small tanh networks at once, for the trainability sweep (issue 11).
+"""Training many small tanh networks at once, for the trainability sweep.
 
 Networks of ``L`` hidden tanh layers of width ``N`` and a linear read-out to the classes,
 
@@ -21,7 +21,9 @@ gradient is fresh (:func:`rmsprop_step_`). :func:`train_single` is the plain PyT
 reference loop, one network at a time (``addmm``, ``torch.tanh``, autograd,
 ``torch.optim``), with the same initial weights, batches and dropout masks; the two
 compute the same networks, to ~1e-14 in float64 (``Settings.dtype``) and to float32
-rounding in float32 (tested). The products are ~2/3 of the batched trainer's time.
+rounding in float32, but for rare elements whose gradient is itself near zero, where
+RMSProp's normalised step turns rounding into a fraction of a step (tested). The
+products are ~2/3 of the batched trainer's time.
 
 Common random numbers: all ``sigma_w^2`` of one seed share the same standard-normal
 draws (``W = sigma_w / sqrt(fan_in) Z``), the same batches and the same dropout masks,
@@ -30,23 +32,36 @@ so neighbouring columns of a heatmap differ by ``sigma_w`` only, not by luck.
 Data (no download at run time): scikit-learn's bundled digits (:func:`load_digits_data`)
 or MNIST / Fashion-MNIST from local IDX files (:func:`load_idx_data`).
 
-This module imports nothing else of the package on purpose: the sweep's jobs depend on
-this file only, so edits of the mean-field engine do not retrain the networks.
+This module imports nothing else of the package but :mod:`dltheory.seeds`, on purpose: the
+sweep's jobs depend on these files only, so edits of the mean-field engine do not retrain
+the networks.
 """
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import torch
 import torch.nn.functional as F
+
+from .seeds import torch_generator
+from .training_data import (
+    IDX_FILES,
+    Dataset,
+    IdxDataError,
+    check_idx_dir,
+    find_idx_files,
+    load_data,
+    load_digits_data,
+    load_idx_data,
+    read_idx,
+    standardise,
+)
 
 __all__ = [
     "IDX_FILES",
@@ -63,21 +78,12 @@ __all__ = [
     "read_idx",
     "rmsprop_step_",
     "standardise",
-    "stream_seed",
     "train_batched",
     "train_single",
 ]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 OPTIMIZERS = ("sgd", "rmsprop")
-
-#: IDX file names of MNIST and Fashion-MNIST (each may also end in ``.gz``).
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
 
 #: one row per trained network
 RECORD_SCHEMA = pa.schema(
@@ -92,200 +98,6 @@ RECORD_SCHEMA = pa.schema(
         ("diverged", pa.bool_()),
     ]
 )
-
-
-# ----------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Standardised float32 inputs (n, d) and int64 labels 0..n_classes-1."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-
-    @property
-    def n_features(self) -> int:
-        return int(self.x_train.shape[1])
-
-
-class IdxDataError(ValueError):
-    """A missing or malformed IDX directory (the message names the path and the files)."""
-
-
-def standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x - mean) / std`` per feature with the training set's mean and std.
-
-    Constant features (std 0, e.g. the border pixels of digits) become 0 in both sets.
-    """
-    x_train = np.asarray(x_train, dtype=np.float64)
-    x_test = np.asarray(x_test, dtype=np.float64)
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
-    scale = np.where(std > 0, std, np.inf)
-    return ((x_train - mean) / scale).astype(np.float32), ((x_test - mean) / scale).astype(
-        np.float32
-    )
-
-
-def _split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = int(round(test_fraction * n))
-    if not 0 < n_test < n:
-        raise ValueError(f"test_fraction {test_fraction} leaves an empty set of {n} samples")
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
-
-
-def load_digits_data(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
-    """scikit-learn's bundled 8x8 digits (1797 images, 10 classes), seeded split, standardised."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    train, test = _split(len(bunch.target), test_fraction, seed)
-    x_train, x_test = standardise(bunch.data[train], bunch.data[test])
-    return Dataset(
-        "digits",
-        x_train,
-        bunch.target[train].astype(np.int64),
-        x_test,
-        bunch.target[test].astype(np.int64),
-        10,
-    )
-
-
-def _expected_names() -> str:
-    return ", ".join(f"{n} (or {n}.gz)" for n in IDX_FILES.values())
-
-
-def find_idx_files(idx_dir) -> dict[str, Path]:
-    """Paths of the four MNIST-style IDX files in ``idx_dir`` (plain or ``.gz``).
-
-    Raises :class:`IdxDataError` naming the directory and the expected names if the
-    directory or a file is missing.
-    """
-    root = Path(idx_dir)
-    if not root.is_dir():
-        raise IdxDataError(
-            f"IDX directory {root} does not exist or is not a directory; expected it to hold "
-            f"{_expected_names()}"
-        )
-    found, missing = {}, []
-    for key, name in IDX_FILES.items():
-        for candidate in (root / name, root / f"{name}.gz"):
-            if candidate.is_file():
-                found[key] = candidate
-                break
-        else:
-            missing.append(name)
-    if missing:
-        raise IdxDataError(
-            f"IDX directory {root} lacks {', '.join(missing)}; expected {_expected_names()}"
-        )
-    return found
-
-
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def read_idx(path) -> np.ndarray:
-    """Array stored in an IDX file (``.gz`` read transparently).
-
-    Format: two zero bytes, a type code, the number of dimensions ``k``, ``k`` big-endian
-    uint32 sizes, then the data. Raises :class:`IdxDataError` (naming the file) on a bad
-    header or a size that does not match the data.
-    """
-    path = Path(path)
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as fh:
-            raw = fh.read()
-    except (OSError, EOFError) as err:
-        raise IdxDataError(f"cannot read IDX file {path}: {err}") from err
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise IdxDataError(f"IDX file {path} is malformed: bad magic number {raw[:4]!r}")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise IdxDataError(f"IDX file {path} is malformed: truncated header")
-    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise IdxDataError(
-            f"IDX file {path} is malformed: header says shape {shape} ({expected} bytes of "
-            f"data), file has {len(raw) - header}"
-        )
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape)
-
-
-def check_idx_dir(idx_dir) -> dict[str, int]:
-    """Validate an MNIST-style IDX directory; return its sizes (raises :class:`IdxDataError`).
-
-    Images must be 3-D (n, rows, cols), labels 1-D of the same n, labels in 0..255.
-    """
-    files = find_idx_files(idx_dir)
-    arrays = {key: read_idx(p) for key, p in files.items()}
-    sizes = {}
-    for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise IdxDataError(
-                f"IDX directory {idx_dir}: {files[f'{part}_images'].name} has shape "
-                f"{images.shape} and {files[f'{part}_labels'].name} {labels.shape}; expected "
-                "(n, rows, cols) images with n labels"
-            )
-        if images.shape[0] == 0:
-            raise IdxDataError(f"IDX directory {idx_dir}: the {part} set is empty")
-        sizes[f"n_{part}"] = int(labels.shape[0])
-    if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
-        raise IdxDataError(f"IDX directory {idx_dir}: train and test images differ in size")
-    sizes["n_features"] = int(np.prod(arrays["train_images"].shape[1:]))
-    sizes["n_classes"] = int(max(arrays["train_labels"].max(), arrays["test_labels"].max())) + 1
-    return sizes
-
-
-def load_idx_data(idx_dir, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
-    """MNIST / Fashion-MNIST from local IDX files, flattened and standardised.
-
-    ``n_train`` / ``n_test`` (optional) keep a seeded random subset of each set.
-    """
-    check_idx_dir(idx_dir)
-    files = find_idx_files(idx_dir)
-    rng = np.random.default_rng(seed)
-
-    def part(name, n_keep):
-        x = read_idx(files[f"{name}_images"]).reshape(len(read_idx(files[f"{name}_labels"])), -1)
-        y = read_idx(files[f"{name}_labels"]).astype(np.int64)
-        if n_keep is not None and n_keep < len(y):
-            keep = np.sort(rng.permutation(len(y))[: int(n_keep)])
-            x, y = x[keep], y[keep]
-        return x.astype(np.float64) / 255.0, y
-
-    x_train, y_train = part("train", n_train)
-    x_test, y_test = part("test", n_test)
-    x_train, x_test = standardise(x_train, x_test)
-    n_classes = int(max(y_train.max(), y_test.max())) + 1
-    return Dataset(f"idx:{Path(idx_dir).name}", x_train, y_train, x_test, y_test, n_classes)
-
-
-def load_data(cfg: dict, seed: int) -> Dataset:
-    """The data set of a config slice ``{source: digits|idx, test_fraction, idx_dir, ...}``."""
-    source = cfg.get("source", "digits")
-    if source == "digits":
-        return load_digits_data(cfg.get("test_fraction", 0.25), seed)
-    if source == "idx":
-        if not cfg.get("idx_dir"):
-            raise IdxDataError(
-                f"data source 'idx' needs data.idx_dir, a directory with {_expected_names()}"
-            )
-        return load_idx_data(cfg["idx_dir"], cfg.get("n_train"), cfg.get("n_test"), seed)
-    raise ValueError(f"data source must be 'digits' or 'idx', got {source!r}")
 
 
 # ------------------------------------------------------------------------- training
@@ -332,17 +144,13 @@ def _layer_sizes(d_in: int, s: Settings, n_classes: int) -> list[tuple[int, int]
     return [(d_in, s.width)] + [(s.width, s.width)] * (s.depth - 1) + [(s.width, n_classes)]
 
 
-def stream_seed(base_seed: int, *keys: int) -> int:
-    """A 63-bit seed mixed from the base seed and integer keys (numpy SeedSequence)."""
-    if any(int(k) < 0 for k in (base_seed, *keys)):
-        raise ValueError(f"seeds and keys must be non-negative, got {(base_seed, *keys)}")
-    state = np.random.SeedSequence([int(base_seed), *map(int, keys)]).generate_state(2, np.uint32)
-    return int(state[0]) << 31 | int(state[1]) >> 1
-
-
-def _streams(base_seed: int, seed: int, depth: int):
-    """Independent generators of one seed: initial weights, batches, dropout masks."""
-    return [torch.Generator().manual_seed(stream_seed(base_seed, seed, depth, k)) for k in range(3)]
+def _streams(base_seed: int, seed: int, depth: int) -> list[torch.Generator]:
+    """Independent generators of network seed ``seed`` at depth ``depth``: initial
+    weights, batches, dropout masks (streams of :mod:`dltheory.seeds`)."""
+    return [
+        torch_generator(base_seed, "depth", depth, "seed", seed, stream)
+        for stream in ("init", "batches", "dropout")
+    ]
 
 
 def _normals(gen: torch.Generator, sizes, dtype) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -564,6 +372,163 @@ def rmsprop_step_(param, grad, square_avg, first_moment, lr, alpha=RMSPROP_ALPHA
     )
 
 
+class _StackedNetworks:
+    """Parameters, gradients and optimiser state of G stacked networks, in flat buffers.
+
+    One flat parameter buffer: all weights (G, fan_in, fan_out), then all biases
+    (G, 1, fan_out). A layer's weights are updated as soon as their gradient is known
+    (:meth:`update_`), so the weight gradients of all layers share one scratch buffer.
+    ``weights_t[k]`` holds ``W^k^T`` for the backward pass (:func:`_backward_`),
+    refreshed after each update of ``W^k`` while it is in cache.
+    """
+
+    def __init__(self, g: int, sizes, s: Settings):
+        dt = s.torch_dtype
+        n = len(sizes)
+        self.lr = s.lr
+        shapes = [(g, i, o) for i, o in sizes] + [(g, 1, o) for _, o in sizes]
+        sizes_flat = [math.prod(shape) for shape in shapes]
+        total, n_bias = sum(sizes_flat), sum(sizes_flat[n:])
+        self.params = torch.empty(total, dtype=dt)
+        views = _views(self.params, shapes)
+        self.weights, self.biases = views[:n], views[n:]
+        largest = max(sizes_flat[:n])
+        grad_w = torch.empty(largest, dtype=dt)
+        self.dweights = [grad_w[: math.prod(shape)].view(shape) for shape in shapes[:n]]
+        grad_b = torch.empty(n_bias, dtype=dt)
+        self.dbiases = _views(grad_b, shapes[n:])
+        # the optimiser's state in the same flat layout; ``chunks[k]``: (param, grad, state,
+        # first-moment scratch) flat views of layer k's weights (k = 0..L), ``chunks[-1]``
+        # of all biases
+        self.rms = s.optimizer == "rmsprop"
+        square_avg = torch.zeros(total, dtype=dt) if self.rms else None
+        scratch = torch.empty(max(largest, n_bias), dtype=dt) if self.rms else None
+        bounds = np.cumsum([0] + sizes_flat[:n] + [n_bias])
+        grads_of = [dw.view(-1) for dw in self.dweights] + [grad_b]
+        state = (lambda lo, hi: (square_avg[lo:hi], scratch[: hi - lo])) if self.rms else None
+        self.chunks = [
+            (self.params[lo:hi], grad, *(state(lo, hi) if state else ()))
+            for (lo, hi), grad in zip(itertools.pairwise(bounds), grads_of, strict=True)
+        ]
+        self.weights_np = [w.numpy() for w in self.weights]
+        dtype_np = self.weights_np[0].dtype
+        self.weights_t = [None] + [np.empty((g, o, i), dtype=dtype_np) for i, o in sizes[1:]]
+        self.dweights_np = [dw.numpy() for dw in self.dweights]
+
+    def initialise_(self, normals, sigma_w2: np.ndarray, sigma_b2: float):
+        """``W = sigma_w / sqrt(fan_in) Z_W``, ``b = sigma_b Z_b``, seed-major.
+
+        ``normals[i]``: the draws of seed ``i`` (:func:`_normals`), shared by all of its
+        ``sigma_w2`` (common random numbers).
+        """
+        dt = self.params.dtype
+        n_sw = len(sigma_w2)
+        scale_w = torch.as_tensor(np.sqrt(sigma_w2), dtype=dt).view(1, n_sw, 1, 1)
+        for layer, w_out in enumerate(self.weights):
+            fan_in = w_out.shape[1]
+            zw = torch.stack([nz[layer][0] for nz in normals]).unsqueeze(1)  # (S, 1, i, o)
+            zb = torch.stack([nz[layer][1] for nz in normals]).unsqueeze(1)  # (S, 1, o)
+            w = (zw * scale_w / math.sqrt(fan_in)).reshape(-1, *zw.shape[2:])
+            b = (zb.expand(-1, n_sw, -1) * math.sqrt(sigma_b2)).reshape(-1, 1, zb.shape[-1])
+            w_out.copy_(w)
+            self.biases[layer].copy_(b)
+        for k in range(1, len(self.weights)):
+            self.transpose_(k)
+
+    def transpose_(self, k: int):
+        np.copyto(self.weights_t[k], self.weights_np[k].transpose(0, 2, 1))
+
+    def update_(self, k: int):
+        """One optimiser step on chunk ``k`` (``-1``: the biases): torch.optim's update."""
+        if not self.rms:
+            p, grad = self.chunks[k]
+            p.add_(grad, alpha=-self.lr)
+        else:
+            p, grad, square_avg, first_moment = self.chunks[k]
+            # the first-moment scratch is shared by the chunks: cleared, so that a NaN of
+            # a diverged network cannot reach another network's elements through it
+            rmsprop_step_(p, grad, square_avg, first_moment.zero_(), self.lr)
+        if k > 0:
+            self.transpose_(k)
+
+
+class _StepBuffers:
+    """Preallocated inputs, activations, dropout masks and logits of one training step.
+
+    Buffers read by numpy are (tensor, array) pairs (:func:`_pairs`). ``masks[k]``
+    (S, 1, B, N): one dropout mask per seed and layer, views of ``mask_buf``
+    (S, L, B, N) broadcast over the sigma_w^2 of that seed; None without dropout.
+    """
+
+    def __init__(self, n_seeds: int, n_sw: int, n_features: int, n_classes: int, s: Settings):
+        dt = s.torch_dtype
+        g = n_seeds * n_sw
+        self.n_seeds, self.n_sw, self.batch = n_seeds, n_sw, s.batch
+        self.x = torch.empty(g, s.batch, n_features, dtype=dt)
+        self.acts = _pairs(torch.empty(g, s.batch, s.width, dtype=dt) for _ in range(s.depth))
+        self.dropped, self.masks, self.mask_buf = None, None, None
+        if s.keep_prob < 1:
+            self.dropped = _pairs(
+                torch.empty(g, s.batch, s.width, dtype=dt) for _ in range(s.depth)
+            )
+            self.mask_buf = torch.empty(n_seeds, s.depth, s.batch, s.width, dtype=dt)
+            self.masks = [self.mask_buf[:, k].unsqueeze(1) for k in range(s.depth)]
+        self.work = _pairs(torch.empty(g, s.batch, s.width, dtype=dt) for _ in range(3))
+        self.logits = torch.empty(g, s.batch, n_classes, dtype=dt)
+        self.logits_np = self.logits.numpy()
+        self.logits_t = torch.empty(g, n_classes, s.batch, dtype=dt)
+        self.d_logp_t = torch.empty(g, n_classes, s.batch, dtype=dt)
+        self.d_logits_t = torch.empty(g, n_classes, s.batch, dtype=dt)
+
+
+def _load_batch_(buf: _StepBuffers, x_train, y_train, idx, mask_streams, s: Settings):
+    """Inputs of the step's batch ``idx`` (S, B) into ``buf.x`` (shared by the sigma_w^2 of
+    a seed), fresh dropout masks from each seed's mask stream; returns the labels (S, B)."""
+    buf.x.view(buf.n_seeds, buf.n_sw, buf.batch, -1).copy_(x_train[idx].unsqueeze(1))
+    if buf.masks is not None:
+        for i, gen in enumerate(mask_streams):
+            _masks(gen, s, out=buf.mask_buf[i])
+    return y_train[idx]
+
+
+def _cross_entropy_grad_(buf: _StepBuffers, yb) -> torch.Tensor:
+    """Per network the mean cross-entropy (G,) over the batch of the logits in ``buf``, and
+    its gradient with respect to the logits, ``(p - onehot_y) / B``, written over them.
+
+    On the transposed logits (G, C, B): with C = 10 classes torch's log-softmax along the
+    last dimension is ~20x slower than along a middle one (same bits, tested). The
+    gradient of the log-softmax is ``d - softmax * sum_C d`` for an upstream ``d``
+    (the formula of torch's backward kernel, written with public operations).
+    """
+    n_seeds, n_sw, batch = buf.n_seeds, buf.n_sw, buf.batch
+    buf.logits_t.copy_(buf.logits.transpose(1, 2))
+    logp_t = torch.log_softmax(buf.logits_t, 1)
+    target = yb.view(n_seeds, 1, 1, batch).expand(-1, n_sw, -1, -1)
+    loss = logp_t.view(n_seeds, n_sw, -1, batch).gather(2, target).view(-1, batch)
+    loss = loss.neg_().mean(1)
+    d_logp_t = buf.d_logp_t.zero_()
+    d_logp_t.view(n_seeds, n_sw, -1, batch).scatter_(2, target, -1.0 / batch)
+    softmax_t = torch.exp(logp_t, out=buf.d_logits_t)
+    d_logits_t = torch.addcmul(d_logp_t, softmax_t, d_logp_t.sum(1, keepdim=True), value=-1.0)
+    buf.logits.copy_(d_logits_t.transpose(1, 2))
+    return loss
+
+
+def _train_step_(nets: _StackedNetworks, buf: _StepBuffers, yb) -> torch.Tensor:
+    """Forward, loss, backward and the update of every layer of the batch in ``buf``;
+    returns the batch loss (G,) of each network."""
+    x_np = buf.x.numpy()
+    logits = (buf.logits, buf.logits_np)
+    _forward_(nets.weights_np, nets.biases, x_np, buf.acts, logits, buf.masks, buf.dropped)
+    loss = _cross_entropy_grad_(buf, yb)
+    _backward_(
+        nets.weights_t, x_np, buf.acts, logits, nets.dweights_np, nets.dbiases, buf.work,
+        buf.masks, buf.dropped, nets.update_,
+    )  # fmt: skip
+    nets.update_(-1)  # the biases
+    return loss
+
+
 @torch.no_grad()
 @np.errstate(all="ignore")  # a diverging network's inf/NaN is flagged in its record, not warned
 def train_batched(
@@ -572,14 +537,15 @@ def train_batched(
     """Train every (seed, sigma_w^2) network of one depth together; one row per network.
 
     The ``G = len(seeds) * len(sigma_w2)`` networks (seed-major) are stacked: weights
-    (G, fan_in, fan_out), biases (G, 1, fan_out), all views of one flat parameter buffer.
-    Each step is a hand-written forward and backward pass (``L + 1`` batched products
-    forward, ``2 L + 1`` backward, each into a preallocated buffer, no autograd) and an
+    (G, fan_in, fan_out), biases (G, 1, fan_out), all views of one flat parameter buffer
+    (:class:`_StackedNetworks`). Each step (:func:`_train_step_`) is a hand-written
+    forward and backward pass (``L + 1`` batched products forward, ``2 L + 1`` backward,
+    each into a preallocated buffer of :class:`_StepBuffers`, no autograd) and an
     optimiser update of each layer's stack as soon as its gradient is known (SGD and
     RMSProp are element-wise, so this is exactly G separate optimisers; the update is
-    that of ``torch.optim``, op for op). Each network's loss is the mean cross-entropy
-    over its batch and gets its own gradient, so networks do not interact and a NaN
-    stays in its own slice.
+    that of ``torch.optim``). Each network's loss is the mean cross-entropy over its
+    batch and gets its own gradient, so networks do not interact and a NaN stays in its
+    own slice.
 
     Returns the records (columns of :data:`RECORD_SCHEMA`); ``diverged`` is set when a
     batch loss or the final loss is NaN/inf, and those networks get chance accuracy.
@@ -589,120 +555,26 @@ def train_batched(
     sw2 = _check_grid(sigma_w2)
     seeds = [int(k) for k in seeds]
     n_seeds, n_sw = len(seeds), len(sw2)
-    g = n_seeds * n_sw
     sizes = _layer_sizes(data.n_features, s, data.n_classes)
-    dt = s.torch_dtype
-    # one flat buffer: all weights (G, i, o), then all biases (G, 1, o). A layer's weights
-    # are updated as soon as their gradient is known (see update), so the weight
-    # gradients share one scratch buffer
-    shapes = [(g, i, o) for i, o in sizes] + [(g, 1, o) for _, o in sizes]
-    sizes_flat = [math.prod(shape) for shape in shapes]
-    total, n_bias = sum(sizes_flat), sum(sizes_flat[len(sizes) :])
-    params = torch.empty(total, dtype=dt)
-    pviews = _views(params, shapes)
-    weights, biases = pviews[: len(sizes)], pviews[len(sizes) :]
-    largest = max(sizes_flat[: len(sizes)])
-    grad_w = torch.empty(largest, dtype=dt)
-    dweights = [grad_w[: math.prod(shape)].view(shape) for shape in shapes[: len(sizes)]]
-    grad_b = torch.empty(n_bias, dtype=dt)
-    dbiases = _views(grad_b, shapes[len(sizes) :])
-
     streams = [_streams(base_seed, k, s.depth) for k in seeds]
-    normals = [_normals(st[0], sizes, dt) for st in streams]
-    scale_w = torch.as_tensor(np.sqrt(sw2), dtype=dt).view(1, n_sw, 1, 1)
-    for layer, (fan_in, _) in enumerate(sizes):
-        zw = torch.stack([nz[layer][0] for nz in normals]).unsqueeze(1)  # (S, 1, i, o)
-        zb = torch.stack([nz[layer][1] for nz in normals]).unsqueeze(1)  # (S, 1, o)
-        w = (zw * scale_w / math.sqrt(fan_in)).reshape(-1, *zw.shape[2:])
-        b = (zb.expand(-1, n_sw, -1) * math.sqrt(s.sigma_b2)).reshape(-1, 1, zb.shape[-1])
-        weights[layer].copy_(w)
-        biases[layer].copy_(b)
-    # the optimiser's state in the same flat layout; ``chunks[k]``: (param, grad, state,
-    # first-moment scratch) flat views of layer k's weights (k = 0..L), ``chunks[-1]`` of
-    # all biases
-    rms = s.optimizer == "rmsprop"
-    square_avg = torch.zeros(total, dtype=dt) if rms else None
-    scratch = torch.empty(max(largest, n_bias), dtype=dt) if rms else None
-    bounds = np.cumsum([0] + sizes_flat[: len(sizes)] + [n_bias])
-    grads_of = [dw.view(-1) for dw in dweights] + [grad_b]
-    chunks = [
-        (params[lo:hi], grad, *((square_avg[lo:hi], scratch[: hi - lo]) if rms else ()))
-        for (lo, hi), grad in zip(itertools.pairwise(bounds), grads_of, strict=True)
-    ]
-
-    # W^T of each layer (but the first), refreshed after each update while W is in cache
-    weights_np = [w.numpy() for w in weights]
-    weights_t = [None] + [np.empty((g, o, i), dtype=weights_np[0].dtype) for i, o in sizes[1:]]
-    dweights_np = [dw.numpy() for dw in dweights]
-
-    def transpose_(k):
-        np.copyto(weights_t[k], weights_np[k].transpose(0, 2, 1))
-
-    for k in range(1, len(weights)):
-        transpose_(k)
-
-    def update(k):
-        """One optimiser step on a chunk: torch.optim's SGD / RMSprop update."""
-        if not rms:
-            p, grad = chunks[k]
-            p.add_(grad, alpha=-s.lr)
-        else:
-            p, grad, square_avg, first_moment = chunks[k]
-            # the first-moment scratch is shared by the chunks: cleared, so that a NaN of
-            # a diverged network cannot reach another network's elements through it
-            rmsprop_step_(p, grad, square_avg, first_moment.zero_(), s.lr)
-        if k > 0:
-            transpose_(k)
-
-    x_train = torch.from_numpy(data.x_train).to(dt)
+    nets = _StackedNetworks(n_seeds * n_sw, sizes, s)
+    nets.initialise_([_normals(st[0], sizes, s.torch_dtype) for st in streams], sw2, s.sigma_b2)
+    x_train = torch.from_numpy(data.x_train).to(s.torch_dtype)
     y_train = torch.from_numpy(data.y_train)
     order = torch.stack([_batches(st[1], len(y_train), s.batch, s.steps) for st in streams])
-    shape4 = (n_seeds, n_sw, s.batch)
-    xb = torch.empty(g, s.batch, data.n_features, dtype=dt)
-    acts = _pairs(torch.empty(g, s.batch, s.width, dtype=dt) for _ in range(s.depth))
-    dropped, masks = None, None
-    if s.keep_prob < 1:
-        dropped = _pairs(torch.empty(g, s.batch, s.width, dtype=dt) for _ in range(s.depth))
-        # one mask per seed and layer, (S, 1, B, N) views broadcast over the sigma_w^2
-        mask_buf = torch.empty(n_seeds, s.depth, s.batch, s.width, dtype=dt)
-        masks = [mask_buf[:, k].unsqueeze(1) for k in range(s.depth)]
-    work = _pairs(torch.empty(g, s.batch, s.width, dtype=dt) for _ in range(3))
-    logits = torch.empty(g, s.batch, data.n_classes, dtype=dt)
-    logits_np = logits.numpy()
-    logits_t = torch.empty(g, data.n_classes, s.batch, dtype=dt)
-    d_logp_t = torch.empty(g, data.n_classes, s.batch, dtype=dt)
-    bad = torch.zeros(g, dtype=torch.bool)
+    buf = _StepBuffers(n_seeds, n_sw, data.n_features, data.n_classes, s)
+    mask_streams = [st[2] for st in streams]
+    bad = torch.zeros(n_seeds * n_sw, dtype=torch.bool)
     losses = []
     for step in range(s.steps):
-        idx = order[:, step]  # (S, B)
-        xb.view(*shape4, -1).copy_(x_train[idx].unsqueeze(1))
-        yb = y_train[idx]  # (S, B)
-        if masks is not None:
-            for i, st in enumerate(streams):
-                _masks(st[2], s, out=mask_buf[i])
-        _forward_(weights_np, biases, xb.numpy(), acts, (logits, logits_np), masks, dropped)
-        # per network: loss = mean_B -log p_y, d loss / d logits = (p - onehot_y) / B, by
-        # the kernels autograd runs in train_single (the same bits for the same logits), on the
-        # transposed logits (G, C, B): with C = 10 classes torch's log-softmax along the
-        # last dimension is ~20x slower than along a middle one (same bits, tested)
-        logits_t.copy_(logits.transpose(1, 2))
-        logp_t = torch.log_softmax(logits_t, 1)
-        target = yb.view(n_seeds, 1, 1, s.batch).expand(-1, n_sw, -1, -1)
-        loss = logp_t.view(n_seeds, n_sw, -1, s.batch).gather(2, target).view(g, s.batch)
-        loss = loss.neg_().mean(1)
-        d_logp_t.zero_().view(n_seeds, n_sw, -1, s.batch).scatter_(2, target, -1.0 / s.batch)
-        dlogits_t = torch._log_softmax_backward_data(d_logp_t, logp_t, 1, dt)
-        dlogits = logits.copy_(dlogits_t.transpose(1, 2))
-        _backward_(
-            weights_t, xb.numpy(), acts, (dlogits, logits_np), dweights_np, dbiases, work,
-            masks, dropped, update,
-        )  # fmt: skip
-        update(-1)  # the biases
+        yb = _load_batch_(buf, x_train, y_train, order[:, step], mask_streams, s)
+        loss = _train_step_(nets, buf, yb)
         bad |= ~torch.isfinite(loss)
         if return_state:
             losses.append(loss.clone())
+    weights, biases = nets.weights, nets.biases
     train_acc, train_loss = _evaluate_stacked(weights, biases, x_train, y_train, s.eval_batch)
-    x_test, y_test = torch.from_numpy(data.x_test).to(dt), torch.from_numpy(data.y_test)
+    x_test, y_test = torch.from_numpy(data.x_test).to(s.torch_dtype), torch.from_numpy(data.y_test)
     test_acc, _ = _evaluate_stacked(weights, biases, x_test, y_test, s.eval_batch)
     records = _records(
         np.tile(sw2, len(seeds)),

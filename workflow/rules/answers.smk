@@ -6,6 +6,7 @@
 rule answers:
     input:
         parts=ANSWER_PARTS,
+        code=code_inputs("answers.py"),
     output:
         markdown="results/answers.md",
         table="results/answers.parquet",
@@ -17,5 +18,7 @@ rule answers:
         ),
     log:
         "results/logs/answers.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/answers.py"

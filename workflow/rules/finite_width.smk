@@ -1,10 +1,9 @@
-# Beyond mean field (issue 14): finite-width (1/N) corrections to the length map
+# Beyond mean field: finite-width (1/N) corrections to the length map
 # (Roberts, Yaida and Hanin 2022, chs. 4-5), many narrow random networks against the
 # 1/N theory. One simulation job per panel and width. Intermediates in
 # results/data/finite_width/.
 
 
-FIGURE_IDS.append("finite_width")
 ANSWER_PARTS.append("results/answers/finite_width.parquet")
 
 FINITE_WIDTH_PANELS = ["fluctuations", "relu", "shift", "correlation"]
@@ -17,6 +16,8 @@ FINITE_WIDTH_CHUNKS = [
 
 
 rule finite_width_simulation:
+    input:
+        code=code_inputs("finite_width_simulation.py"),
     output:
         "results/data/finite_width/{panel}_N{width}.parquet",
     log:
@@ -24,8 +25,12 @@ rule finite_width_simulation:
     wildcard_constraints:
         panel="|".join(FINITE_WIDTH_PANELS),
         width=r"\d+",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "finite_width_simulation", 2000, memory.finite_width_simulation
+        ),
         runtime=120,
     params:
         cfg=config["finite_width"],
@@ -35,10 +40,14 @@ rule finite_width_simulation:
 
 
 rule finite_width_theory:
+    input:
+        code=code_inputs("finite_width_theory.py"),
     output:
         "results/data/finite_width/theory.parquet",
     log:
         "results/logs/finite_width/theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["finite_width"],
     script:
@@ -49,10 +58,13 @@ rule finite_width:
     input:
         simulation=FINITE_WIDTH_CHUNKS,
         theory=rules.finite_width_theory.output[0],
+        code=code_inputs("finite_width_plot.py"),
     output:
         figure_outputs("finite_width"),
     log:
         "results/logs/finite_width/figure.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/finite_width_plot.py"
 
@@ -61,10 +73,13 @@ rule answers_finite_width:
     input:
         simulation=FINITE_WIDTH_CHUNKS,
         theory=rules.finite_width_theory.output[0],
+        code=code_inputs("finite_width_answers.py"),
     output:
         "results/answers/finite_width.parquet",
     log:
         "results/logs/finite_width/answers.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["finite_width"],
     script:

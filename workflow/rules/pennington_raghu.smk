@@ -3,22 +3,22 @@
 # singular values. Intermediates in results/data/pennington_raghu/.
 
 
-FIGURE_IDS.extend(
-    [
-        "trajectory_length",
-        "jacobian_spectrum",
-    ]
-)
-
-
 rule networks_trajectory_simulation:
+    input:
+        code=code_inputs("networks_trajectory_simulation.py"),
     output:
         "results/data/pennington_raghu/networks_trajectory_simulation.parquet",
     log:
         "results/logs/pennington_raghu/networks_trajectory_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_trajectory_simulation",
+            2000,
+            memory.networks_trajectory_simulation,
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["trajectory_length"],
@@ -28,10 +28,14 @@ rule networks_trajectory_simulation:
 
 
 rule networks_trajectory_theory:
+    input:
+        code=code_inputs("networks_trajectory_theory.py"),
     output:
         "results/data/pennington_raghu/networks_trajectory_theory.parquet",
     log:
         "results/logs/pennington_raghu/networks_trajectory_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["trajectory_length"],
     script:
@@ -42,10 +46,13 @@ rule trajectory_length:
     input:
         theory=rules.networks_trajectory_theory.output[0],
         simulation=rules.networks_trajectory_simulation.output[0],
+        code=code_inputs("networks_plot_trajectory_length.py"),
     output:
         figure_outputs("trajectory_length"),
     log:
         "results/logs/pennington_raghu/trajectory_length.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["trajectory_length"],
     script:
@@ -53,13 +60,19 @@ rule trajectory_length:
 
 
 rule networks_jacobian_simulation:
+    input:
+        code=code_inputs("networks_jacobian_simulation.py"),
     output:
         "results/data/pennington_raghu/networks_jacobian_simulation.parquet",
     log:
         "results/logs/pennington_raghu/networks_jacobian_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=MEMORY.budget(
+            "networks_jacobian_simulation", 4000, memory.networks_jacobian_simulation
+        ),
         runtime=60,
     params:
         cfg=config["networks"]["jacobian_spectrum"],
@@ -69,11 +82,15 @@ rule networks_jacobian_simulation:
 
 
 rule networks_jacobian_theory:
+    input:
+        code=code_inputs("networks_jacobian_theory.py"),
     output:
         moments="results/data/pennington_raghu/networks_jacobian_theory.parquet",
         density="results/data/pennington_raghu/networks_jacobian_density.parquet",
     log:
         "results/logs/pennington_raghu/networks_jacobian_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["jacobian_spectrum"],
     script:
@@ -85,9 +102,12 @@ rule jacobian_spectrum:
         theory=rules.networks_jacobian_theory.output.moments,
         density=rules.networks_jacobian_theory.output.density,
         simulation=rules.networks_jacobian_simulation.output[0],
+        code=code_inputs("networks_plot_jacobian_spectrum.py"),
     output:
         figure_outputs("jacobian_spectrum"),
     log:
         "results/logs/pennington_raghu/jacobian_spectrum.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_jacobian_spectrum.py"

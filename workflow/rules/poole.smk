@@ -3,33 +3,21 @@
 # simulated against them. Intermediates in results/data/poole/.
 
 
-FIGURE_IDS.extend(
-    [
-        "qmap",
-        "q_dynamics",
-        "qstar_phase",
-        "q_convergence_depth",
-        "cmap",
-        "c_dynamics",
-        "cstar_phase",
-        "chi1_phase",
-        "edge_of_chaos",
-        "qstar_empirical",
-        "correlation_layers",
-        "dw_spectrum",
-        "gradient_histograms",
-        "activation_comparison",
-    ]
-)
 ANSWER_PARTS.append("results/answers/meanfield.parquet")
 ANSWER_PARTS.append("results/answers/networks.parquet")
 
 
 rule qmap_theory:
+    input:
+        code=code_inputs("qmap_theory.py"),
     output:
         "results/data/poole/qmap_theory.parquet",
     log:
         "results/logs/poole/qmap_theory.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=MEMORY.budget("qmap_theory", 1000, memory.qmap_theory),
     params:
         cfg=config["qmap"],
     script:
@@ -37,12 +25,16 @@ rule qmap_theory:
 
 
 rule qmap_simulation:
+    input:
+        code=code_inputs("qmap_simulation.py"),
     output:
         "results/data/poole/qmap_simulation.parquet",
     log:
         "results/logs/poole/qmap_simulation.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget("qmap_simulation", 2000, memory.qmap_simulation),
     params:
         cfg=config["qmap"],
         seed=config["seed"],
@@ -54,21 +46,30 @@ rule qmap:
     input:
         theory=rules.qmap_theory.output[0],
         simulation=rules.qmap_simulation.output[0],
+        code=code_inputs("plot_qmap.py"),
     output:
         figure_outputs("qmap"),
     log:
         "results/logs/poole/qmap.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/plot_qmap.py"
 
 
 rule meanfield_phase_theory:
+    input:
+        code=code_inputs("meanfield_phase_theory.py"),
     output:
         "results/data/poole/meanfield_phase.parquet",
     log:
         "results/logs/poole/meanfield_phase_theory.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "meanfield_phase_theory", 2000, memory.meanfield_phase_theory
+        ),
         runtime=30,
     params:
         cfg=config["meanfield"]["phase_diagram"],
@@ -79,10 +80,13 @@ rule meanfield_phase_theory:
 rule qstar_phase:
     input:
         data=rules.meanfield_phase_theory.output[0],
+        code=code_inputs("meanfield_plot_phase.py"),
     output:
         figure_outputs("qstar_phase"),
     log:
         "results/logs/poole/qstar_phase.log",
+    conda:
+        CONDA_ENV
     params:
         which="qstar_phase",
         qmap=config["qmap"],
@@ -121,10 +125,18 @@ use rule qstar_phase as chi1_phase with:
 
 
 rule meanfield_edge_theory:
+    input:
+        code=code_inputs("meanfield_edge_theory.py"),
     output:
         "results/data/poole/meanfield_edge.parquet",
     log:
         "results/logs/poole/meanfield_edge_theory.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=MEMORY.budget(
+            "meanfield_edge_theory", 1000, memory.meanfield_edge_theory
+        ),
     params:
         cfg=config["meanfield"]["edge_of_chaos"],
     script:
@@ -134,19 +146,30 @@ rule meanfield_edge_theory:
 rule edge_of_chaos:
     input:
         data=rules.meanfield_edge_theory.output[0],
+        code=code_inputs("meanfield_plot_edge.py"),
     output:
         figure_outputs("edge_of_chaos"),
     log:
         "results/logs/poole/edge_of_chaos.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/meanfield_plot_edge.py"
 
 
 rule meanfield_cmap_theory:
+    input:
+        code=code_inputs("meanfield_cmap_theory.py"),
     output:
         "results/data/poole/meanfield_cmap.parquet",
     log:
         "results/logs/poole/meanfield_cmap_theory.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=MEMORY.budget(
+            "meanfield_cmap_theory", 1000, memory.meanfield_cmap_theory
+        ),
     params:
         cfg=config["meanfield"]["cmap"],
         which="cmap",
@@ -157,10 +180,13 @@ rule meanfield_cmap_theory:
 rule cmap:
     input:
         data=rules.meanfield_cmap_theory.output[0],
+        code=code_inputs("meanfield_plot_maps.py"),
     output:
         figure_outputs("cmap"),
     log:
         "results/logs/poole/cmap.log",
+    conda:
+        CONDA_ENV
     params:
         which="cmap",
     script:
@@ -172,6 +198,12 @@ use rule meanfield_cmap_theory as meanfield_activation_comparison_theory with:
         "results/data/poole/meanfield_activation_comparison.parquet",
     log:
         "results/logs/poole/meanfield_activation_comparison_theory.log",
+    resources:
+        mem_mb=MEMORY.budget(
+            "meanfield_activation_comparison_theory",
+            1000,
+            memory.meanfield_activation_comparison_theory,
+        ),
     params:
         cfg=config["meanfield"]["activation_comparison"],
         which="activation_comparison",
@@ -180,6 +212,7 @@ use rule meanfield_cmap_theory as meanfield_activation_comparison_theory with:
 use rule cmap as activation_comparison with:
     input:
         data=rules.meanfield_activation_comparison_theory.output[0],
+        code=code_inputs("meanfield_plot_maps.py"),
     output:
         figure_outputs("activation_comparison"),
     log:
@@ -189,13 +222,19 @@ use rule cmap as activation_comparison with:
 
 
 rule networks_qstar_simulation:
+    input:
+        code=code_inputs("networks_qstar_simulation.py"),
     output:
         "results/data/poole/networks_qstar_simulation.parquet",
     log:
         "results/logs/poole/networks_qstar_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_qstar_simulation", 2000, memory.networks_qstar_simulation
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["qstar_empirical"],
@@ -207,10 +246,13 @@ rule networks_qstar_simulation:
 rule qstar_empirical:
     input:
         simulation=rules.networks_qstar_simulation.output[0],
+        code=code_inputs("networks_plot_qstar_empirical.py"),
     output:
         figure_outputs("qstar_empirical"),
     log:
         "results/logs/poole/qstar_empirical.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["qstar_empirical"],
         seed=config["seed"],
@@ -219,13 +261,21 @@ rule qstar_empirical:
 
 
 rule networks_q_dynamics_simulation:
+    input:
+        code=code_inputs("networks_q_dynamics_simulation.py"),
     output:
         "results/data/poole/networks_q_dynamics_simulation.parquet",
     log:
         "results/logs/poole/networks_q_dynamics_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_q_dynamics_simulation",
+            2000,
+            memory.networks_q_dynamics_simulation,
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["q_dynamics"],
@@ -235,10 +285,14 @@ rule networks_q_dynamics_simulation:
 
 
 rule networks_q_dynamics_theory:
+    input:
+        code=code_inputs("networks_q_dynamics_theory.py"),
     output:
         "results/data/poole/networks_q_dynamics_theory.parquet",
     log:
         "results/logs/poole/networks_q_dynamics_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["q_dynamics"],
     script:
@@ -249,22 +303,33 @@ rule q_dynamics:
     input:
         theory=rules.networks_q_dynamics_theory.output[0],
         simulation=rules.networks_q_dynamics_simulation.output[0],
+        code=code_inputs("networks_plot_q_dynamics.py"),
     output:
         figure_outputs("q_dynamics"),
     log:
         "results/logs/poole/q_dynamics.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_q_dynamics.py"
 
 
 rule networks_c_dynamics_simulation:
+    input:
+        code=code_inputs("networks_correlation_simulation.py"),
     output:
         "results/data/poole/networks_c_dynamics_simulation.parquet",
     log:
         "results/logs/poole/networks_c_dynamics_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_c_dynamics_simulation",
+            2000,
+            memory.networks_c_dynamics_simulation,
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["c_dynamics"],
@@ -274,10 +339,14 @@ rule networks_c_dynamics_simulation:
 
 
 rule networks_c_dynamics_theory:
+    input:
+        code=code_inputs("networks_correlation_theory.py"),
     output:
         "results/data/poole/networks_c_dynamics_theory.parquet",
     log:
         "results/logs/poole/networks_c_dynamics_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["c_dynamics"],
     script:
@@ -288,10 +357,13 @@ rule c_dynamics:
     input:
         theory=rules.networks_c_dynamics_theory.output[0],
         simulation=rules.networks_c_dynamics_simulation.output[0],
+        code=code_inputs("networks_plot_c_dynamics.py"),
     output:
         figure_outputs("c_dynamics"),
     log:
         "results/logs/poole/c_dynamics.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_c_dynamics.py"
 
@@ -301,6 +373,13 @@ use rule networks_c_dynamics_simulation as networks_correlation_layers_simulatio
         "results/data/poole/networks_correlation_layers_simulation.parquet",
     log:
         "results/logs/poole/networks_correlation_layers_simulation.log",
+    resources:
+        mem_mb=MEMORY.budget(
+            "networks_correlation_layers_simulation",
+            2000,
+            memory.networks_correlation_layers_simulation,
+        ),
+        runtime=30,
     params:
         cfg=config["networks"]["correlation_layers"],
         seed=config["seed"],
@@ -319,23 +398,32 @@ rule correlation_layers:
     input:
         theory=rules.networks_correlation_layers_theory.output[0],
         simulation=rules.networks_correlation_layers_simulation.output[0],
+        code=code_inputs("networks_plot_correlation_layers.py"),
     output:
         figure_outputs("correlation_layers"),
     log:
         "results/logs/poole/correlation_layers.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_correlation_layers.py"
 
 
 rule networks_gradient_simulation:
+    input:
+        code=code_inputs("networks_gradient_simulation.py"),
     output:
         norms="results/data/poole/networks_gradient_norms.parquet",
         samples="results/data/poole/networks_gradient_samples.parquet",
     log:
         "results/logs/poole/networks_gradient_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_gradient_simulation", 2000, memory.networks_gradient_simulation
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["gradients"],
@@ -345,10 +433,14 @@ rule networks_gradient_simulation:
 
 
 rule networks_gradient_theory:
+    input:
+        code=code_inputs("networks_regime_theory.py"),
     output:
         "results/data/poole/networks_gradient_theory.parquet",
     log:
         "results/logs/poole/networks_gradient_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["gradients"],
     script:
@@ -359,23 +451,32 @@ rule gradient_histograms:
     input:
         theory=rules.networks_gradient_theory.output[0],
         samples=rules.networks_gradient_simulation.output.samples,
+        code=code_inputs("networks_plot_gradient_histograms.py"),
     output:
         figure_outputs("gradient_histograms"),
     log:
         "results/logs/poole/gradient_histograms.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_gradient_histograms.py"
 
 
 rule networks_dw_simulation:
+    input:
+        code=code_inputs("networks_dw_simulation.py"),
     output:
         traces="results/data/poole/networks_dw_traces.parquet",
         singular_values="results/data/poole/networks_dw_singular_values.parquet",
     log:
         "results/logs/poole/networks_dw_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_dw_simulation", 2000, memory.networks_dw_simulation
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["dw"],
@@ -398,19 +499,26 @@ rule dw_spectrum:
         theory=rules.networks_dw_theory.output[0],
         traces=rules.networks_dw_simulation.output.traces,
         singular_values=rules.networks_dw_simulation.output.singular_values,
+        code=code_inputs("networks_plot_dw_spectrum.py"),
     output:
         figure_outputs("dw_spectrum"),
     log:
         "results/logs/poole/dw_spectrum.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_dw_spectrum.py"
 
 
 rule answers_meanfield:
+    input:
+        code=code_inputs("answers_meanfield.py"),
     output:
         "results/answers/meanfield.parquet",
     log:
         "results/logs/poole/answers_meanfield.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["answers"],
     script:
@@ -422,10 +530,13 @@ rule answers_networks:
         qstar=rules.networks_qstar_simulation.output[0],
         dw_traces=rules.networks_dw_simulation.output.traces,
         dw_theory=rules.networks_dw_theory.output[0],
+        code=code_inputs("networks_answers.py"),
     output:
         "results/answers/networks.parquet",
     log:
         "results/logs/poole/answers_networks.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["qstar_empirical"],
     script:

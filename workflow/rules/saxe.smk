@@ -3,23 +3,18 @@
 # Intermediates in results/data/saxe/.
 
 
-FIGURE_IDS.extend(
-    [
-        "saxe_svd_dynamics",
-        "saxe_analytic",
-        "saxe_deep_linear_tree",
-        "saxe_relu_tree",
-        "saxe_depth",
-    ]
-)
 ANSWER_PARTS.append("results/answers/saxe.parquet")
 
 
 rule saxe_exercise1:
+    input:
+        code=code_inputs("saxe_exercise1.py"),
     output:
         "results/data/saxe/saxe_exercise1.parquet",
     log:
         "results/logs/saxe/saxe_exercise1.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["saxe"]["exercise1"],
         seed=config["seed"],
@@ -30,10 +25,13 @@ rule saxe_exercise1:
 rule saxe_svd_dynamics:
     input:
         data=rules.saxe_exercise1.output[0],
+        code=code_inputs("saxe_plot_svd_dynamics.py"),
     output:
         figure_outputs("saxe_svd_dynamics"),
     log:
         "results/logs/saxe/saxe_svd_dynamics.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/saxe_plot_svd_dynamics.py"
 
@@ -41,10 +39,13 @@ rule saxe_svd_dynamics:
 rule saxe_analytic:
     input:
         data=rules.saxe_exercise1.output[0],
+        code=code_inputs("saxe_plot_analytic.py"),
     output:
         figure_outputs("saxe_analytic"),
     log:
         "results/logs/saxe/saxe_analytic.log",
+    conda:
+        CONDA_ENV
     params:
         a0=config["saxe"]["exercise1"]["a0"],
     script:
@@ -52,13 +53,17 @@ rule saxe_analytic:
 
 
 rule saxe_tree_simulation:
+    input:
+        code=code_inputs("saxe_tree_simulation.py"),
     output:
         curves="results/data/saxe/saxe_tree_curves.parquet",
         theory="results/data/saxe/saxe_tree_theory.parquet",
     log:
         "results/logs/saxe/saxe_tree_simulation.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget("saxe_tree_simulation", 2000, memory.saxe_tree_simulation),
         runtime=30,
     params:
         cfg={
@@ -80,7 +85,10 @@ use rule saxe_tree_simulation as saxe_tree_wide_simulation with:
     log:
         "results/logs/saxe/saxe_tree_wide_simulation.log",
     resources:
-        mem_mb=2000,  # measured peak 1.4 GB (1001 epochs x 10 nets x 64 x 100 maps)
+        # measured peak 1.4 GB (1001 epochs x 10 nets x 64 x 100 maps)
+        mem_mb=MEMORY.budget(
+            "saxe_tree_wide_simulation", 2000, memory.saxe_tree_wide_simulation
+        ),
         runtime=30,
     params:
         # `tree` and `network` as saxe_tree_simulation (the figures check that they agree);
@@ -96,12 +104,15 @@ rule saxe_deep_linear_tree:
         wide_curves=rules.saxe_tree_wide_simulation.output.curves,
         wide_theory=rules.saxe_tree_wide_simulation.output.theory,
         wide_lr_search=rules.saxe_tree_wide_simulation.output.lr_search,
+        code=code_inputs("saxe_plot_tree.py"),
     output:
         figure_outputs("saxe_deep_linear_tree"),
     log:
         "results/logs/saxe/saxe_deep_linear_tree.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget("saxe_deep_linear_tree", 2000, memory.saxe_tree_figure),
     params:
         variant="linear",
         hidden=config["saxe"]["network"]["hidden_units"],
@@ -120,12 +131,18 @@ use rule saxe_deep_linear_tree as saxe_relu_tree with:
 
 
 rule saxe_depth_simulation:
+    input:
+        code=code_inputs("saxe_depth_simulation.py"),
     output:
         "results/data/saxe/saxe_depth.parquet",
     log:
         "results/logs/saxe/saxe_depth_simulation.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "saxe_depth_simulation", 2000, memory.saxe_depth_simulation
+        ),
         runtime=30,
     params:
         cfg={
@@ -140,10 +157,13 @@ rule saxe_depth_simulation:
 rule saxe_depth:
     input:
         data=rules.saxe_depth_simulation.output[0],
+        code=code_inputs("saxe_plot_depth.py"),
     output:
         figure_outputs("saxe_depth"),
     log:
         "results/logs/saxe/saxe_depth.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/saxe_plot_depth.py"
 
@@ -152,10 +172,13 @@ rule saxe_answers:
     input:
         exercise1=rules.saxe_exercise1.output[0],
         tree=rules.saxe_tree_simulation.output.theory,
+        code=code_inputs("saxe_answers.py"),
     output:
         "results/answers/saxe.parquet",
     log:
         "results/logs/saxe/saxe_answers.log",
+    conda:
+        CONDA_ENV
     params:
         # only the slices the answers read, so other Saxe settings do not rerun them
         cfg={key: config["saxe"][key] for key in ("exercise1", "tree")},

@@ -2,14 +2,6 @@
 # from simulations, and the C-map with dropout. Intermediates in results/data/schoenholz/.
 
 
-FIGURE_IDS.extend(
-    [
-        "depth_scales",
-        "gradient_depth_scale",
-        "dropout_cmap",
-    ]
-)
-
 #: the depth-scales slice without its job size (sigmas_per_job changes no number, so no
 #: table's params carry it), and the sigma_w^2 indices of each simulation job
 DEPTH_SCALES_CFG = {
@@ -25,15 +17,20 @@ rule gradient_depth_scale:
     input:
         theory=rules.networks_gradient_theory.output[0],
         norms=rules.networks_gradient_simulation.output.norms,
+        code=code_inputs("networks_plot_gradient_depth_scale.py"),
     output:
         figure_outputs("gradient_depth_scale"),
     log:
         "results/logs/schoenholz/gradient_depth_scale.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/networks_plot_gradient_depth_scale.py"
 
 
 rule networks_depth_scales_simulation:
+    input:
+        code=code_inputs("networks_depth_scales_simulation.py"),
     output:
         lengths="results/data/schoenholz/depth_scales_chunks/lengths_{chunk}.parquet",
         correlations="results/data/schoenholz/depth_scales_chunks/correlations_{chunk}.parquet",
@@ -41,9 +38,15 @@ rule networks_depth_scales_simulation:
         "results/logs/schoenholz/networks_depth_scales_simulation_{chunk}.log",
     wildcard_constraints:
         chunk=r"\d+",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_depth_scales_simulation",
+            2000,
+            memory.networks_depth_scales_simulation,
+        ),
         runtime=30,
     params:
         cfg=DEPTH_SCALES_CFG,
@@ -63,11 +66,14 @@ rule networks_depth_scales_merge:
             rules.networks_depth_scales_simulation.output.correlations,
             chunk=range(len(DEPTH_SCALES_CHUNKS)),
         ),
+        code=code_inputs("networks_depth_scales_merge.py"),
     output:
         lengths="results/data/schoenholz/networks_depth_scales_lengths.parquet",
         correlations="results/data/schoenholz/networks_depth_scales_correlations.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_merge.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=DEPTH_SCALES_CFG,
         seed=config["seed"],
@@ -76,10 +82,14 @@ rule networks_depth_scales_merge:
 
 
 rule networks_depth_scales_theory:
+    input:
+        code=code_inputs("networks_depth_scales_theory.py"),
     output:
         "results/data/schoenholz/networks_depth_scales_theory.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=DEPTH_SCALES_CFG,
     script:
@@ -90,10 +100,13 @@ rule networks_depth_scales_fit:
     input:
         lengths=rules.networks_depth_scales_merge.output.lengths,
         correlations=rules.networks_depth_scales_merge.output.correlations,
+        code=code_inputs("networks_depth_scales_fit.py"),
     output:
         "results/data/schoenholz/networks_depth_scales_fit.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_fit.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=DEPTH_SCALES_CFG,
     script:
@@ -106,10 +119,13 @@ rule depth_scales:
         fit=rules.networks_depth_scales_fit.output[0],
         lengths=rules.networks_depth_scales_merge.output.lengths,
         correlations=rules.networks_depth_scales_merge.output.correlations,
+        code=code_inputs("networks_plot_depth_scales.py"),
     output:
         figure_outputs("depth_scales"),
     log:
         "results/logs/schoenholz/depth_scales.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=DEPTH_SCALES_CFG,
     script:
@@ -117,13 +133,19 @@ rule depth_scales:
 
 
 rule networks_dropout_simulation:
+    input:
+        code=code_inputs("networks_dropout_simulation.py"),
     output:
         "results/data/schoenholz/networks_dropout_simulation.parquet",
     log:
         "results/logs/schoenholz/networks_dropout_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget(
+            "networks_dropout_simulation", 2000, memory.networks_dropout_simulation
+        ),
         runtime=30,
     params:
         cfg=config["networks"]["dropout"],
@@ -133,11 +155,15 @@ rule networks_dropout_simulation:
 
 
 rule networks_dropout_theory:
+    input:
+        code=code_inputs("networks_dropout_theory.py"),
     output:
         iterates="results/data/schoenholz/networks_dropout_iterates.parquet",
         scales="results/data/schoenholz/networks_dropout_scales.parquet",
     log:
         "results/logs/schoenholz/networks_dropout_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["dropout"],
     script:
@@ -149,10 +175,13 @@ rule dropout_cmap:
         iterates=rules.networks_dropout_theory.output.iterates,
         scales=rules.networks_dropout_theory.output.scales,
         simulation=rules.networks_dropout_simulation.output[0],
+        code=code_inputs("networks_plot_dropout_cmap.py"),
     output:
         figure_outputs("dropout_cmap"),
     log:
         "results/logs/schoenholz/dropout_cmap.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["networks"]["dropout"],
     script:

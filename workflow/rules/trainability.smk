@@ -1,4 +1,4 @@
-# Trainability on real data (Schoenholz et al. 2017, Sec. 6; issue 11): accuracy of tanh
+# Trainability on real data (Schoenholz et al. 2017, Sec. 6): accuracy of tanh
 # networks trained from random initialisation over (sigma_w^2, depth L), against the
 # mean-field bound L < 6 xi_c, without and with dropout. The sweep is one job per
 # (keep probability, depth, group of seeds), each training every sigma_w^2 of its group
@@ -6,7 +6,6 @@
 # figure collects the chunks. Intermediates in results/data/trainability/.
 
 
-FIGURE_IDS.extend(["trainability", "trainability_dropout"])
 ANSWER_PARTS.append("results/answers/trainability.parquet")
 
 TRAINABILITY = config["trainability"]
@@ -52,7 +51,9 @@ TRAINABILITY_CHUNKS = {
 # per depth, for the largest seed group: float32 parameters x 4 (values, gradients,
 # RMSProp state, initial draws), activations kept by autograd, the no_grad evaluation in
 # blocks of 2048, plus 800 MB for the interpreter (mem_mb); and minutes at 4 GFLOP/s per
-# thread, 6 B N^2 flops per layer and step (one free core does ~20, a shared one less)
+# thread, 6 B N^2 flops per layer and step (one free core does ~20, a shared one less).
+# A sweep job asks for this estimate itself (times the attempt), so its mem_mb grows with
+# the config and needs no MEMORY.budget check against a fixed value.
 TRAINABILITY_NETS = len(TRAINABILITY["sigma_w2"]) * TRAINABILITY["seeds_per_job"]
 TRAINABILITY_MEM_MB = {
     depth: 800
@@ -81,12 +82,18 @@ TRAINABILITY_RUNTIME = {
 
 
 rule trainability_data_check:
+    input:
+        code=code_inputs("trainability_data_check.py"),
     output:
         "results/data/trainability/data.parquet",
     log:
         "results/logs/trainability/data_check.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=4000,
+        mem_mb=MEMORY.budget(
+            "trainability_data_check", 4000, memory.trainability_data_check
+        ),
     params:
         cfg=config["trainability"]["data"],
         seed=config["seed"],
@@ -97,6 +104,7 @@ rule trainability_data_check:
 rule trainability_sweep:
     input:
         data=rules.trainability_data_check.output[0],
+        code=code_inputs("trainability_sweep.py"),
     output:
         "results/data/trainability/runs/keep{keep_prob}_L{depth}_g{group}.parquet",
     log:
@@ -105,6 +113,8 @@ rule trainability_sweep:
         keep_prob=r"[0-9.]+",
         depth=r"\d+",
         group=r"\d+",
+    conda:
+        CONDA_ENV
     threads: TRAINABILITY["threads"]
     resources:
         mem_mb=lambda wc, attempt: TRAINABILITY_MEM_MB[int(wc.depth)] * attempt,
@@ -120,12 +130,15 @@ rule trainability_sweep:
 rule trainability_merge:
     input:
         chunks=lambda wc: TRAINABILITY_CHUNKS[wc.variant],
+        code=code_inputs("trainability_merge.py"),
     output:
         "results/data/trainability/runs_{variant}.parquet",
     log:
         "results/logs/trainability/merge_{variant}.log",
     wildcard_constraints:
         variant="|".join(TRAINABILITY_VARIANTS),
+    conda:
+        CONDA_ENV
     params:
         cfg=TRAINABILITY_TRAINING_CFG,
     script:
@@ -133,10 +146,14 @@ rule trainability_merge:
 
 
 rule trainability_theory:
+    input:
+        code=code_inputs("trainability_theory.py"),
     output:
         "results/data/trainability/theory.parquet",
     log:
         "results/logs/trainability/theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg={
             "sigma_b2": config["trainability"]["sigma_b2"],
@@ -152,10 +169,13 @@ rule trainability:
     input:
         runs="results/data/trainability/runs_plain.parquet",
         theory=rules.trainability_theory.output[0],
+        code=code_inputs("trainability_plot.py"),
     output:
         figure_outputs("trainability"),
     log:
         "results/logs/trainability/trainability.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["trainability"],
     script:
@@ -166,6 +186,7 @@ use rule trainability as trainability_dropout with:
     input:
         runs="results/data/trainability/runs_dropout.parquet",
         theory=rules.trainability_theory.output[0],
+        code=code_inputs("trainability_plot.py"),
     output:
         figure_outputs("trainability_dropout"),
     log:
@@ -177,10 +198,13 @@ rule answers_trainability:
         plain="results/data/trainability/runs_plain.parquet",
         dropout="results/data/trainability/runs_dropout.parquet",
         theory=rules.trainability_theory.output[0],
+        code=code_inputs("trainability_answers.py"),
     output:
         "results/answers/trainability.parquet",
     log:
         "results/logs/trainability/answers.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["trainability"],
     script:

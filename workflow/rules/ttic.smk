@@ -4,23 +4,19 @@
 # Intermediates in results/data/ttic/.
 
 
-FIGURE_IDS.extend(
-    [
-        "init_variance",
-        "ugrnn_gradcheck",
-        "resnet_variance",
-        "resnet_small_sigma_grad",
-    ]
-)
 ANSWER_PARTS.append("results/answers/initialisation.parquet")
 
 
 rule init_unit_theory:
+    input:
+        code=code_inputs("init_unit_theory.py"),
     output:
         curves="results/data/ttic/init_unit_theory.parquet",
         required="results/data/ttic/init_unit_required.parquet",
     log:
         "results/logs/ttic/init_unit_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["initialisation"]["unit"],
     script:
@@ -28,12 +24,16 @@ rule init_unit_theory:
 
 
 rule init_unit_simulation:
+    input:
+        code=code_inputs("init_unit_simulation.py"),
     output:
         "results/data/ttic/init_unit_simulation.parquet",
     log:
         "results/logs/ttic/init_unit_simulation.log",
+    conda:
+        CONDA_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=MEMORY.budget("init_unit_simulation", 2000, memory.init_unit_simulation),
     params:
         cfg=config["initialisation"]["unit"],
         seed=config["seed"],
@@ -46,19 +46,26 @@ rule init_variance:
         theory=rules.init_unit_theory.output.curves,
         required=rules.init_unit_theory.output.required,
         simulation=rules.init_unit_simulation.output[0],
+        code=code_inputs("init_plot_variance.py"),
     output:
         figure_outputs("init_variance"),
     log:
         "results/logs/ttic/init_variance.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/init_plot_variance.py"
 
 
 rule ugrnn_gradcheck_data:
+    input:
+        code=code_inputs("ugrnn_gradcheck_data.py"),
     output:
         "results/data/ttic/ugrnn_gradcheck.parquet",
     log:
         "results/logs/ttic/ugrnn_gradcheck_data.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["initialisation"]["ugrnn"],
         seed=config["seed"],
@@ -69,20 +76,27 @@ rule ugrnn_gradcheck_data:
 rule ugrnn_gradcheck:
     input:
         data=rules.ugrnn_gradcheck_data.output[0],
+        code=code_inputs("ugrnn_plot_gradcheck.py"),
     output:
         figure_outputs("ugrnn_gradcheck"),
     log:
         "results/logs/ttic/ugrnn_gradcheck.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/ugrnn_plot_gradcheck.py"
 
 
 rule resnet_variance_theory:
+    input:
+        code=code_inputs("resnet_variance_theory.py"),
     output:
         layers="results/data/ttic/resnet_variance_theory.parquet",
         border="results/data/ttic/resnet_border_theory.parquet",
     log:
         "results/logs/ttic/resnet_variance_theory.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["initialisation"]["resnet"],
     script:
@@ -90,14 +104,20 @@ rule resnet_variance_theory:
 
 
 rule resnet_variance_simulation:
+    input:
+        code=code_inputs("resnet_variance_simulation.py"),
     output:
         layers="results/data/ttic/resnet_variance_simulation.parquet",
         border="results/data/ttic/resnet_border_simulation.parquet",
     log:
         "results/logs/ttic/resnet_variance_simulation.log",
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
-        mem_mb=3000,
+        mem_mb=MEMORY.budget(
+            "resnet_variance_simulation", 3000, memory.resnet_variance_simulation
+        ),
         runtime=15,
     params:
         cfg=config["initialisation"]["resnet"],
@@ -112,19 +132,26 @@ rule resnet_variance:
         border_theory=rules.resnet_variance_theory.output.border,
         simulation=rules.resnet_variance_simulation.output.layers,
         border_simulation=rules.resnet_variance_simulation.output.border,
+        code=code_inputs("resnet_plot_variance.py"),
     output:
         figure_outputs("resnet_variance"),
     log:
         "results/logs/ttic/resnet_variance.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/resnet_plot_variance.py"
 
 
 rule resnet_small_sigma_grad_data:
+    input:
+        code=code_inputs("resnet_small_sigma_grad_data.py"),
     output:
         "results/data/ttic/resnet_small_sigma_grad.parquet",
     log:
         "results/logs/ttic/resnet_small_sigma_grad_data.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=config["initialisation"]["small_sigma"],
         seed=config["seed"],
@@ -135,10 +162,13 @@ rule resnet_small_sigma_grad_data:
 rule resnet_small_sigma_grad:
     input:
         data=rules.resnet_small_sigma_grad_data.output[0],
+        code=code_inputs("resnet_plot_small_sigma_grad.py"),
     output:
         figure_outputs("resnet_small_sigma_grad"),
     log:
         "results/logs/ttic/resnet_small_sigma_grad.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/resnet_plot_small_sigma_grad.py"
 
@@ -150,10 +180,13 @@ rule answers_initialisation:
         resnet=rules.resnet_variance_simulation.output.layers,
         border=rules.resnet_variance_simulation.output.border,
         small_sigma=rules.resnet_small_sigma_grad_data.output[0],
+        code=code_inputs("answers_initialisation.py"),
     output:
         "results/answers/initialisation.parquet",
     log:
         "results/logs/ttic/answers_initialisation.log",
+    conda:
+        CONDA_ENV
     params:
         unit=config["initialisation"]["unit"],
         resnet=config["initialisation"]["resnet"],

@@ -1,13 +1,18 @@
 """Merge the answer parts into results/answers.{md,parquet,html}."""
 
-from dltheory import answers, io
+from dltheory import io
 
-job = io.job()
-log = job.log
-table = answers.merge(job.input.parts)
-io.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
-with io.atomic_path(job.output.markdown) as tmp:
-    tmp.write_text(answers.to_markdown(table))
-with io.atomic_path(job.output.html) as tmp:
-    tmp.write_text(answers.to_html(table))
-log.info("%d answers from %d parts", len(table), len(job.input.parts))
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import answers
+
+        log = job.log
+        table = answers.merge(job.input.parts)
+        io.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
+        with io.atomic_path(job.output.markdown) as tmp:
+            tmp.write_text(answers.to_markdown(table))
+        with io.atomic_path(job.output.html) as tmp:
+            tmp.write_text(answers.to_html(table))
+        log.info("%d answers from %d parts", len(table), len(job.input.parts))

@@ -1,12 +1,11 @@
-"""Answers: measured and predicted N Var(q^l) at the sheet's (sigma_w, sigma_b) (issue 14)."""
+"""Answers: measured and predicted N Var(q^l) at the sheet's (sigma_w, sigma_b)."""
 
 import numpy as np
 import pandas as pd
 
-from dltheory import finite_width, io, meanfield
-from dltheory.answers import Answer, write_part
+from dltheory import io
 
-SHEET = "Beyond mean field: finite-width corrections (issue 14)"
+SHEET = "Beyond mean field: finite-width corrections"
 
 
 def rows(sim, theory, cfg):
@@ -66,10 +65,16 @@ def rows(sim, theory, cfg):
     return out
 
 
-job = io.job()
-sim = pd.concat([io.read_table(p) for p in job.input.simulation], ignore_index=True)
-theory = io.read_table(job.input.theory)
-answers = rows(sim, theory, job.cfg)
-for a in answers:
-    job.log.info("%s: %s", a.id, a.answer)
-write_part(answers, job.output[0], params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import finite_width, meanfield
+        from dltheory.answers import Answer, write_part
+
+        sim = pd.concat([io.read_table(p) for p in job.input.simulation], ignore_index=True)
+        theory = io.read_table(job.input.theory)
+        answers = rows(sim, theory, job.cfg)
+        for a in answers:
+            job.log.info("%s: %s", a.id, a.answer)
+        write_part(answers, job.output[0], params=job.params)

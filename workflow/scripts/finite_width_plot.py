@@ -132,8 +132,7 @@ def correlation_panel(ax, sim, th, widths):
     ax.set_title(f"two inputs, $c^0={c0:g}$: correlation")
 
 
-def main():
-    job = io.job()
+def main(job):
     sim = pd.concat([io.read_table(p) for p in job.input.simulation], ignore_index=True)
     theory = io.read_table(job.input.theory)
     style.apply()
@@ -170,7 +169,11 @@ def main():
     # the legends of the bottom row under their panels: the data fill every corner
     for key in "bcd":
         axes[key].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
-    style.save(fig, job.output)
+    style.save(fig, job.output, overlap=job.figure_overlap)
 
 
-main()
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        main(job)

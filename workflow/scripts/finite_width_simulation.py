@@ -1,4 +1,4 @@
-"""Figure `finite_width`: many random networks of one width for one panel (issue 14).
+"""Figure `finite_width`: many random networks of one width for one panel.
 
 Writes per setting and layer the mean of q^l over networks, the variance over networks
 and their standard errors (the delta method for the variance, see
@@ -10,7 +10,7 @@ columns describe the measured correlation c^l = q_ab / sqrt(q_aa q_bb) of two in
 import pandas as pd
 import pyarrow as pa
 
-from dltheory import finite_width, io, networks
+from dltheory import io, seeds
 
 SCHEMA = pa.schema(
     [
@@ -32,7 +32,10 @@ SCHEMA = pa.schema(
 )
 
 
-def simulate(cfg, panel, width, seed, log):
+def simulate(cfg, panel, width, base_seed, log):
+    """The rows of one panel and width; setting ``index`` draws the stream
+    ``(base_seed, "finite_width", panel, "width", width, "setting", index)``, independent of
+    which other jobs run."""
     sub = cfg[panel]
     frames = []
     for index, s in enumerate(finite_width.panel_settings(cfg, panel, width)):
@@ -40,7 +43,9 @@ def simulate(cfg, panel, width, seed, log):
         kwargs = {
             "activation": s["activation"],
             "q0": s["q0"],
-            "seed": networks.seed_for(seed, index),
+            "seed": seeds.derive(
+                base_seed, "finite_width", panel, "width", width, "setting", index
+            ),
             "sampler": sub["sampler"],
         }
         if panel == "correlation":
@@ -71,9 +76,12 @@ def simulate(cfg, panel, width, seed, log):
     return pd.concat(frames, ignore_index=True)
 
 
-job = io.job()
-panel, width = job.wildcards.panel, int(job.wildcards.width)
-# one random stream per panel and width, independent of which other jobs run
-seed = job.seed_for(f"finite_width_{panel}_N{width}")
-table = simulate(job.cfg, panel, width, seed, job.log)
-io.write_table(table, job.output[0], schema=SCHEMA, params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import finite_width
+
+        panel, width = job.wildcards.panel, int(job.wildcards.width)
+        table = simulate(job.cfg, panel, width, job.base_seed, job.log)
+        io.write_table(table, job.output[0], schema=SCHEMA, params=job.params)

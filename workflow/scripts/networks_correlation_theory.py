@@ -3,32 +3,37 @@
 import numpy as np
 import pandas as pd
 
-from dltheory import io, meanfield, networks
+from dltheory import io
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-act = cfg["activation"]
-c0 = np.asarray(cfg["c0"], dtype=float)
-frames = []
-for sw, sb in networks.regime_settings(cfg):
-    c = networks.iterate_map(
-        lambda x, sw=sw, sb=sb: meanfield.c_map(x, sw, sb, act), c0, cfg["depth"]
-    )
-    layer, k = np.meshgrid(np.arange(c.shape[0]), np.arange(c0.size), indexing="ij")
-    chi1 = float(meanfield.chi1(sw, sb, act))
-    frames.append(
-        pd.DataFrame(
-            {
-                "sigma_w": sw,
-                "sigma_b": sb,
-                "layer": layer.ravel(),
-                "c0": c0[k.ravel()],
-                "c": c.ravel(),
-                "chi1": chi1,
-                "c_star": float(meanfield.c_star(sw, sb, act)),
-            }
-        )
-    )
-    log.info("sigma_w %.4f sigma_b %g: chi_1 = %.4f", sw, sb, chi1)
-io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import meanfield, networks
+
+        log = job.log
+        cfg = job.cfg
+        act = cfg["activation"]
+        c0 = np.asarray(cfg["c0"], dtype=float)
+        frames = []
+        for sw, sb in networks.regime_settings(cfg):
+            c = networks.iterate_map(
+                lambda x, sw=sw, sb=sb: meanfield.c_map(x, sw, sb, act), c0, cfg["depth"]
+            )
+            layer, k = np.meshgrid(np.arange(c.shape[0]), np.arange(c0.size), indexing="ij")
+            chi1 = float(meanfield.chi1(sw, sb, act))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": sw,
+                        "sigma_b": sb,
+                        "layer": layer.ravel(),
+                        "c0": c0[k.ravel()],
+                        "c": c.ravel(),
+                        "chi1": chi1,
+                        "c_star": float(meanfield.c_star(sw, sb, act)),
+                    }
+                )
+            )
+            log.info("sigma_w %.4f sigma_b %g: chi_1 = %.4f", sw, sb, chi1)
+        io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

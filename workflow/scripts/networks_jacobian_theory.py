@@ -8,7 +8,7 @@ S-transform equation, with the point mass at zero (relu) in its own column.
 import numpy as np
 import pandas as pd
 
-from dltheory import io, isometry
+from dltheory import io
 
 #: log10 singular value grid of the densities, refined over each spectrum's bulk
 U_GRID = np.linspace(-6.0, 2.0, 801)
@@ -41,64 +41,75 @@ def mass_below(u_left, depth, wts, atoms):
     return isometry.zero_mass(atoms) + np.trapezoid(rho, grid) + tail
 
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-depth = np.arange(1, max(cfg["depths"]) + 1)
-moments, densities = [], []
-for act in cfg["activations"]:
-    point = isometry.critical_point(act, cfg["q_star"])
-    atoms = isometry.derivative_atoms(act, point.q_star, point.sigma_w)
-    log.info("%s: %s, mu2/mu1^2 = %.12g", act, point, point.moment_ratio)
-    for wts in cfg["weights"]:
-        moments.append(
-            pd.DataFrame(
-                {
-                    "activation": act,
-                    "weights": wts,
-                    "depth": depth,
-                    "sigma_w": point.sigma_w,
-                    "sigma_b": point.sigma_b,
-                    "q_star": point.q_star,
-                    "moment_ratio": point.moment_ratio,
-                    "mean": isometry.jjt_mean(depth, point.mu1),
-                    "variance": isometry.jjt_variance(depth, point.moment_ratio, wts, point.mu1),
-                }
-            )
-        )
-        # all atoms equal (linear) with orthogonal weights: J is orthogonal times mu1^(L/2),
-        # the spectrum a point mass; no density to draw
-        isometric = wts == "orthogonal" and np.ptp(atoms[0]) == 0
-        for d in cfg["depths"]:
-            if isometric:
-                grid, rho, below = U_GRID, np.zeros_like(U_GRID), 0.0
-            else:
-                grid, rho = density_grid(int(d), wts, atoms)
-                below = mass_below(U_LEFT, int(d), wts, atoms)
-            densities.append(
-                pd.DataFrame(
-                    {
-                        "activation": act,
-                        "weights": wts,
-                        "depth": int(d),
-                        "log10_sv": grid,
-                        "density": rho,
-                        "zero_mass": isometry.zero_mass(atoms),
-                        "point_mass_at": float(point.mu1 ** (d / 2)) if isometric else np.nan,
-                        "u_left": U_LEFT,
-                        "mass_below_u_left": below,
-                    }
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import isometry
+
+        log = job.log
+        cfg = job.cfg
+        depth = np.arange(1, max(cfg["depths"]) + 1)
+        moments, densities = [], []
+        for act in cfg["activations"]:
+            point = isometry.critical_point(act, cfg["q_star"])
+            atoms = isometry.derivative_atoms(act, point.q_star, point.sigma_w)
+            log.info("%s: %s, mu2/mu1^2 = %.12g", act, point, point.moment_ratio)
+            for wts in cfg["weights"]:
+                moments.append(
+                    pd.DataFrame(
+                        {
+                            "activation": act,
+                            "weights": wts,
+                            "depth": depth,
+                            "sigma_w": point.sigma_w,
+                            "sigma_b": point.sigma_b,
+                            "q_star": point.q_star,
+                            "moment_ratio": point.moment_ratio,
+                            "mean": isometry.jjt_mean(depth, point.mu1),
+                            "variance": isometry.jjt_variance(
+                                depth, point.moment_ratio, wts, point.mu1
+                            ),
+                        }
+                    )
                 )
-            )
-            log.info(
-                "%s %s L=%d: mass on the grid %.4f, below 10^%g %.4f (%.3f at zero)",
-                act,
-                wts,
-                d,
-                np.trapezoid(rho, grid),
-                U_LEFT,
-                below,
-                isometry.zero_mass(atoms),
-            )
-io.write_table(pd.concat(moments, ignore_index=True), job.output.moments, params=job.params)
-io.write_table(pd.concat(densities, ignore_index=True), job.output.density, params=job.params)
+                # all atoms equal (linear) with orthogonal weights: J is orthogonal times mu1^(L/2),
+                # the spectrum a point mass; no density to draw
+                isometric = wts == "orthogonal" and np.ptp(atoms[0]) == 0
+                for d in cfg["depths"]:
+                    if isometric:
+                        grid, rho, below = U_GRID, np.zeros_like(U_GRID), 0.0
+                    else:
+                        grid, rho = density_grid(int(d), wts, atoms)
+                        below = mass_below(U_LEFT, int(d), wts, atoms)
+                    densities.append(
+                        pd.DataFrame(
+                            {
+                                "activation": act,
+                                "weights": wts,
+                                "depth": int(d),
+                                "log10_sv": grid,
+                                "density": rho,
+                                "zero_mass": isometry.zero_mass(atoms),
+                                "point_mass_at": float(point.mu1 ** (d / 2))
+                                if isometric
+                                else np.nan,
+                                "u_left": U_LEFT,
+                                "mass_below_u_left": below,
+                            }
+                        )
+                    )
+                    log.info(
+                        "%s %s L=%d: mass on the grid %.4f, below 10^%g %.4f (%.3f at zero)",
+                        act,
+                        wts,
+                        d,
+                        np.trapezoid(rho, grid),
+                        U_LEFT,
+                        below,
+                        isometry.zero_mass(atoms),
+                    )
+        io.write_table(pd.concat(moments, ignore_index=True), job.output.moments, params=job.params)
+        io.write_table(
+            pd.concat(densities, ignore_index=True), job.output.density, params=job.params
+        )

@@ -9,90 +9,103 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from dltheory import io, meanfield, networks, style
+from dltheory import io, style
 
 NOISE = 0.05  # |c^l - c*| below this is within the scatter of the mean over a few nets
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-sw, sb, act = cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]
-it = io.read_table(job.input.iterates)
-scales = io.read_table(job.input.scales)
-sim = io.read_table(job.input.simulation)
-rhos = list(dict.fromkeys(it["keep_prob"]))
-colours = dict(zip(rhos, style.PALETTE, strict=False))
-fig, (ax0, ax1, ax2) = style.figure(ncols=3, width=3.3, height=3.2)
 
-fits = []
-for rho in rhos:
-    colour = colours[rho]
-    th = it[np.isclose(it["keep_prob"], rho)]
-    c_star = float(th["c_star"].iloc[0])
-    for j, (c0, curve) in enumerate(th.groupby("c0", sort=True)):
-        ax0.plot(curve["layer"], curve["c"], color=colour, ls="-" if j == 0 else "--")
-        sm = sim[np.isclose(sim["keep_prob"], rho) & np.isclose(sim["c0"], c0)]
-        m = sm.groupby("layer")["c"]
-        ax0.errorbar(m.mean().index, m.mean(), yerr=m.std(), fmt="o", ms=2.5, lw=0.7, color=colour)
-        if np.isclose(c0, min(th["c0"])):
-            # pairs from the smallest c0 (largest signal): |c^l - c*| ~ exp(-l / xi_c),
-            # fitted over the layers where the map's deviation exceeds NOISE (about the
-            # s.e. of the mean over the nets), weighted by that s.e.
-            mean, se = m.mean(), m.std(ddof=1) / np.sqrt(m.count())
-            map_dev = np.abs(curve.set_index("layer")["c"] - c_star).reindex(mean.index)
-            window = (map_dev > NOISE) & (mean.index > 0)
-            layers = mean.index[window]
-            xi_fit = networks.fit_decay_length(layers, np.abs(mean[window] - c_star), se=se[window])
-            xi_map = networks.fit_decay_length(layers, map_dev[window])
-            fits.append(
-                {
-                    "keep_prob": rho,
-                    "c0": c0,
-                    "layers": f"{layers.min()}-{layers.max()}",
-                    "xi_fit": xi_fit,
-                    "xi_map": xi_map,
-                }
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import meanfield, networks
+
+        log = job.log
+        cfg = job.cfg
+        sw, sb, act = cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]
+        it = io.read_table(job.input.iterates)
+        scales = io.read_table(job.input.scales)
+        sim = io.read_table(job.input.simulation)
+        rhos = list(dict.fromkeys(it["keep_prob"]))
+        colours = dict(zip(rhos, style.PALETTE, strict=False))
+        fig, (ax0, ax1, ax2) = style.figure(ncols=3, width=3.3, height=3.2)
+
+        fits = []
+        for rho in rhos:
+            colour = colours[rho]
+            th = it[np.isclose(it["keep_prob"], rho)]
+            c_star = float(th["c_star"].iloc[0])
+            for j, (c0, curve) in enumerate(th.groupby("c0", sort=True)):
+                ax0.plot(curve["layer"], curve["c"], color=colour, ls="-" if j == 0 else "--")
+                sm = sim[np.isclose(sim["keep_prob"], rho) & np.isclose(sim["c0"], c0)]
+                m = sm.groupby("layer")["c"]
+                ax0.errorbar(
+                    m.mean().index, m.mean(), yerr=m.std(), fmt="o", ms=2.5, lw=0.7, color=colour
+                )
+                if np.isclose(c0, min(th["c0"])):
+                    # pairs from the smallest c0 (largest signal): |c^l - c*| ~ exp(-l / xi_c),
+                    # fitted over the layers where the map's deviation exceeds NOISE (about the
+                    # s.e. of the mean over the nets), weighted by that s.e.
+                    mean, se = m.mean(), m.std(ddof=1) / np.sqrt(m.count())
+                    map_dev = np.abs(curve.set_index("layer")["c"] - c_star).reindex(mean.index)
+                    window = (map_dev > NOISE) & (mean.index > 0)
+                    layers = mean.index[window]
+                    xi_fit = networks.fit_decay_length(
+                        layers, np.abs(mean[window] - c_star), se=se[window]
+                    )
+                    xi_map = networks.fit_decay_length(layers, map_dev[window])
+                    fits.append(
+                        {
+                            "keep_prob": rho,
+                            "c0": c0,
+                            "layers": f"{layers.min()}-{layers.max()}",
+                            "xi_fit": xi_fit,
+                            "xi_map": xi_map,
+                        }
+                    )
+            # the C-map near c = 1
+            c_in = np.linspace(0.8, 1.0, 201)
+            ax1.plot(c_in, meanfield.c_map(c_in, sw, sb, act, rho=rho), color=colour)
+            if c_star >= 0.8:
+                ax1.plot([c_star], [c_star], "*", ms=9, color=colour, mec="k", mew=0.5, zorder=5)
+            sc = scales[np.isclose(scales["keep_prob"], rho)]
+            ax2.plot(sc["sigma_w2"], sc["xi_c"], color=colour)
+        ax1.plot([0.8, 1.0], [0.8, 1.0], color="0.5", ls=":", lw=1)
+        fits = pd.DataFrame(fits)
+        for row in fits.itertuples():
+            ax2.plot(
+                [sw**2], [row.xi_fit], "o", ms=6, mfc="none", mec=colours[row.keep_prob], mew=1.5
             )
-    # the C-map near c = 1
-    c_in = np.linspace(0.8, 1.0, 201)
-    ax1.plot(c_in, meanfield.c_map(c_in, sw, sb, act, rho=rho), color=colour)
-    if c_star >= 0.8:
-        ax1.plot([c_star], [c_star], "*", ms=9, color=colour, mec="k", mew=0.5, zorder=5)
-    sc = scales[np.isclose(scales["keep_prob"], rho)]
-    ax2.plot(sc["sigma_w2"], sc["xi_c"], color=colour)
-ax1.plot([0.8, 1.0], [0.8, 1.0], color="0.5", ls=":", lw=1)
-fits = pd.DataFrame(fits)
-for row in fits.itertuples():
-    ax2.plot([sw**2], [row.xi_fit], "o", ms=6, mfc="none", mec=colours[row.keep_prob], mew=1.5)
-    ax2.plot([sw**2], [row.xi_map], "x", ms=6, color=colours[row.keep_prob])
+            ax2.plot([sw**2], [row.xi_map], "x", ms=6, color=colours[row.keep_prob])
 
-ax0.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.32, 1.05))
-ax0.set_title(rf"tanh, $\sigma_w^2={sw**2:.3g}$, $\sigma_b^2={sb**2:.3g}$")
-ax1.set(xlabel="$c^{l}$", ylabel="$c^{l+1}$", xlim=(0.8, 1.0))
-ax1.set_title("dropout C-map near $c=1$")
-ax2.set(xlabel=r"$\sigma_w^2$", ylabel=r"$\xi_c$ (layers)", yscale="log")
-ax2.set_title(rf"$\xi_c$ with dropout, $\sigma_b^2={sb**2:.3g}$")
-handles = [Line2D([], [], color=colours[r], lw=1.5) for r in rhos]
-labels = [
-    rf"$\rho={r:g}$, $c^*={it[np.isclose(it['keep_prob'], r)]['c_star'].iloc[0]:.3f}$" for r in rhos
-]
-n_nets = sim["seed"].nunique() // it["keep_prob"].nunique()
-handles += [
-    Line2D([], [], color="0.3", ls="-"),
-    Line2D([], [], color="0.3", ls="--"),
-    Line2D([], [], color="0.3", ls="none", marker="o", ms=2.5),
-    Line2D([], [], color="0.3", ls="none", marker="*", ms=9, mec="k", mew=0.5),
-    Line2D([], [], color="0.3", ls="none", marker="o", ms=6, mfc="none", mew=1.5),
-    Line2D([], [], color="0.3", ls="none", marker="x", ms=6),
-]
-labels += [
-    "left: C-map iterated, $c^0$=0.2",
-    "left: identical inputs, $c^0$=1",
-    f"left: simulation, N={int(sim['width'].iloc[0])}, mean $\\pm$ s.d. of {n_nets} nets",
-    "middle: fixed point $c^*$ (dotted: $c^{l+1}=c^l$)",
-    rf"right: $\xi_c$ fitted to the simulated $c^0$={min(it['c0']):g} pairs",
-    r"right: same fit on the C-map iterated (no noise)",
-]
-fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
-style.save(fig, job.output)
-log.info("fitted xi_c:\n%s", fits.to_string())
+        ax0.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.32, 1.05))
+        ax0.set_title(rf"tanh, $\sigma_w^2={sw**2:.3g}$, $\sigma_b^2={sb**2:.3g}$")
+        ax1.set(xlabel="$c^{l}$", ylabel="$c^{l+1}$", xlim=(0.8, 1.0))
+        ax1.set_title("dropout C-map near $c=1$")
+        ax2.set(xlabel=r"$\sigma_w^2$", ylabel=r"$\xi_c$ (layers)", yscale="log")
+        ax2.set_title(rf"$\xi_c$ with dropout, $\sigma_b^2={sb**2:.3g}$")
+        handles = [Line2D([], [], color=colours[r], lw=1.5) for r in rhos]
+        labels = [
+            rf"$\rho={r:g}$, $c^*={it[np.isclose(it['keep_prob'], r)]['c_star'].iloc[0]:.3f}$"
+            for r in rhos
+        ]
+        n_nets = sim["seed"].nunique() // it["keep_prob"].nunique()
+        handles += [
+            Line2D([], [], color="0.3", ls="-"),
+            Line2D([], [], color="0.3", ls="--"),
+            Line2D([], [], color="0.3", ls="none", marker="o", ms=2.5),
+            Line2D([], [], color="0.3", ls="none", marker="*", ms=9, mec="k", mew=0.5),
+            Line2D([], [], color="0.3", ls="none", marker="o", ms=6, mfc="none", mew=1.5),
+            Line2D([], [], color="0.3", ls="none", marker="x", ms=6),
+        ]
+        labels += [
+            "left: C-map iterated, $c^0$=0.2",
+            "left: identical inputs, $c^0$=1",
+            f"left: simulation, N={int(sim['width'].iloc[0])}, mean $\\pm$ s.d. of {n_nets} nets",
+            "middle: fixed point $c^*$ (dotted: $c^{l+1}=c^l$)",
+            rf"right: $\xi_c$ fitted to the simulated $c^0$={min(it['c0']):g} pairs",
+            r"right: same fit on the C-map iterated (no noise)",
+        ]
+        fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+        style.save(fig, job.output, overlap=job.figure_overlap)
+        log.info("fitted xi_c:\n%s", fits.to_string())

@@ -5,31 +5,43 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
-job = io.job()
-log = job.log
-theory = io.read_table(job.input.theory).sort_values("sigma_w")
-samples = io.read_table(job.input.samples)
-depth = int(samples["layer"].max())
-layers = sorted({1, max(1, depth // 2), depth})
-fig, axes = style.figure(ncols=len(theory), width=3.2, height=3.0, squeeze=False)
-for ax, th in zip(axes[0], theory.itertuples(), strict=True):
-    sub = samples[samples["sigma_w"] == th.sigma_w]
-    sd_top = sub[sub["layer"] == depth]["value"].std()
-    for colour, layer in zip(style.PALETTE, layers, strict=False):
-        v = np.log10(np.abs(sub[sub["layer"] == layer]["value"].to_numpy()) + 1e-300)
-        sd = sd_top * th.chi1 ** ((depth - layer) / 2)
-        ax.hist(v, bins=60, density=True, histtype="step", color=colour, label=f"layer $l={layer}$")
-        ax.axvline(np.log10(sd), color=colour, ls=":", lw=1.2)
-    ax.set(xlabel=r"$\log_{10} |\partial E/\partial W^l_{ij}|$", ylabel="density")
-    regime = "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
-    ax.set_title(rf"{regime}: $\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
-handles, labels = axes[0][0].get_legend_handles_labels()
-handles.append(Line2D([], [], color="0.3", ls=":", lw=1.2))
-labels.append(
-    r"mean field: s.d. of layer $L$ times $\chi_1^{(L-l)/2}$"
-    f" ($L={depth}$, {samples.groupby('sigma_w')['seed'].nunique().min()} nets)"
-)
-# below the panels: the histograms fill the panels' upper corners
-fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-style.save(fig, job.output)
-log.info("wrote %s", list(job.output))
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        log = job.log
+        theory = io.read_table(job.input.theory).sort_values("sigma_w")
+        samples = io.read_table(job.input.samples)
+        depth = int(samples["layer"].max())
+        layers = sorted({1, max(1, depth // 2), depth})
+        fig, axes = style.figure(ncols=len(theory), width=3.2, height=3.0, squeeze=False)
+        for ax, th in zip(axes[0], theory.itertuples(), strict=True):
+            sub = samples[samples["sigma_w"] == th.sigma_w]
+            sd_top = sub[sub["layer"] == depth]["value"].std()
+            for colour, layer in zip(style.PALETTE, layers, strict=False):
+                v = np.log10(np.abs(sub[sub["layer"] == layer]["value"].to_numpy()) + 1e-300)
+                sd = sd_top * th.chi1 ** ((depth - layer) / 2)
+                ax.hist(
+                    v,
+                    bins=60,
+                    density=True,
+                    histtype="step",
+                    color=colour,
+                    label=f"layer $l={layer}$",
+                )
+                ax.axvline(np.log10(sd), color=colour, ls=":", lw=1.2)
+            ax.set(xlabel=r"$\log_{10} |\partial E/\partial W^l_{ij}|$", ylabel="density")
+            regime = (
+                "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
+            )
+            ax.set_title(rf"{regime}: $\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        handles.append(Line2D([], [], color="0.3", ls=":", lw=1.2))
+        labels.append(
+            r"mean field: s.d. of layer $L$ times $\chi_1^{(L-l)/2}$"
+            f" ($L={depth}$, {samples.groupby('sigma_w')['seed'].nunique().min()} nets)"
+        )
+        # below the panels: the histograms fill the panels' upper corners
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+        style.save(fig, job.output, overlap=job.figure_overlap)
+        log.info("wrote %s", list(job.output))

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from dltheory import finite_width, io, meanfield, networks, style
+from dltheory import io, style
 
 N_BOOT = 400  # bootstrap resamples of the nets of one width
 
@@ -32,77 +32,89 @@ def measured_spread(sim, layer_min, seed):
     return pd.DataFrame(rows)
 
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-sim = io.read_table(job.input.simulation)
-sw, sb, act = cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]
-q_star = float(meanfield.q_star(sw, sb, act))
-est = networks.empirical_fixed_point(sim, cfg["layer_min"])
-spread = measured_spread(sim, cfg["layer_min"], job.seed)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import finite_width, meanfield, networks
 
-fig, (ax0, ax1, ax2) = style.figure(ncols=3, width=3.3, height=3.2)
-widths = sorted(sim["width"].unique())
-for colour, width in zip(style.PALETTE, widths, strict=False):
-    sub = sim[sim["width"] == width]
-    per_layer = sub.groupby("layer")["q"]
-    mean, lo, hi = per_layer.mean(), per_layer.quantile(0.05), per_layer.quantile(0.95)
-    ax0.fill_between(mean.index, lo, hi, color=colour, alpha=0.2, lw=0)
-    ax0.plot(mean.index, mean, color=colour, lw=1, label=f"N={width}")
-ax0.axhline(q_star, color="k", ls="--", lw=1, label=f"$q^*$={q_star:.4f}")
-ax0.axvline(cfg["layer_min"], color="0.6", lw=0.8, ls=":")
-ax0.set(xlabel="layer $l$", ylabel="$q^l$", yscale="log")
-ax0.set_title("lengths through the net")
-ax0.legend(
-    loc="upper center",
-    bbox_to_anchor=(0.5, -0.3),
-    ncols=2,
-    fontsize=7,
-    title="lines: mean, bands: 5-95% over nets and inputs",
-    title_fontsize=7,
-)
+        log = job.log
+        cfg = job.cfg
+        sim = io.read_table(job.input.simulation)
+        sw, sb, act = cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]
+        q_star = float(meanfield.q_star(sw, sb, act))
+        est = networks.empirical_fixed_point(sim, cfg["layer_min"])
+        spread = measured_spread(sim, cfg["layer_min"], job.seed)
 
-ax1.errorbar(
-    est["width"],
-    est["q_mean"] - q_star,
-    yerr=3 * est["q_se"],
-    fmt="o",
-    color=style.PALETTE[0],
-    capsize=3,
-)
-ax1.axhline(0, color="k", ls="--", lw=1)
-ax1.set(xscale="log", xlabel="width $N$", ylabel=r"$\hat q^* - q^*$")
-ax1.set_title(f"estimate of $q^*$, layers {cfg['layer_min']}-{cfg['depth']}")
-ax1.legend(
-    [ax1.containers[0]],
-    [rf"mean over {int(est['n_nets'].iloc[0])} nets $\pm$ 3 s.e."],
-    loc="upper center",
-    bbox_to_anchor=(0.5, -0.3),
-    fontsize=7,
-)
+        fig, (ax0, ax1, ax2) = style.figure(ncols=3, width=3.3, height=3.2)
+        widths = sorted(sim["width"].unique())
+        for colour, width in zip(style.PALETTE, widths, strict=False):
+            sub = sim[sim["width"] == width]
+            per_layer = sub.groupby("layer")["q"]
+            mean, lo, hi = per_layer.mean(), per_layer.quantile(0.05), per_layer.quantile(0.95)
+            ax0.fill_between(mean.index, lo, hi, color=colour, alpha=0.2, lw=0)
+            ax0.plot(mean.index, mean, color=colour, lw=1, label=f"N={width}")
+        ax0.axhline(q_star, color="k", ls="--", lw=1, label=f"$q^*$={q_star:.4f}")
+        ax0.axvline(cfg["layer_min"], color="0.6", lw=0.8, ls=":")
+        ax0.set(xlabel="layer $l$", ylabel="$q^l$", yscale="log")
+        ax0.set_title("lengths through the net")
+        ax0.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3),
+            ncols=2,
+            fontsize=7,
+            title="lines: mean, bands: 5-95% over nets and inputs",
+            title_fontsize=7,
+        )
 
-ax2.errorbar(
-    spread["width"], spread["sd"], yerr=spread["sd_se"], fmt="o", color=style.PALETTE[1], capsize=3
-)
-n = np.geomspace(min(widths) / 1.3, max(widths) * 1.3, 50)
-# hook for the finite-width theory (issue 14): deep-layer s.d. sqrt((2 q*^2 + V*) / N)
-theory = finite_width.q_std_stationary(sw, sb, n, act)
-(theory_line,) = ax2.plot(n, theory, color="k", lw=1)
-slope, _ = np.polyfit(np.log(spread["width"]), np.log(spread["sd"]), 1)
-ax2.set(xscale="log", yscale="log", xlabel="width $N$", ylabel="s.d. of $q^l$ between nets")
-ax2.set_title("spread of one deep layer")
-ax2.legend(
-    [ax2.containers[0], theory_line],
-    [
-        f"measured ($\\pm$ s.e., bootstrap over nets); fitted slope {slope:.2f}",
-        r"theory $\sqrt{(2q^{*2}+V^*)/N}$ (dltheory.finite_width)",
-    ],
-    loc="upper center",
-    bbox_to_anchor=(0.5, -0.3),
-    fontsize=7,
-)
-fig.suptitle(rf"tanh, $\sigma_w={sw:g}$, $\sigma_b={sb:g}$", fontsize=10)
-style.save(fig, job.output)
-theory_at = finite_width.q_std_stationary(sw, sb, spread["width"].to_numpy(dtype=float), act)
-log.info("q* %.6f; estimates %s", q_star, est.to_dict("records"))
-log.info("spread %s; theory %s; slope %.3f", spread.to_dict("records"), theory_at, slope)
+        ax1.errorbar(
+            est["width"],
+            est["q_mean"] - q_star,
+            yerr=3 * est["q_se"],
+            fmt="o",
+            color=style.PALETTE[0],
+            capsize=3,
+        )
+        ax1.axhline(0, color="k", ls="--", lw=1)
+        ax1.set(xscale="log", xlabel="width $N$", ylabel=r"$\hat q^* - q^*$")
+        ax1.set_title(f"estimate of $q^*$, layers {cfg['layer_min']}-{cfg['depth']}")
+        ax1.legend(
+            [ax1.containers[0]],
+            [rf"mean over {int(est['n_nets'].iloc[0])} nets $\pm$ 3 s.e."],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3),
+            fontsize=7,
+        )
+
+        ax2.errorbar(
+            spread["width"],
+            spread["sd"],
+            yerr=spread["sd_se"],
+            fmt="o",
+            color=style.PALETTE[1],
+            capsize=3,
+        )
+        n = np.geomspace(min(widths) / 1.3, max(widths) * 1.3, 50)
+        # hook for the finite-width theory: deep-layer s.d. sqrt((2 q*^2 + V*) / N)
+        theory = finite_width.q_std_stationary(sw, sb, n, act)
+        (theory_line,) = ax2.plot(n, theory, color="k", lw=1)
+        slope, _ = np.polyfit(np.log(spread["width"]), np.log(spread["sd"]), 1)
+        ax2.set(xscale="log", yscale="log", xlabel="width $N$", ylabel="s.d. of $q^l$ between nets")
+        ax2.set_title("spread of one deep layer")
+        ax2.legend(
+            [ax2.containers[0], theory_line],
+            [
+                f"measured ($\\pm$ s.e., bootstrap over nets); fitted slope {slope:.2f}",
+                r"theory $\sqrt{(2q^{*2}+V^*)/N}$ (dltheory.finite_width)",
+            ],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3),
+            fontsize=7,
+        )
+        fig.suptitle(rf"tanh, $\sigma_w={sw:g}$, $\sigma_b={sb:g}$", fontsize=10)
+        style.save(fig, job.output, overlap=job.figure_overlap)
+        theory_at = finite_width.q_std_stationary(
+            sw, sb, spread["width"].to_numpy(dtype=float), act
+        )
+        log.info("q* %.6f; estimates %s", q_star, est.to_dict("records"))
+        log.info("spread %s; theory %s; slope %.3f", spread.to_dict("records"), theory_at, slope)

@@ -1,20 +1,24 @@
 """Deep nets of several widths and seeds for `qstar_empirical` (Sheet 2 Q1(b))."""
 
+from dltheory import io
 
-from dltheory import io, networks
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import networks
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-table = networks.lengths_table(
-    cfg["widths"],
-    cfg["depth"],
-    cfg["q0"],
-    cfg["sigma_w"],
-    cfg["sigma_b"],
-    cfg["activation"],
-    cfg["n_seeds"],
-    job.seed,
-    log=log,
-)
-io.write_table(table, job.output[0], params=job.params)
+        log = job.log
+        cfg = job.cfg
+        table = networks.lengths_table(
+            cfg["widths"],
+            cfg["depth"],
+            cfg["q0"],
+            cfg["sigma_w"],
+            cfg["sigma_b"],
+            cfg["activation"],
+            cfg["n_seeds"],
+            job.seed,
+            log=log,
+        )
+        io.write_table(table, job.output[0], params=job.params)

@@ -2,23 +2,28 @@
 
 import pandas as pd
 
-from dltheory import io, meanfield, networks
+from dltheory import io
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-act = cfg["activation"]
-rows = []
-for sw, sb in networks.regime_settings(cfg):
-    scales = meanfield.depth_scales(sw, sb, act)
-    rows.append(
-        {
-            "sigma_w": sw,
-            "sigma_b": sb,
-            "q_star": float(meanfield.q_star(sw, sb, act)),
-            "chi1": float(meanfield.chi1(sw, sb, act)),
-            "xi_grad": float(scales["xi_grad"]),
-        }
-    )
-    log.info("%s", rows[-1])
-io.write_table(pd.DataFrame(rows), job.output[0], params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import meanfield, networks
+
+        log = job.log
+        cfg = job.cfg
+        act = cfg["activation"]
+        rows = []
+        for sw, sb in networks.regime_settings(cfg):
+            scales = meanfield.depth_scales(sw, sb, act)
+            rows.append(
+                {
+                    "sigma_w": sw,
+                    "sigma_b": sb,
+                    "q_star": float(meanfield.q_star(sw, sb, act)),
+                    "chi1": float(meanfield.chi1(sw, sb, act)),
+                    "xi_grad": float(scales["xi_grad"]),
+                }
+            )
+            log.info("%s", rows[-1])
+        io.write_table(pd.DataFrame(rows), job.output[0], params=job.params)

@@ -2,24 +2,29 @@
 
 import pandas as pd
 
-from dltheory import io, networks
+from dltheory import io, seeds
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-tables = [
-    networks.trajectory_table(
-        activation,
-        cfg["sigma_w"],
-        cfg["sigma_b"],
-        cfg["width"],
-        cfg["depth"],
-        cfg["n_points"],
-        cfg["q0"],
-        cfg["n_seeds"],
-        networks.seed_for(job.seed, i_a),
-        log=log,
-    )
-    for i_a, activation in enumerate(cfg["activations"])
-]
-io.write_table(pd.concat(tables, ignore_index=True), job.output[0], params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import networks
+
+        log = job.log
+        cfg = job.cfg
+        tables = [
+            networks.trajectory_table(
+                activation,
+                cfg["sigma_w"],
+                cfg["sigma_b"],
+                cfg["width"],
+                cfg["depth"],
+                cfg["n_points"],
+                cfg["q0"],
+                cfg["n_seeds"],
+                seeds.derive(job.base_seed, job.rule, activation),
+                log=log,
+            )
+            for activation in cfg["activations"]
+        ]
+        io.write_table(pd.concat(tables, ignore_index=True), job.output[0], params=job.params)

@@ -3,32 +3,40 @@
 import numpy as np
 import pandas as pd
 
-from dltheory import io, networks
+from dltheory import io, seeds
 
-job = io.job()
-log = job.log
-cfg = job.cfg
-seed = job.seed
-# Start just above 0: q = 0 is the degenerate all-zero input.
-q_in = np.linspace(cfg["q_max"] / cfg["n_sim"], cfg["q_max"], cfg["n_sim"])
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import networks
 
-frames = []
-for i, sigma_w in enumerate(cfg["sigma_w"]):
-    q_out = networks.one_layer_q_map(
-        q_in, sigma_w, cfg["sigma_b"], cfg["width"], cfg["activation"], seed=seed + i
-    )
-    frames.append(
-        pd.DataFrame(
-            {
-                "sigma_w": float(sigma_w),
-                "q_in": q_in,
-                "q_out": q_out,
-                "width": cfg["width"],
-                "seed": seed + i,
-            }
-        )
-    )
-    log.info(
-        "sigma_w=%.3f: simulated %d inputs through one N=%d layer", sigma_w, q_in.size, cfg["width"]
-    )
-io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)
+        log = job.log
+        cfg = job.cfg
+        # Start just above 0: q = 0 is the degenerate all-zero input.
+        q_in = np.linspace(cfg["q_max"] / cfg["n_sim"], cfg["q_max"], cfg["n_sim"])
+
+        frames = []
+        for i, sigma_w in enumerate(cfg["sigma_w"]):
+            layer_seed = seeds.derive(job.base_seed, job.rule, "sigma_w", i)
+            q_out = networks.one_layer_q_map(
+                q_in, sigma_w, cfg["sigma_b"], cfg["width"], cfg["activation"], seed=layer_seed
+            )
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "sigma_w": float(sigma_w),
+                        "q_in": q_in,
+                        "q_out": q_out,
+                        "width": cfg["width"],
+                        "seed": layer_seed,
+                    }
+                )
+            )
+            log.info(
+                "sigma_w=%.3f: simulated %d inputs through one N=%d layer",
+                sigma_w,
+                q_in.size,
+                cfg["width"],
+            )
+        io.write_table(pd.concat(frames, ignore_index=True), job.output[0], params=job.params)

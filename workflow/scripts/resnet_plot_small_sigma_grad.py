@@ -23,44 +23,50 @@ SERIES = {
     ),
 }
 
-job = io.job()
-log = job.log
-data = io.read_table(job.input.data)
-cfg = io.read_params(job.input.data)["cfg"]
-layers = sorted(data["layer"].unique())
-shades = np.linspace(0.35, 1.0, len(layers))
 
-fig, (ax_l, ax_r) = style.figure(ncols=2, width=3.7, height=3.3, sharey=True)
-for ax, act in ((ax_l, "linear"), (ax_r, "relu")):
-    d = data[data["activation"] == act]
-    cols = ["rel_to_linear_limit", "rel_between_draws"]
-    if act == "relu":
-        cols.append("rel_to_relu_limit_a")
-    for col in cols:
-        colour = SERIES[col][0]
-        for layer, alpha in zip(layers, shades, strict=True):
-            sel = d[d["layer"] == layer].sort_values("sigma_w")
-            ax.plot(sel["sigma_w"], sel[col], "o-", ms=2.5, lw=1, color=colour, alpha=alpha)
-    ax.set(xscale="log", yscale="log", ylim=(3e-6, 3e3), xlabel=r"weight variance $\sigma_W$")
-s = np.array(sorted(data["sigma_w"].unique()))
-guide = data[(data["activation"] == "linear")]["rel_to_linear_limit"].median()
-ax_l.plot(s, np.sqrt(s / np.median(s)) * guide, "k:", lw=1)
-ax_l.set(
-    ylabel="relative distance of $g_a=W^\\ell$.grad",
-    title=r"(e) linear: $W^\ell.\mathrm{grad}\to G$ for every $\ell$",
-)
-ax_r.set(title=r"relu around the conv: no limit")
-handles = [Line2D([], [], marker="o", ms=2.5, lw=1, color=c) for c, _ in SERIES.values()]
-labels = [name for _, name in SERIES.values()]
-handles += [
-    Line2D([], [], color="k", ls=":", lw=1),
-    Line2D([], [], marker="o", ms=2.5, lw=1, color="0.3", alpha=shades[0]),
-]
-labels += [
-    r"$\propto\sigma_W^{1/2}$",
-    f"shade: layer 0 (light) to {len(layers) - 1} (dark); C={cfg['channels']}, "
-    f"N={cfg['n_filter']}, {cfg['image']}x{cfg['image']}, B={cfg['batch']}",
-]
-fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-style.save(fig, job.output)
-log.info("wrote %s", list(job.output))
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        log = job.log
+        data = io.read_table(job.input.data)
+        cfg = io.read_params(job.input.data)["cfg"]
+        layers = sorted(data["layer"].unique())
+        shades = np.linspace(0.35, 1.0, len(layers))
+
+        fig, (ax_l, ax_r) = style.figure(ncols=2, width=3.7, height=3.3, sharey=True)
+        for ax, act in ((ax_l, "linear"), (ax_r, "relu")):
+            d = data[data["activation"] == act]
+            cols = ["rel_to_linear_limit", "rel_between_draws"]
+            if act == "relu":
+                cols.append("rel_to_relu_limit_a")
+            for col in cols:
+                colour = SERIES[col][0]
+                for layer, alpha in zip(layers, shades, strict=True):
+                    sel = d[d["layer"] == layer].sort_values("sigma_w")
+                    ax.plot(sel["sigma_w"], sel[col], "o-", ms=2.5, lw=1, color=colour, alpha=alpha)
+            ax.set(
+                xscale="log", yscale="log", ylim=(3e-6, 3e3), xlabel=r"weight variance $\sigma_W$"
+            )
+        s = np.array(sorted(data["sigma_w"].unique()))
+        guide = data[(data["activation"] == "linear")]["rel_to_linear_limit"].median()
+        ax_l.plot(s, np.sqrt(s / np.median(s)) * guide, "k:", lw=1)
+        ax_l.set(
+            ylabel="relative distance of $g_a=W^\\ell$.grad",
+            title=r"(e) linear: $W^\ell.\mathrm{grad}\to G$ for every $\ell$",
+        )
+        ax_r.set(title=r"relu around the conv: no limit")
+        handles = [Line2D([], [], marker="o", ms=2.5, lw=1, color=c) for c, _ in SERIES.values()]
+        labels = [name for _, name in SERIES.values()]
+        handles += [
+            Line2D([], [], color="k", ls=":", lw=1),
+            Line2D([], [], marker="o", ms=2.5, lw=1, color="0.3", alpha=shades[0]),
+        ]
+        labels += [
+            r"$\propto\sigma_W^{1/2}$",
+            f"shade: layer 0 (light) to {len(layers) - 1} (dark); C={cfg['channels']}, "
+            f"N={cfg['n_filter']}, {cfg['image']}x{cfg['image']}, B={cfg['batch']}",
+        ]
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
+        style.save(fig, job.output, overlap=job.figure_overlap)
+        log.info("wrote %s", list(job.output))

@@ -84,89 +84,96 @@ def tree_row(ax, ax_t, curves, theory, branching, title, max_level):
     return counts, ratio, level_of
 
 
-job = io.job()
-log = job.log
-variant = job.params.variant
-name = "ReLU" if variant == "relu" else "linear"
-rows = []
-for key in ("", "wide_"):
-    curves = io.read_table(job.input[f"{key}curves"])
-    theory = io.read_table(job.input[f"{key}theory"])
-    cfg = io.read_params(job.input[f"{key}curves"])["cfg"]
-    tree = {**cfg["tree"], **({"branching": cfg["tree_wide"]["branching"]} if key else {})}
-    curves = curves[curves["variant"] == variant]
-    theory = theory[theory["variant"] == variant]
-    lr = tree["n_features"] / (2 * theory["tau"].iloc[0])  # tau = F / (2 lr)
-    rows.append((curves, theory, tree, lr))
-search = io.read_table(job.input.wide_lr_search)
-limit = float(search["limit"].iloc[0])
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        log = job.log
+        variant = job.params.variant
+        name = "ReLU" if variant == "relu" else "linear"
+        rows = []
+        for key in ("", "wide_"):
+            curves = io.read_table(job.input[f"{key}curves"])
+            theory = io.read_table(job.input[f"{key}theory"])
+            cfg = io.read_params(job.input[f"{key}curves"])["cfg"]
+            tree = {**cfg["tree"], **({"branching": cfg["tree_wide"]["branching"]} if key else {})}
+            curves = curves[curves["variant"] == variant]
+            theory = theory[theory["variant"] == variant]
+            lr = tree["n_features"] / (2 * theory["tau"].iloc[0])  # tau = F / (2 lr)
+            rows.append((curves, theory, tree, lr))
+        search = io.read_table(job.input.wide_lr_search)
+        limit = float(search["limit"].iloc[0])
 
-fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.4)
-counts, max_levels = {}, {}
-for (ax, ax_t), (curves, theory, tree, lr), wide in zip(axes, rows, (False, True), strict=True):
-    b, n_items = tree["branching"], tree["branching"] ** tree["depth"]
-    title = f"B = {b} ({n_items} items), $\\eta$ = {lr:.4g}"
-    if wide:  # the safety fraction of the largest stable rate
-        title += f"\n= {lr / limit:.2g} $\\times$ the largest stable rate {limit:g}"
-    max_levels[b] = MAX_CURVE_LEVEL_WIDE if wide else tree["depth"]
-    counts[b], ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title, max_levels[b])
-    per_level = theory.assign(level=theory["mode"].map(level_of))
-    per_level = per_level.assign(ratio=per_level["t_half"] / per_level["t_theory"])
-    log.info(
-        "%s, B = %d, lr = %.4g (%d seeds): mean measured/theory half-time ratio %.3f; per level "
-        "(s range, measured/theory mean, half-learning epochs, modes x seeds not half learnt "
-        "by epoch %d):\n%s",
-        variant,
-        b,
-        lr,
-        curves["seed"].nunique(),
-        ratio,
-        curves["epoch"].max(),
-        per_level.groupby("level")
-        .agg(
-            s_min=("s", "min"),
-            s_max=("s", "max"),
-            ratio=("ratio", "mean"),
-            t_min=("t_half", "min"),
-            t_max=("t_half", "max"),
-            not_learnt=("t_half", lambda t: int(t.isna().sum())),
-        )
-        .to_string(),
-    )
-    log.info(
-        "B = %d: largest singular value of the map %.2f (s_max %.2f)",
-        b,
-        curves["sv"].max(),
-        curves["s"].max(),
-    )
+        fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.4)
+        counts, max_levels = {}, {}
+        for (ax, ax_t), (curves, theory, tree, lr), wide in zip(
+            axes, rows, (False, True), strict=True
+        ):
+            b, n_items = tree["branching"], tree["branching"] ** tree["depth"]
+            title = f"B = {b} ({n_items} items), $\\eta$ = {lr:.4g}"
+            if wide:  # the safety fraction of the largest stable rate
+                title += f"\n= {lr / limit:.2g} $\\times$ the largest stable rate {limit:g}"
+            max_levels[b] = MAX_CURVE_LEVEL_WIDE if wide else tree["depth"]
+            counts[b], ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title, max_levels[b])
+            per_level = theory.assign(level=theory["mode"].map(level_of))
+            per_level = per_level.assign(ratio=per_level["t_half"] / per_level["t_theory"])
+            log.info(
+                "%s, B = %d, lr = %.4g (%d seeds): mean measured/theory half-time ratio %.3f; per "
+                "level "
+                "(s range, measured/theory mean, half-learning epochs, modes x seeds not half "
+                "learnt "
+                "by epoch %d):\n%s",
+                variant,
+                b,
+                lr,
+                curves["seed"].nunique(),
+                ratio,
+                curves["epoch"].max(),
+                per_level.groupby("level")
+                .agg(
+                    s_min=("s", "min"),
+                    s_max=("s", "max"),
+                    ratio=("ratio", "mean"),
+                    t_min=("t_half", "min"),
+                    t_max=("t_half", "max"),
+                    not_learnt=("t_half", lambda t: int(t.isna().sum())),
+                )
+                .to_string(),
+            )
+            log.info(
+                "B = %d: largest singular value of the map %.2f (s_max %.2f)",
+                b,
+                curves["sv"].max(),
+                curves["s"].max(),
+            )
 
-row = rows[0][1].iloc[0]
-wide_row = rows[1][1].iloc[0]
-n_seeds = sorted({r[0]["seed"].nunique() for r in rows})
-handles, labels = [], []
-for lev in sorted(set().union(*counts.values())):
-    handles.append(Line2D([], [], color=level_colour(lev), lw=1.4, marker="o", ms=3.5))
-    parts = [
-        f"B = {b}: {n[lev]}" + (" (right only)" if lev > max_levels[b] else "")
-        for b, n in counts.items()
-        if lev in n
-    ]
-    labels.append(f"tree level {lev}, modes: {', '.join(parts)}")
-handles.append(Line2D([], [], color="0.3", ls="--", lw=0.8))
-labels.append(r"$s_\alpha$ of $\Sigma^{yx}$ (left)")
-handles += [
-    Line2D([], [], color="0.3", lw=1.4),
-    Line2D([], [], color="0.3", lw=0.5),
-    Line2D([], [], color="0.3", ls="none", marker="o", ms=3.5),
-    Line2D([], [], color="k", ls="--", lw=1),
-]
-labels += [
-    "seed 0",
-    "other seeds",
-    f"{name} net: mean, s.d. over {'/'.join(map(str, n_seeds))} seeds",
-    rf"decoupled linear theory ($\tau=F/2\eta$, $N_l$={int(row['n_layers'])}, "
-    rf"$a^0$ = {row['a0']:.3f} / {wide_row['a0']:.3f})",
-]
-fig.suptitle(f"{name} net, hidden units {list(job.params.hidden)}", fontsize=10)
-fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-style.save(fig, job.output)
+        row = rows[0][1].iloc[0]
+        wide_row = rows[1][1].iloc[0]
+        n_seeds = sorted({r[0]["seed"].nunique() for r in rows})
+        handles, labels = [], []
+        for lev in sorted(set().union(*counts.values())):
+            handles.append(Line2D([], [], color=level_colour(lev), lw=1.4, marker="o", ms=3.5))
+            parts = [
+                f"B = {b}: {n[lev]}" + (" (right only)" if lev > max_levels[b] else "")
+                for b, n in counts.items()
+                if lev in n
+            ]
+            labels.append(f"tree level {lev}, modes: {', '.join(parts)}")
+        handles.append(Line2D([], [], color="0.3", ls="--", lw=0.8))
+        labels.append(r"$s_\alpha$ of $\Sigma^{yx}$ (left)")
+        handles += [
+            Line2D([], [], color="0.3", lw=1.4),
+            Line2D([], [], color="0.3", lw=0.5),
+            Line2D([], [], color="0.3", ls="none", marker="o", ms=3.5),
+            Line2D([], [], color="k", ls="--", lw=1),
+        ]
+        labels += [
+            "seed 0",
+            "other seeds",
+            f"{name} net: mean, s.d. over {'/'.join(map(str, n_seeds))} seeds",
+            rf"decoupled linear theory ($\tau=F/2\eta$, $N_l$={int(row['n_layers'])}, "
+            rf"$a^0$ = {row['a0']:.3f} / {wide_row['a0']:.3f})",
+        ]
+        fig.suptitle(f"{name} net, hidden units {list(job.params.hidden)}", fontsize=10)
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
+        style.save(fig, job.output, overlap=job.figure_overlap)

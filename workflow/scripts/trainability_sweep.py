@@ -2,30 +2,35 @@
 
 import time
 
-from dltheory import io, training
+from dltheory import io, seeds
 
-job = io.job()
-cfg = job.cfg
-data = training.load_data(cfg["data"], job.seed_for("trainability_data"))
-settings = training.Settings(
-    depth=int(job.wildcards.depth),
-    width=cfg["width"],
-    steps=cfg["steps"],
-    batch=cfg["batch"],
-    lr=cfg["lr"],
-    optimizer=cfg["optimizer"],
-    keep_prob=float(job.wildcards.keep_prob),
-    sigma_b2=cfg["sigma_b2"],
-)
-seeds = list(job.params.seeds)
-start = time.perf_counter()
-records = training.train_batched(data, cfg["sigma_w2"], seeds, settings, job.seed)
-job.log.info(
-    "%s: %d networks (seeds %s) in %.1f s; %d diverged",
-    settings,
-    len(records),
-    seeds,
-    time.perf_counter() - start,
-    int(records["diverged"].sum()),
-)
-io.write_table(records, job.output[0], schema=training.RECORD_SCHEMA, params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import training
+
+        cfg = job.cfg
+        data = training.load_data(cfg["data"], seeds.derive(job.base_seed, "trainability_data"))
+        settings = training.Settings(
+            depth=int(job.wildcards.depth),
+            width=cfg["width"],
+            steps=cfg["steps"],
+            batch=cfg["batch"],
+            lr=cfg["lr"],
+            optimizer=cfg["optimizer"],
+            keep_prob=float(job.wildcards.keep_prob),
+            sigma_b2=cfg["sigma_b2"],
+        )
+        seeds = list(job.params.seeds)
+        start = time.perf_counter()
+        records = training.train_batched(data, cfg["sigma_w2"], seeds, settings, job.seed)
+        job.log.info(
+            "%s: %d networks (seeds %s) in %.1f s; %d diverged",
+            settings,
+            len(records),
+            seeds,
+            time.perf_counter() - start,
+            int(records["diverged"].sum()),
+        )
+        io.write_table(records, job.output[0], schema=training.RECORD_SCHEMA, params=job.params)

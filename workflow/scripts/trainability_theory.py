@@ -3,14 +3,19 @@
 import numpy as np
 import pandas as pd
 
-from dltheory import io, trainability
+from dltheory import io
 
-job = io.job()
-cfg = job.cfg
-edges = trainability.cell_edges(cfg["sigma_w2"])
-grid = np.linspace(edges[0], edges[-1], cfg["n_theory"])
-curves = pd.concat(
-    [trainability.depth_scale_curve(grid, cfg["sigma_b2"], kp) for kp in cfg["keep_probs"]],
-    ignore_index=True,
-)
-io.write_table(curves, job.output[0], params=job.params)
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        from dltheory import trainability
+
+        cfg = job.cfg
+        edges = trainability.cell_edges(cfg["sigma_w2"])
+        grid = np.linspace(edges[0], edges[-1], cfg["n_theory"])
+        curves = pd.concat(
+            [trainability.depth_scale_curve(grid, cfg["sigma_b2"], kp) for kp in cfg["keep_probs"]],
+            ignore_index=True,
+        )
+        io.write_table(curves, job.output[0], params=job.params)

@@ -4,56 +4,59 @@ import numpy as np
 
 from dltheory import io, style
 
-job = io.job()
-log = job.log
-data = io.read_table(job.input.data)
-tensors = list(dict.fromkeys(data["tensor"]))
-cases = list(dict.fromkeys(zip(data["steps"], data["batch"], strict=True)))
-labels = {
-    "W_fx": r"$W^{f,x}$",
-    "W_fh": r"$W^{f,h}$",
-    "b_f": r"$b^f$",
-    "W_dx": r"$W^{d,x}$",
-    "W_dh": r"$W^{d,h}$",
-    "b_d": r"$b^d$",
-    "x": r"$x^t$",
-    "h0": r"$h^0$",
-}
+if __name__ == "__main__":
+    if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
+        snakemake = io.mock_snakemake_from_argv(__file__)
+    with io.job(snakemake) as job:
+        log = job.log
+        data = io.read_table(job.input.data)
+        tensors = list(dict.fromkeys(data["tensor"]))
+        cases = list(dict.fromkeys(zip(data["steps"], data["batch"], strict=True)))
+        labels = {
+            "W_fx": r"$W^{f,x}$",
+            "W_fh": r"$W^{f,h}$",
+            "b_f": r"$b^f$",
+            "W_dx": r"$W^{d,x}$",
+            "W_dh": r"$W^{d,h}$",
+            "b_d": r"$b^d$",
+            "x": r"$x^t$",
+            "h0": r"$h^0$",
+        }
 
-fig, axes = style.figure(ncols=2, width=3.9, height=3.2, sharey=True)
-width = 0.8 / len(cases)
-for ax, col, title in zip(
-    axes,
-    ("rel_err_normwise", "rel_err_elementwise"),
-    (
-        r"normwise: $\max|g-g_{ref}|/\max|g_{ref}|$",
-        r"elementwise: $\max_e |g-g_{ref}|/\max(|g|,|g_{ref}|)$",
-    ),
-    strict=True,
-):
-    for c, (steps, batch) in enumerate(cases):
-        sel = data[(data["steps"] == steps) & (data["batch"] == batch)].set_index("tensor")
-        vals = np.maximum(sel.loc[tensors, col].to_numpy(), 1e-18)
-        ax.bar(
-            np.arange(len(tensors)) + (c - (len(cases) - 1) / 2) * width,
-            vals,
-            width,
-            color=style.PALETTE[c % len(style.PALETTE)],
-            label=f"T={steps}, B={batch}",
+        fig, axes = style.figure(ncols=2, width=3.9, height=3.2, sharey=True)
+        width = 0.8 / len(cases)
+        for ax, col, title in zip(
+            axes,
+            ("rel_err_normwise", "rel_err_elementwise"),
+            (
+                r"normwise: $\max|g-g_{ref}|/\max|g_{ref}|$",
+                r"elementwise: $\max_e |g-g_{ref}|/\max(|g|,|g_{ref}|)$",
+            ),
+            strict=True,
+        ):
+            for c, (steps, batch) in enumerate(cases):
+                sel = data[(data["steps"] == steps) & (data["batch"] == batch)].set_index("tensor")
+                vals = np.maximum(sel.loc[tensors, col].to_numpy(), 1e-18)
+                ax.bar(
+                    np.arange(len(tensors)) + (c - (len(cases) - 1) / 2) * width,
+                    vals,
+                    width,
+                    color=style.PALETTE[c % len(style.PALETTE)],
+                    label=f"T={steps}, B={batch}",
+                )
+            ax.axhline(1e-10, color="k", ls="--", lw=1)
+            ax.axhline(np.finfo(float).eps, color="0.5", ls=":", lw=1)
+            ax.set_xticks(np.arange(len(tensors)), [labels.get(t, t) for t in tensors])
+            ax.set(yscale="log", ylim=(1e-18, 1e-8), title=title)
+        axes[0].set_ylabel("relative error vs autograd (float64)")
+        axes[1].legend(loc="upper left", ncols=2, fontsize=6)
+        worst = data[["rel_err_normwise", "rel_err_elementwise"]].max()
+        style.caption(
+            axes[0],
+            "index-notation BPTT vs autograd of the concatenated form;\n"
+            "dashed: test bound 1e-10, dotted: float64 eps\n"
+            f"worst: {worst.iloc[0]:.1e} (normwise), {worst.iloc[1]:.1e} (elementwise)",
+            loc="upper left",
         )
-    ax.axhline(1e-10, color="k", ls="--", lw=1)
-    ax.axhline(np.finfo(float).eps, color="0.5", ls=":", lw=1)
-    ax.set_xticks(np.arange(len(tensors)), [labels.get(t, t) for t in tensors])
-    ax.set(yscale="log", ylim=(1e-18, 1e-8), title=title)
-axes[0].set_ylabel("relative error vs autograd (float64)")
-axes[1].legend(loc="upper left", ncols=2, fontsize=6)
-worst = data[["rel_err_normwise", "rel_err_elementwise"]].max()
-style.caption(
-    axes[0],
-    "index-notation BPTT vs autograd of the concatenated form;\n"
-    "dashed: test bound 1e-10, dotted: float64 eps\n"
-    f"worst: {worst.iloc[0]:.1e} (normwise), {worst.iloc[1]:.1e} (elementwise)",
-    loc="upper left",
-)
-style.save(fig, job.output)
-log.info("wrote %s; worst errors %s", list(job.output), worst.to_dict())
+        style.save(fig, job.output, overlap=job.figure_overlap)
+        log.info("wrote %s; worst errors %s", list(job.output), worst.to_dict())

@@ -1,0 +1,144 @@
+"""What the Snakemake workflow reads from the package besides the science.
+
+* :func:`code_inputs`: the package source files a workflow script reaches through its
+  imports, transitively. Each rule lists them as its ``code`` input, so editing a module
+  reruns exactly the rules whose script imports it, directly or through other modules.
+* :func:`read_catalogue`: the figure catalogue (``workflow/catalogue.yaml``), the one
+  list of figures: each figure's id (the name of its target rule), its place in the
+  report (problem sheet and question) and its caption file.
+
+Plain functions of paths; nothing here imports Snakemake.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+__all__ = [
+    "CatalogueError",
+    "Figure",
+    "code_inputs",
+    "imported_modules",
+    "read_catalogue",
+]
+
+PACKAGE = "dltheory"
+
+
+@functools.cache
+def imported_modules(path: str | os.PathLike, package_dir: str | os.PathLike) -> frozenset[str]:
+    """Modules of the package in ``package_dir`` that the Python file ``path`` imports.
+
+    Reads the file's syntax tree (every import statement, also inside functions):
+    ``import dltheory.x``, ``from dltheory import x``, ``from dltheory.x import y`` and,
+    inside the package, ``from . import x`` and ``from .x import y``. Names imported
+    from the package that are not modules (``from dltheory import __version__``) are
+    left out.
+    """
+    path, package_dir = Path(path), Path(package_dir)
+    tree = ast.parse(path.read_text(), filename=str(path))
+    inside = path.resolve().parent == package_dir.resolve()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == PACKAGE and len(parts) > 1:
+                    found.add(parts[1])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module and node.module.split(".")[0] == PACKAGE:
+                parts = node.module.split(".")
+            elif node.level == 1 and inside:
+                parts = [PACKAGE, *(node.module.split(".") if node.module else [])]
+            else:
+                continue
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:  # from dltheory import x: x is a module or a name of __init__
+                found.update(alias.name for alias in node.names)
+    return frozenset(m for m in found if (package_dir / f"{m}.py").exists())
+
+
+def code_inputs(script: str | os.PathLike, package_dir: str | os.PathLike) -> list[str]:
+    """Package source files ``script`` reaches through its imports, transitively.
+
+    ``package_dir/__init__.py`` first (every import of the package runs it), then the
+    modules in name order, as paths joined onto ``package_dir`` as given (a relative
+    ``package_dir`` gives paths relative to the same directory, as a rule's inputs are).
+    """
+    package_dir = Path(package_dir)
+    if not Path(script).is_file():
+        raise FileNotFoundError(f"code_inputs: no script {script}")
+    todo, seen = list(imported_modules(script, package_dir)), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(imported_modules(package_dir / f"{name}.py", package_dir))
+    return [str(package_dir / "__init__.py")] + [str(package_dir / f"{m}.py") for m in sorted(seen)]
+
+
+class CatalogueError(ValueError):
+    """The figure catalogue is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One catalogue entry: ``id`` is the figure's target rule and the stem of its files
+    ``results/figures/<id>.png`` and ``.pdf``; ``sheet`` and ``question`` are its report
+    category and subcategory; ``caption`` is its caption file, relative to the folder of
+    the catalogue."""
+
+    id: str
+    sheet: str
+    question: str
+    caption: str
+
+
+def read_catalogue(path: str | os.PathLike) -> list[Figure]:
+    """The figures of the catalogue at ``path``, in catalogue order.
+
+    The file is a list of sheets ``{sheet, questions}``, each question
+    ``{question, figures}``, each figure ``{id, caption}``. Raises :class:`CatalogueError`
+    naming the file and the entry for a missing or unknown field, a duplicate id or a
+    caption file that does not exist.
+    """
+    path = Path(path)
+    with open(path) as fh:
+        sheets = yaml.safe_load(fh)
+    where = f"figure catalogue {path}"
+    if not isinstance(sheets, list):
+        raise CatalogueError(f"{where}: expected a list of sheets {{sheet, questions}}")
+    figures: list[Figure] = []
+    for i, sheet in enumerate(sheets):
+        _check_keys(sheet, {"sheet", "questions"}, f"{where}, sheet {i + 1}")
+        for j, question in enumerate(sheet["questions"]):
+            _check_keys(
+                question, {"question", "figures"}, f"{where}, sheet {i + 1} question {j + 1}"
+            )
+            for entry in question["figures"]:
+                _check_keys(entry, {"id", "caption"}, f"{where}, {question['question']!r}")
+                figures.append(
+                    Figure(entry["id"], sheet["sheet"], question["question"], entry["caption"])
+                )
+    ids = [f.id for f in figures]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CatalogueError(f"{where}: figure id(s) listed twice: {', '.join(duplicates)}")
+    missing = [f.caption for f in figures if not (path.parent / f.caption).is_file()]
+    if missing:
+        raise CatalogueError(f"{where}: caption file(s) missing: {', '.join(missing)}")
+    return figures
+
+
+def _check_keys(node, keys: set[str], where: str) -> None:
+    """Refuse an entry that is not a mapping with exactly ``keys``."""
+    if not isinstance(node, dict) or set(node) != keys:
+        got = sorted(node) if isinstance(node, dict) else type(node).__name__
+        raise CatalogueError(f"{where}: got {got}; allowed: exactly the keys {sorted(keys)}")
