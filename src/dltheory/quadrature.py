@@ -21,6 +21,8 @@ from scipy import special
 
 from . import activations as _acts
 
+__all__ = ["gaussian_expectation"]
+
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _H = 0.125  # trapezoid step in t (error ~ exp(-pi^2 / (2 h)) ~ 1e-17)
 _Z_MAX = 9.5  # |z| beyond which the N(0, 1) density is < 1e-19
