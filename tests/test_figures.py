@@ -186,7 +186,7 @@ def figure_ids(workflow_dir, configfile) -> list[str]:
 
 @pytest.mark.slow
 def test_every_figure_renders_without_overlaps(workflow_dir):
-    from conftest import ROOT, run_snakemake, write_config
+    from conftest import CEILING, ROOT, run_snakemake, write_config
 
     cfg_path = write_config(workflow_dir / "tiny.yaml", _tiny_config())
     figures = figure_ids(workflow_dir, str(cfg_path))
@@ -205,7 +205,7 @@ def test_every_figure_renders_without_overlaps(workflow_dir):
         "--config",
         "figure_overlap=error",  # style.save raises on overlaps
         check=False,
-        timeout=2400,
+        timeout=CEILING,
     )
     logs = "\n".join(p.read_text() for p in (workflow_dir / "results" / "logs").rglob("*.log"))
     assert "FigureOverlapError" not in logs, [

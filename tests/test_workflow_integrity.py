@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, copy_workflow, load_config, run_snakemake, write_config
+from conftest import CEILING, ROOT, copy_workflow, load_config, run_snakemake, write_config
 
 from dltheory import io as dio
 from dltheory import pipeline, seeds
@@ -377,7 +377,7 @@ def test_a_script_runs_alone_for_debugging(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=CEILING,
     )
     assert proc.returncode == 0, proc.stderr
     table = dio.read_table(wf / "results/data/poole/qmap_theory.parquet")
@@ -390,7 +390,7 @@ def test_a_script_runs_alone_for_debugging(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=CEILING,
     )
     assert proc.returncode != 0 and "name one" in proc.stderr, proc.stderr
 

@@ -355,6 +355,8 @@ def rmsprop_step_(param, grad, square_avg, first_moment, lr, alpha=RMSPROP_ALPHA
     """
     if not 0.0 <= alpha <= 0.99:
         raise ValueError(f"alpha must lie in [0, 0.99] (bias corrections exactly 1), got {alpha}")
+    # A private torch op, kept for a measured reason: one pass instead of five public ones,
+    # ~2.7x faster (bench_trainability); tests pin it to torch.optim.RMSprop.
     torch._fused_adam_(
         [param],
         [grad],

@@ -19,13 +19,15 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import networks
+        from dltheory import activations, networks
 
         log = job.log
         cfg = job.cfg
         layer = np.arange(cfg["depth"] + 1)
         frames = []
         for activation in cfg["activations"]:
+            # the theorem is for ReLU: phi(u) = u for u > 0, 0 otherwise (slopes 1 and 0)
+            is_relu = activations.get(activation).slopes == (1.0, 0.0)
             for sigma_w in cfg["sigma_w"]:
                 sigma_b, q0 = networks.circle_setting(
                     activation, sigma_w, cfg["sigma_b"], cfg["q0"]
@@ -40,16 +42,15 @@ if __name__ == "__main__":
                             "q0": q0,
                             "layer": layer,
                             "mean_field": growth**layer,
-                            # the theorem is for ReLU networks
                             "price_bound": (
                                 networks.price_bound(sigma_w, cfg["width"], layer)
                                 * float(cfg["width"]) ** (layer / 2.0)
-                                if activation == "relu"
+                                if is_relu
                                 else np.nan
                             ),
                             "price_bound_row": (
                                 networks.price_bound(sigma_w, cfg["width"], layer)
-                                if activation == "relu"
+                                if is_relu
                                 else np.nan
                             ),
                             "growth": growth,
