@@ -22,7 +22,7 @@ export PYTHONHASHSEED := 0
 help:
 	@echo "make run       - bootstrap .venv, then build every figure and results/answers.md"
 	@echo "make test      - bootstrap .venv, then run the test suite"
-	@echo "make test-fast - the tests that launch neither Snakemake nor Slurm (edit-test loop)"
+	@echo "make test-fast - the quick tests: no Snakemake, no Slurm, nothing slow (edit-test loop)"
 	@echo "make venv      - only create/refresh .venv from requirements.lock"
 	@echo "make lint      - ruff, snakemake --lint, snakefmt --check"
 	@echo "make bench     - speed benchmarks (ratios against baselines timed in the same run)"
@@ -54,7 +54,7 @@ test: $(STAMP)
 
 # The edit-test loop: no Snakemake subprocess, no Slurm (tests/conftest.py marks those).
 test-fast: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not workflow and not slurm"; rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not workflow and not slurm and not slow"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 

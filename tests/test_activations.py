@@ -159,6 +159,7 @@ def test_a_callable_without_complex_support_gets_central_differences():
 # --------------------------------------------------------- softsign and sin vs mpmath
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["softsign", "sin"])
 def test_q_star_and_chi1_match_mpmath_in_both_phases(name):
     for sw, sb in ORDERED[name] + CHAOTIC[name]:
@@ -170,6 +171,7 @@ def test_q_star_and_chi1_match_mpmath_in_both_phases(name):
         assert (float(chi) < 1) == ((sw, sb) in ORDERED[name])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["softsign", "sin"])
 def test_c_star_matches_mpmath_in_both_phases(name):
     for sw, sb in ORDERED[name]:  # chi_1 < 1 (checked against mpmath above): c* = 1
@@ -217,6 +219,7 @@ def test_every_theory_function_accepts_the_new_activations(name):
     assert np.isfinite(finite_width.stationary_vertex(1.2, 0.3, name))
 
 
+@pytest.mark.slow
 def test_sin_closed_moments_match_mpmath():
     sin = activations.get("sin")
     q = np.array([1e-6, 0.05, 0.7, 3.0, 10.0])

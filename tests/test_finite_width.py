@@ -82,6 +82,7 @@ def _mp_moments(name, K, step="1e-6"):
 # ----------------------------------------------------------------- Gaussian moments
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["tanh", "erf", "hard_tanh", "gelu", "selu"])
 def test_moments_against_mpmath_finite_differences(name):
     # reference: 35-digit quadrature, central differences with h = 1e-6 (truncation

@@ -72,6 +72,7 @@ def test_missing_table_has_clear_error(tmp_path):
         io.read_table(tmp_path / "nope.parquet")
 
 
+@pytest.mark.slow
 def test_figures_are_deterministic(tmp_path):
     from dltheory import style
 
@@ -131,6 +132,7 @@ def _run_script(tmp_path, body: str, name: str = "script.py"):
     return proc, (log.read_text() if log.exists() else "")
 
 
+@pytest.mark.slow
 def test_an_exception_in_the_job_block_goes_to_the_log_and_fails_the_script(tmp_path):
     proc, log = _run_script(tmp_path, 'raise RuntimeError("deliberate failure of the test")')
     assert proc.returncode != 0
@@ -147,6 +149,7 @@ def test_a_failing_import_of_a_subject_module_goes_to_the_log(tmp_path):
     assert "ImportError: deliberately broken" in log and "broken_subject.py" in log, log
 
 
+@pytest.mark.slow
 def test_a_successful_job_logs_progress_warnings_and_its_seed(tmp_path):
     body = (
         "import warnings\n"
@@ -162,6 +165,7 @@ def test_a_successful_job_logs_progress_warnings_and_its_seed(tmp_path):
     assert "a deliberate warning" in log and "Traceback" not in log
 
 
+@pytest.mark.slow
 def test_importing_the_package_changes_no_global_state():
     code = (
         "import os, sys, logging\n"
@@ -222,6 +226,7 @@ def test_mock_snakemake_from_argv_refuses_bad_arguments():
         io.mock_snakemake_from_argv("x.py", ["rule_a", "rule_b"])
 
 
+@pytest.mark.slow
 def test_a_script_runs_alone_through_mock_snakemake(tmp_path):
     """``python workflow/scripts/<script>.py [rule] [--configfile F]`` runs the rule's job."""
     from conftest import copy_workflow, load_config, write_config
@@ -294,6 +299,7 @@ def test_every_script_has_the_one_set_up_pattern():
         assert "_getframe" not in source and "excepthook" not in source, path.name
 
 
+@pytest.mark.slow
 def test_figure_bytes_do_not_depend_on_the_process_or_the_clock(tmp_path):
     """Two builds of one figure in separate processes give identical PNG and PDF bytes."""
     code = (

@@ -93,6 +93,7 @@ def test_density_matches_closed_forms_for_relu():
     np.testing.assert_allclose(rho, np.sqrt((hi - lam) * (lam - lo)) / (4 * np.pi * lam), rtol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("wts", ["gaussian", "orthogonal"])
 def test_density_mass_and_moments_match_lagrange_inversion(wts):
     # integrate the density of u = log10 s; depth 4 puts < 1e-4 of the mass below s = 1e-12;
@@ -112,6 +113,7 @@ def test_density_mass_and_moments_match_lagrange_inversion(wts):
             assert integrate.trapezoid(rho_u * lam**k, x=u) == pytest.approx(m[k - 1], rel=3e-3)
 
 
+@pytest.mark.slow
 def test_density_matches_monte_carlo_products_of_random_matrices():
     # J = prod_l W^l D^l with i.i.d. D^l = diag(sigma_w phi'(h)), h ~ N(0, q*), numpy only:
     # the fraction of squared singular values below lam against the integrated density.

@@ -48,6 +48,7 @@ POINTS = [(0.5, 0.1), (1.3, 0.3), (2.0, 0.3), (4.0, 0.3), (0.9, 2.0), (6.0, 1.0)
           (3.0, 0.0), (1.05, 0.0), (5.0, 3.7)]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sigma_w,sigma_b", POINTS)
 def test_qstar_and_chi1_match_mpmath(sigma_w, sigma_b):
     ref_q = mp_qstar(sigma_w, sigma_b)
@@ -112,6 +113,7 @@ def mp_kernel(c, q, dps=15):
         )
 
 
+@pytest.mark.slow
 def test_two_dimensional_kernel_matches_mpmath_in_the_near_step_regime():
     # q = 400: tanh(20 z) is a near step; c = 0.6 puts the inner transition anywhere
     ref = mp_kernel(0.6, 400.0, dps=12)  # reference good to ~1e-13 at this precision
@@ -304,3 +306,15 @@ def test_relu_chi1_finite_beyond_critical_point():
     assert m.chi1(3.0, 0.0, "relu") == pytest.approx(4.5, rel=1e-15)
     assert m.q_star(3.0, 0.1, "relu") == np.inf
     assert m.critical_sigma_w(0.0, "relu") == pytest.approx(np.sqrt(2.0), rel=1e-14)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "erf", "sin", "softsign"])
+@pytest.mark.parametrize("sigma_b", [0.05, 0.2236, 0.5])
+def test_xi_c_is_infinite_on_the_edge_of_chaos_and_finite_beside_it(activation, sigma_b):
+    """At the critical sigma_w, chi_1 = 1 up to an ulp either way: xi_c is +inf or beyond
+    1e12 (-1/log(1 - ulp)), never a huge negative number; 1 % to either side it is finite
+    and positive."""
+    sw = float(mf.critical_sigma_w(sigma_b, activation))
+    scales = mf.depth_scales(sw * np.array([0.99, 1.0, 1.01]), sigma_b, activation)
+    assert scales["xi_c"][1] > 1e12
+    assert np.all(np.isfinite(scales["xi_c"][[0, 2]])) and np.all(scales["xi_c"][[0, 2]] > 0)

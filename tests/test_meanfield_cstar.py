@@ -15,6 +15,7 @@ from dltheory import kernel as kern
 from dltheory import meanfield as mf
 
 
+@pytest.mark.slow
 def test_kernel_with_a_narrow_off_centre_inner_gaussian_matches_mpmath():
     # q = 32.2, theta = 0.105: sqrt(q (1 - c^2)) = 0.59, just above the Gauss-Hermite
     # switch; the remainder tanh - erf there used to be sampled too coarsely (8.5e-11)

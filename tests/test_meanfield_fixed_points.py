@@ -96,6 +96,7 @@ def test_q_star_is_a_stable_fixed_point_for_every_activation(name, q0):
     assert np.all(np.asarray(v0) == 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 def test_q_star_is_where_the_iterated_length_map_goes(name):
     # the definition: iterate V from q0 = sigma_w^2 + sigma_b^2 (a unit-variance input)
@@ -132,6 +133,7 @@ def test_q_star_over_a_plane_converges_everywhere(name):
     assert np.all(resid < 1e-12) and np.all(slope <= 1 + 1e-9)
 
 
+@pytest.mark.slow
 def test_swish_fixed_point_in_its_concave_piece():
     # swish: V(q) - q is convex, then concave beyond q = 14.4; here the stable fixed point
     # lies in the concave piece, where Newton once stalled at the table's rounding level
@@ -151,6 +153,7 @@ def mp_fixed_point(name, sw, sb, start):
         )
 
 
+@pytest.mark.slow
 def test_gelu_with_a_stable_and_an_unstable_fixed_point():
     # two fixed points: stable 0.3611322829 and unstable 1.4440203 (mpmath)
     lo = float(mp_fixed_point("gelu", 1.45, 0.3, 0.36))
@@ -170,6 +173,7 @@ def test_gelu_with_a_stable_and_an_unstable_fixed_point():
 @pytest.mark.parametrize(
     "name", ["gelu", "swish", "softplus", "selu", "sigmoid", "tanh", "softsign", "sin"]
 )
+@pytest.mark.slow
 def test_q_star_matches_mpmath_for_smooth_activations(name):
     for sw, sb, q0 in ((1.3, 0.3, 0.5), (1.1, 1.0, 0.5), (0.8, 0.5, 1.0)):
         q = mf.q_star(sw, sb, name, q0=q0)
@@ -182,6 +186,7 @@ def test_q_star_matches_mpmath_for_smooth_activations(name):
 @pytest.mark.parametrize(
     "name", ["tanh", "sigmoid", "softplus", "swish", "gelu", "selu", "softsign"]
 )
+@pytest.mark.slow
 def test_moment_tables_match_mpmath(name):
     act = activations.get(name)
     rng = np.random.default_rng(3)
@@ -271,6 +276,7 @@ def test_q_map_at_infinity_is_its_limit(name):
     assert np.isnan(mf.q_map(np.nan, 1.3, 0.2, name))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["gelu", "swish", "softplus", "selu"])
 def test_critical_sigma_w_does_not_overflow_and_checks_its_answer(name):
     sb = np.array([0.0, 0.3, 1.0, 2.0])

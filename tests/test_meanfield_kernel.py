@@ -85,6 +85,7 @@ def mp_tanh_kernel(q1, q2, c, dps=12):
                        [-mp.inf, -10, -1 / s1, 0, 1 / s1, 10, mp.inf])  # fmt: skip
 
 
+@pytest.mark.slow
 def test_tanh_kernel_at_unequal_lengths_matches_mpmath():
     q1, q2, c = 0.5, 20.0, 0.6
     ref = float(mp_tanh_kernel(q1, q2, c))
@@ -165,6 +166,7 @@ SIMULATED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,sw,sb", SIMULATED)
 def test_kernel_layers_match_simulated_wide_networks(name, sw, sb):
     rng = np.random.default_rng(20261123)

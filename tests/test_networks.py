@@ -37,6 +37,7 @@ def _chi1_mpmath(sigma_w, sigma_b):
     return float(q), float(sigma_w**2 * gauss(lambda z: mp.sech(mp.sqrt(q) * z) ** 4))
 
 
+@pytest.mark.slow
 def test_empirical_qstar_within_three_standard_errors():
     # Sheet 2 Q1(b): sigma_w = 2, sigma_b = 0.3; 8 nets of width 500, layers 8..20.
     table = networks.lengths_table([500], 20, [0.5, 4.0], 2.0, 0.3, "tanh", 8, SEED)
@@ -47,6 +48,7 @@ def test_empirical_qstar_within_three_standard_errors():
     assert abs(est["q_mean"] - q_star) < 3 * est["q_se"], (est["q_mean"], est["q_se"], q_star)
 
 
+@pytest.mark.slow
 def test_layer_jacobian_trace_estimates_chi1_within_two_percent():
     # (1/N) Tr(J^l J^l^T) at q*: per-layer relative s.d. ~ 1/sqrt(N) = 4.5% at N = 500,
     # so 3 nets x 20 layers give ~0.6%; we demand 3 s.e. and 2%.
@@ -108,6 +110,7 @@ def test_divergent_relu_is_flagged_not_nan():
     assert table.loc[table["layer"] >= first, "overflow"].all()
 
 
+@pytest.mark.slow
 def test_jacobian_moments_match_free_probability():
     # Variance of the J J^T spectrum at criticality, width 300, depth 6, 6 nets. Tolerance:
     # 3 s.e. over nets (the ReLU spectrum is heavy-tailed) plus 10% for the O(L^2/N)
@@ -137,6 +140,7 @@ def test_jacobian_moments_match_free_probability():
 CRITICAL_CLOSED_FORM = {"linear": (1.0, 0.0, 1.0), "relu": (np.sqrt(2.0), 0.0, 2.0)}
 
 
+@pytest.mark.slow
 def test_critical_point_matches_closed_forms_and_mpmath():
     for act, (sw, sb, ratio) in CRITICAL_CLOSED_FORM.items():
         for q_star in (1 / 64, 1.0, 10.0):
@@ -234,6 +238,7 @@ def test_trajectory_length_grows_like_sqrt_chi1():
         assert ratio > networks.price_bound(sigma_w, 300, 4)
 
 
+@pytest.mark.slow
 def test_trajectory_length_of_tanh_circle_at_q_star_grows_like_sqrt_chi1():
     # Poole et al.: a curve on the fixed point q* stretches by sqrt(chi_1) per layer, here
     # ordered (chi_1 = 0.70) and chaotic (chi_1 = 1.84) tanh, sigma_b = 0.3, N = 300,
@@ -258,6 +263,7 @@ def _c_map_reference(c, sigma_w, sigma_b, q_star, order=120):
     return (sigma_w**2 * e + sigma_b**2) / q_star
 
 
+@pytest.mark.slow
 def test_pair_correlation_after_one_layer_matches_the_c_map():
     # c^1 of pairs at q* with c^0 = 0.5, N = 500, 8 nets: s.d. of c^1 over nets ~ 0.03,
     # s.e. ~ 0.01; tolerance 3 s.e.

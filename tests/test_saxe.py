@@ -201,6 +201,7 @@ def _reference_maps(weights, x, y, orders, relu, lr):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("one_hot", [True, False])
 def test_fast_path_reproduces_the_autograd_loop(one_hot):
     x, y = saxe.diffuse_tree(2, 3, 12, 0.1, seed=2)
@@ -270,6 +271,7 @@ def test_gradient_flow_lr_limit_is_two_over_the_top_hessian_eigenvalue():
         saxe.gradient_flow_lr_limit(2.0, 1.5, 7)
 
 
+@pytest.mark.slow
 def test_largest_stable_lr_scans_up_to_the_first_divergence():
     kw = dict(
         depth=2,

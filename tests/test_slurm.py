@@ -461,6 +461,7 @@ def test_slurm_profile_has_no_empty_settings():
     assert not [v for v in flat if re.search(r"=(\"\"|''|)$", v)], flat
 
 
+@pytest.mark.slow
 def test_slurm_profile_keeps_the_shared_defaults_and_no_local_caps():
     args = effective_settings("--profile", "profiles/slurm", "-n")
     assert args.executor == "slurm"

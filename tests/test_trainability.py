@@ -188,6 +188,7 @@ def test_idx_bad_gzip(tmp_path):
         ("rmsprop", 1e-4, 0.8, "float32", 1e-6),
     ],
 )
+@pytest.mark.slow
 def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob, dtype, atol):
     outliers = 1e-3 if (optimizer, dtype) == ("rmsprop", "float32") else 0.0
     s = small(optimizer=optimizer, lr=lr, keep_prob=keep_prob, steps=6, dtype=dtype)

@@ -91,6 +91,7 @@ def test_lint_is_clean():
     assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout
 
 
+@pytest.mark.slow
 def test_snakefmt_is_clean():
     snakefmt = str(Path(sys.executable).with_name("snakefmt"))
     files = ["Snakefile", *map(str, sorted((ROOT / "workflow" / "rules").glob("*.smk")))]

@@ -256,6 +256,7 @@ class _FakeSnakemake:
         self.params = _Params(params or {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_job_sets_torch_and_blas_threads_from_the_rule(tmp_path, threads):
     """The thread count comes from the rule's threads:, not the machine."""

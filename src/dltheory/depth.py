@@ -22,7 +22,7 @@ def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     """Depth scales of Schoenholz et al. (2017) as a dict of floats/arrays.
 
     ``xi_q = -1/log chi_q``, ``xi_c = -1/log chi_c(c*)`` (correlation; chi_c(c*) = chi_1 in
-    the ordered phase), ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic
+    the ordered phase; ``inf`` at c* = 1 with chi_c >= 1, the edge of chaos), ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic
     phase, where gradients grow), all at ``q`` (default q*, solved once). Also returns
     q_star, c_star, chi1, chi_c, chi_q.
     """
@@ -35,9 +35,13 @@ def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     x1 = np.asarray(chi1(sw, sb, act, rho, q=qs), dtype=float)
     xq = np.asarray(chi_q(sw, sb, act, rho, q=qs), dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
+        xi_c = -1.0 / np.log(slope_c)
+        # c* is the stable fixed point, so chi_c(c*) <= 1; c* = 1 with chi_c >= 1 is the edge
+        # of chaos up to round-off (chi_1 = 1 +- an ulp), where the depth scale is infinite.
+        xi_c = np.where((cs == 1.0) & (slope_c >= 1.0), np.inf, xi_c)
         out = {
             "xi_q": -1.0 / np.log(xq),
-            "xi_c": -1.0 / np.log(slope_c),
+            "xi_c": xi_c,
             "xi_grad": -1.0 / np.log(x1),
             "q_star": qs,
             "c_star": cs,
