@@ -22,9 +22,10 @@ def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     """Depth scales of Schoenholz et al. (2017) as a dict of floats/arrays.
 
     ``xi_q = -1/log chi_q``, ``xi_c = -1/log chi_c(c*)`` (correlation; chi_c(c*) = chi_1 in
-    the ordered phase; ``inf`` at c* = 1 with chi_c >= 1, the edge of chaos), ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic
-    phase, where gradients grow), all at ``q`` (default q*, solved once). Also returns
-    q_star, c_star, chi1, chi_c, chi_q.
+    the ordered phase; ``inf`` at c* = 1 with chi_c >= 1, the edge of chaos),
+    ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic phase, where gradients
+    grow), all at ``q`` (default q*, solved once). Also returns q_star, c_star, chi1, chi_c,
+    chi_q.
     """
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
     act = _acts.get(activation)
