@@ -388,3 +388,13 @@ def test_a_mode_below_twice_a0_has_no_theory_time():
     s = np.array([3.0, 0.01, 4.5e-16])
     t = saxe._theory_times(s, 0.01, 10.0, 3)
     assert t[0] == saxe.learning_time(3.0, 0.01, 10.0, 3) and np.isnan(t[1:]).all()
+
+
+def test_tree_data_is_the_data_the_tree_experiment_trains_on():
+    """The script's full-batch rate estimate uses saxe.tree_data: the same tree as training."""
+    kw = dict(depth=2, branching=2, n_features=12, epsilon=0.05)
+    _, y_trained, *_ = saxe._tree_nets(**kw, hidden_units=(4,), variants=("linear",),
+                                       n_seeds=1, epochs=1, init_std=0.05, seed=3)  # fmt: skip
+    _, y = saxe.tree_data(**kw, seed=3)
+    assert np.array_equal(y, y_trained)
+    assert not np.array_equal(y, saxe.diffuse_tree(**kw, seed=3)[1])

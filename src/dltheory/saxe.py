@@ -83,6 +83,7 @@ __all__ = [
     "train_fast",
     "train_reference",
     "tree_covariance",
+    "tree_data",
     "tree_experiment",
     "tree_singular_values",
     "tree_spectrum",
@@ -170,6 +171,13 @@ def _layer_sizes(n_in, hidden_units, n_out):
     return [int(n_in), *map(int, hidden_units), int(n_out)]
 
 
+def tree_data(depth, branching, n_features, epsilon, seed):
+    """The items ``x`` and features ``y`` that :func:`tree_experiment`,
+    :func:`largest_stable_lr` and :func:`depth_experiment` train on for ``seed``: a
+    :func:`diffuse_tree` drawn from the stream ``(seed, "tree")``."""
+    return diffuse_tree(depth, branching, n_features, epsilon, seeds.derive(seed, "tree"))
+
+
 def _tree_nets(
     depth, branching, n_features, epsilon, hidden_units, variants, n_seeds, epochs, init_std, seed
 ):
@@ -184,7 +192,7 @@ def _tree_nets(
             raise ValueError(f"variants entries must be 'linear' or 'relu', got {v!r}")
     _check_positive("n_seeds", n_seeds, integer=True)
     _check_positive("epochs", epochs, integer=True)
-    x, y = diffuse_tree(depth, branching, n_features, epsilon, seeds.derive(seed, "tree"))
+    x, y = tree_data(depth, branching, n_features, epsilon, seed)
     if not np.array_equal(x.T @ x, np.eye(x.shape[0])):
         raise AssertionError("Sigma_x of the one-hot items is not the identity")
     sizes = _layer_sizes(x.shape[0], hidden_units, n_features)
@@ -316,7 +324,7 @@ def tree_experiment(
     (:func:`learning_time` with tau = F/(2 lr) epochs, ``N_l`` weight matrices and a0 the
     mean initial singular value of the linear nets' maps). The random start is not
     decoupled: its modes first have to align with those of Sigma_yx, so the measured times
-    exceed this prediction (by 20-45 % at the default set-up); :func:`depth_experiment`
+    exceed this prediction (by about 20-40 % per mode at the default set-up); :func:`depth_experiment`
     shows the exact agreement from a decoupled start.
     """
     import pandas as pd
@@ -416,7 +424,7 @@ def depth_experiment(
             raise ValueError(f"inits entries must be 'random' or 'decoupled', got {v!r}")
     if lr_scaling not in ("constant", "inverse_layers"):
         raise ValueError(f"lr_scaling must be 'constant' or 'inverse_layers', got {lr_scaling!r}")
-    x, y = diffuse_tree(depth, branching, n_features, epsilon, seeds.derive(seed, "tree"))
+    x, y = tree_data(depth, branching, n_features, epsilon, seed)
     u, s, vt = np.linalg.svd(y.T @ x, full_matrices=False)
     rank = s.size
     ep = np.arange(epochs + 1)

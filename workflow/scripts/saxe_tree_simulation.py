@@ -50,7 +50,7 @@ if __name__ == "__main__":
                 epochs=search["epochs"],
             )
             lr = wide["lr_fraction"] * limit
-            _, y = saxe.diffuse_tree(
+            _, y = saxe.tree_data(
                 tree["depth"], tree["branching"], tree["n_features"], tree["epsilon"], nets["seed"]
             )
             s_data = np.linalg.svd(y, compute_uv=False)
