@@ -324,8 +324,8 @@ def tree_experiment(
     (:func:`learning_time` with tau = F/(2 lr) epochs, ``N_l`` weight matrices and a0 the
     mean initial singular value of the linear nets' maps). The random start is not
     decoupled: its modes first have to align with those of Sigma_yx, so the measured times
-    exceed this prediction (by about 20-40 % per mode at the default set-up); :func:`depth_experiment`
-    shows the exact agreement from a decoupled start.
+    exceed this prediction (by about 20-40 % per mode at the default set-up);
+    :func:`depth_experiment` shows the exact agreement from a decoupled start.
     """
     import pandas as pd
 
