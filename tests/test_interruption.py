@@ -63,6 +63,10 @@ def _prepare(workdir: Path) -> str:
     return str(write_config(workdir / "tiny.yaml", _config()))
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Run:
     """A Snakemake run in the background whose log lines are collected as they come."""
 
@@ -75,6 +79,9 @@ class Run:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group, as a terminal's Ctrl-C sees it
+            # pytest-xdist workers ignore SIGINT and a child inherits that; a Snakemake started
+            # from a terminal does not, so restore the default for the Ctrl-C test
+            preexec_fn=_default_sigint,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
