@@ -12,7 +12,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from dltheory import activations, quadrature
+from dltheory import activations, depth, quadrature
 from dltheory import kernel as kern
 from dltheory import meanfield as mf
 
@@ -318,3 +318,17 @@ def test_xi_c_is_infinite_on_the_edge_of_chaos_and_finite_beside_it(activation, 
     scales = mf.depth_scales(sw * np.array([0.99, 1.0, 1.01]), sigma_b, activation)
     assert scales["xi_c"][1] > 1e12
     assert np.all(np.isfinite(scales["xi_c"][[0, 2]])) and np.all(scales["xi_c"][[0, 2]] > 0)
+
+
+@pytest.mark.parametrize(
+    ("sigma_w", "sigma_b", "activation"),
+    [(np.sqrt(2.0), 0.0, "relu"), (1.0, 0.0, "tanh"), (1.0, 0.0, "erf"), (np.sqrt(2.0), 0.0, "abs")],
+)
+def test_depth_scales_are_plus_infinity_where_a_chi_is_one(sigma_w, sigma_b, activation):
+    # chi_1 = 1 (and chi_q = 1 at q* = 0) up to rounding: every such depth scale is +inf,
+    # never -inf or a huge number of either sign (the finite side: the test above)
+    scales = mf.depth_scales(sigma_w, sigma_b, activation)
+    assert abs(scales["chi1"] - 1.0) <= depth.CHI_IS_ONE
+    assert scales["xi_c"] == np.inf and scales["xi_grad"] == np.inf
+    if scales["q_star"] == 0.0:
+        assert scales["chi_q"] == 1.0 and scales["xi_q"] == np.inf

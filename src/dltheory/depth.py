@@ -18,13 +18,27 @@ from .quadrature import _check_q, _check_sigmas, _moments, _out
 __all__ = ["convergence_depth", "critical_sigma_w", "depth_scales", "edge_of_chaos"]
 
 
+#: a slope chi within this distance of 1 counts as 1 (a depth scale of +inf): chi_1 at a
+#: critical sigma_w solved to the last ulp lands 1e-16..1e-14 either side of 1, which would
+#: otherwise give depth scales of +-1e14..1e16 with either sign
+CHI_IS_ONE = 1e-12
+
+
+def _depth_scale(chi):
+    """``-1 / log chi``: +inf where chi is 1 within :data:`CHI_IS_ONE` (no decay at all)."""
+    chi = np.asarray(chi, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(chi - 1.0) <= CHI_IS_ONE, np.inf, -1.0 / np.log(chi))
+
+
 def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     """Depth scales of Schoenholz et al. (2017) as a dict of floats/arrays.
 
     ``xi_q = -1/log chi_q``, ``xi_c = -1/log chi_c(c*)`` (correlation; chi_c(c*) = chi_1 in
-    the ordered phase; ``inf`` at c* = 1 with chi_c >= 1, the edge of chaos),
+    the ordered phase; ``inf`` at the edge of chaos, chi_1 = 1),
     ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic phase, where gradients
-    grow), all at ``q`` (default q*, solved once). Also returns q_star, c_star, chi1, chi_c,
+    grow), all at ``q`` (default q*, solved once). A chi within :data:`CHI_IS_ONE` of 1
+    counts as 1: its depth scale is ``+inf``, never a huge number of either sign. Also returns q_star, c_star, chi1, chi_c,
     chi_q.
     """
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
@@ -36,14 +50,16 @@ def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     x1 = np.asarray(chi1(sw, sb, act, rho, q=qs), dtype=float)
     xq = np.asarray(chi_q(sw, sb, act, rho, q=qs), dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        xi_c = -1.0 / np.log(slope_c)
+        critical = np.abs(x1 - 1.0) <= CHI_IS_ONE
+        xi_c = _depth_scale(slope_c)
         # c* is the stable fixed point, so chi_c(c*) <= 1; c* = 1 with chi_c >= 1 is the edge
-        # of chaos up to round-off (chi_1 = 1 +- an ulp), where the depth scale is infinite.
-        xi_c = np.where((cs == 1.0) & (slope_c >= 1.0), np.inf, xi_c)
+        # of chaos up to round-off, and so is chi_1 = 1: there c* -> 1 is ill-conditioned
+        # (an error of eps in chi_1 moves c* by about sqrt(eps)), so chi_c(c*) is not used.
+        xi_c = np.where(((cs == 1.0) & (slope_c >= 1.0)) | critical, np.inf, xi_c)
         out = {
-            "xi_q": -1.0 / np.log(xq),
+            "xi_q": _depth_scale(xq),
             "xi_c": xi_c,
-            "xi_grad": -1.0 / np.log(x1),
+            "xi_grad": _depth_scale(x1),
             "q_star": qs,
             "c_star": cs,
             "chi1": x1,
