@@ -48,7 +48,7 @@ report: $(STAMP)
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.html
 
 test: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup; rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 

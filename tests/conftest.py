@@ -9,7 +9,10 @@ without the mark, so the mark cannot silently go missing.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import fcntl
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -51,13 +54,18 @@ def _launching_definitions(path: str) -> frozenset[str]:
 
 
 def pytest_collection_modifyitems(config, items):
+    # the tests of the shared tiny build first: under --dist loadfile their file goes to
+    # one worker at the start, which builds while the other runs the rest of the suite
+    items.sort(key=lambda item: "tiny_build" not in getattr(item, "fixturenames", ()))
     for item in items:
         if getattr(item, "function", None) is None:
             continue
         used = {getattr(item, "originalname", item.name), *item.fixturenames}
         if item.cls is not None:
             used.add(item.cls.__name__)
-        if "slurm" in item.fixturenames:
+        if "tiny_build" in item.fixturenames:
+            item.add_marker(pytest.mark.workflow)
+        elif "slurm" in item.fixturenames:
             item.add_marker(pytest.mark.slurm)
             item.add_marker(pytest.mark.workflow)
         elif used & _launching_definitions(str(item.path)):
@@ -140,6 +148,68 @@ def write_config(path: Path, config: dict) -> Path:
 @pytest.fixture
 def workflow_dir(tmp_path: Path) -> Path:
     return copy_workflow(tmp_path / "wf")
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """A copy of the workflow with every target of ``rule all`` built under ``config``."""
+
+    workdir: Path
+    configfile: Path
+    config: dict
+    proc: subprocess.CompletedProcess
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.workdir.glob("results/logs/**/*.log")))
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory) -> Build:
+    """Every figure and the answers under the tiny config, built once per test run.
+
+    With ``figure_overlap=error`` (a legend or note on the data fails its job) and
+    ``--keep-going``, so one failing job does not hide the others; the tests that use
+    this fixture check the return code, the logs and the outputs, and never write into
+    the build. Under pytest-xdist the workers share it: the first to arrive builds it
+    holding a file lock, the others wait on the lock (an event, not a time) and reuse it.
+    """
+    from configs import tiny_config
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this run
+    shared = root / "tiny_build"
+    shared.mkdir(exist_ok=True)
+    workdir, configfile, done = shared / "wf", shared / "tiny.yaml", shared / "done.json"
+    config = tiny_config()
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            # the mark check of the runners applies to tests, not to this shared set-up
+            node, _CURRENT[0] = _CURRENT[0], None
+            try:
+                shutil.rmtree(workdir, ignore_errors=True)
+                copy_workflow(workdir)
+                write_config(configfile, config)
+                proc = run_snakemake(
+                    workdir,
+                    "all",
+                    "--cores",
+                    "2",
+                    "--keep-going",
+                    "--configfile",
+                    str(configfile),
+                    "--config",
+                    "figure_overlap=error",
+                    check=False,
+                )
+            finally:
+                _CURRENT[0] = node
+            record = {"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+            done.write_text(json.dumps(record))
+    record = json.loads(done.read_text())
+    proc = subprocess.CompletedProcess(["snakemake", "all"], **record)
+    return Build(workdir, configfile, config, proc)
 
 
 def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:

@@ -117,33 +117,6 @@ def _tiny_config() -> dict:
     return cfg
 
 
-@pytest.mark.slow
-def test_section_end_to_end_and_minimal_reruns(workflow_dir):
-    from conftest import jobs_of_dry_run, run_snakemake, write_config
-
-    import dltheory.io as dio
-
-    cfg = _tiny_config()
-    cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
-    part = "results/answers/initialisation.parquet"
-    args = [*FIGURES, part, "--configfile", str(cfg_path)]
-    run_snakemake(workflow_dir, "--cores", "2", *args)
-    for fid in FIGURES:
-        png = workflow_dir / "results" / "figures" / f"{fid}.png"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000, fid
-    answers = dio.read_table(workflow_dir / part)
-    assert answers["id"].str.startswith("ttic_").all() and len(answers) >= 12
-    assert answers["check"].str.len().gt(0).all()
-    grads = dio.read_table(workflow_dir / "results/data/ttic/ugrnn_gradcheck.parquet")
-    assert grads["rel_err_elementwise"].max() <= 1e-10
-    assert jobs_of_dry_run(workflow_dir, *args) == {}
-    # the UGRNN slice reruns only the UGRNN rules and the answers part
-    cfg["initialisation"]["ugrnn"]["batch"] = [3]
-    write_config(cfg_path, cfg)
-    jobs = jobs_of_dry_run(workflow_dir, *args)
-    assert set(jobs) == {"ugrnn_gradcheck_data", "ugrnn_gradcheck", "answers_initialisation"}
-
-
 @pytest.mark.parametrize(
     ("path", "value", "named", "allowed"),
     [

@@ -322,7 +322,12 @@ def test_xi_c_is_infinite_on_the_edge_of_chaos_and_finite_beside_it(activation, 
 
 @pytest.mark.parametrize(
     ("sigma_w", "sigma_b", "activation"),
-    [(np.sqrt(2.0), 0.0, "relu"), (1.0, 0.0, "tanh"), (np.sqrt(np.pi / 4), 0.0, "erf"), (1.0, 0.0, "abs")],
+    [
+        (np.sqrt(2.0), 0.0, "relu"),
+        (1.0, 0.0, "tanh"),
+        (np.sqrt(np.pi / 4), 0.0, "erf"),
+        (1.0, 0.0, "abs"),
+    ],
 )
 def test_depth_scales_are_plus_infinity_where_a_chi_is_one(sigma_w, sigma_b, activation):
     # chi_1 = 1 (and chi_q = 1 at q* = 0) up to rounding: every such depth scale is +inf,

@@ -290,34 +290,6 @@ def test_backpropagated_gradients_scale_by_chi1_per_layer():
         assert len(samples) == 3 * 12 * 100
 
 
-@pytest.mark.slow
-def test_networks_figures_end_to_end_tiny(workflow_dir):
-    from conftest import load_config, write_config
-
-    cfg = load_config()
-    net = cfg["networks"]
-    net["qstar_empirical"].update(widths=[40, 80], depth=6, layer_min=2, n_seeds=2)
-    net["trajectory_length"].update(
-        activations=["relu", "tanh"], width=40, depth=4, n_points=64, n_seeds=1
-    )
-    net["dw"].update(width=40, depth=3, n_seeds=2)
-    cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
-    # two of the four figures (the others share the same code paths) to keep this short
-    ids = ["qstar_empirical", "trajectory_length"]
-    run_snakemake(
-        workflow_dir, *ids, "answers_networks", "--cores", "2", "--configfile", str(cfg_path)
-    )
-    for fid in ids:
-        png = workflow_dir / "results" / "figures" / f"{fid}.png"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", fid
-    answers = io.read_table(workflow_dir / "results/answers/networks.parquet")
-    assert {
-        "networks_sheet2_q1b_qstar_empirical_N40",
-        "networks_sheet2_q1b_qstar_empirical_N80",
-        "networks_sheet2_q1_dw_trace_critical",
-    } <= set(answers["id"])
-
-
 def test_dropout_decorrelates_identical_inputs_as_the_dropout_c_map():
     # identical inputs at q*(rho), keep probability 0.8, one layer, N = 500, 8 nets:
     # s.e. of c^1 ~ 0.01; tolerance 3 s.e. (theory C(1) ~ 0.6, far from 1)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import zipfile
-from pathlib import Path
 
 import pandas as pd
-import pytest
-from conftest import ROOT, load_config, run_snakemake, write_config
+from conftest import ROOT
 
 from dltheory import answers, pipeline
 
@@ -58,13 +54,6 @@ def test_answers_html_is_escaped_and_grouped_by_sheet():
     assert first.index(">a1<") < first.index(">a2<") and ">b1<" not in first
 
 
-def _tiny_config() -> dict:
-    cfg = load_config()
-    cfg["qmap"].update(width=200, n_theory=21, n_sim=5)
-    cfg["meanfield"]["cmap"].update(n_theory=21)
-    return cfg
-
-
 def _report_data(html: str) -> tuple[dict, dict]:
     """The report's `results` (path -> entry) and `categories` tables."""
     found = {}
@@ -73,72 +62,3 @@ def _report_data(html: str) -> tuple[dict, dict]:
         assert match, f"no `var {var}` in the report"
         found[var] = json.loads(match.group(1))
     return found["results"], found["categories"]
-
-
-def _fake_answer_parts(workdir: Path, cfg_path: Path) -> list[str]:
-    """Stand-in parts (the real ones run every topic): the report plumbing is under test."""
-    out = run_snakemake(workdir, "-n", "--forceall", "answers", "--configfile", str(cfg_path))
-    parts = sorted(set(re.findall(r"results/answers/\w+\.parquet", out.stdout)))
-    assert parts, out.stdout
-    for i, part in enumerate(parts):
-        row = answers.Answer(f"fake_{i}", f"Sheet {part}", "question?", f"{i}.5", i + 0.5)
-        (workdir / part).parent.mkdir(parents=True, exist_ok=True)
-        answers.write_part([row], workdir / part)
-    return parts
-
-
-@pytest.mark.slow
-def test_report_holds_every_built_figure_with_its_caption_and_the_answers(workflow_dir):
-    from docutils.core import publish_parts
-
-    cfg_path = write_config(workflow_dir / "tiny.yaml", _tiny_config())
-    figures = ["qmap", "cmap"]
-    run_snakemake(workflow_dir, *figures, "--cores", "2", "--configfile", str(cfg_path))
-    parts = _fake_answer_parts(workflow_dir, cfg_path)
-    run_snakemake(
-        workflow_dir,
-        "results/answers.html",
-        "--cores",
-        "1",
-        "--allowed-rules",
-        "answers",
-        "--configfile",
-        str(cfg_path),
-    )
-    page = (workflow_dir / "results" / "answers.html").read_text()
-    assert all(f"Sheet {p}" in page for p in parts)
-
-    # the form that works after a partial run: name what was built (make report TARGETS=...)
-    targets = [*figures, "results/answers.html"]
-    for report in ("results/report.zip", "results/report.html"):
-        run_snakemake(workflow_dir, *targets, "--configfile", str(cfg_path), "--report", report)
-
-    with zipfile.ZipFile(workflow_dir / "results" / "report.zip") as zf:
-        names = zf.namelist()
-        html = zf.read("report/report.html").decode()
-    results, categories = _report_data(html)
-    where = sections()
-    for fid in figures:
-        path = f"results/figures/{fid}.png"
-        entry = results[path]
-        raw = (workflow_dir / path).read_bytes()
-        assert entry["mime_type"] == "image/png"
-        # the figure's bytes are in the zip, and its caption is the rendered .rst
-        stored = [n for n in names if n.endswith(f"/{fid}.png")]
-        assert len(stored) == 1, names
-        with zipfile.ZipFile(workflow_dir / "results" / "report.zip") as zf:
-            assert zf.read(stored[0]) == raw
-        rst = (ROOT / "workflow" / "report" / f"{fid}.rst").read_text()
-        assert entry["caption"] == publish_parts(rst, writer="html")["body"], fid
-        sheet, question = where[fid]
-        assert path in categories[sheet][question], (fid, categories)
-    assert results["results/answers.html"]["mime_type"] == "text/html"
-    assert "results/answers.html" in [p for sub in categories["Answers"].values() for p in sub]
-
-    # the single-file report embeds the figures (no files beside it)
-    single, _ = _report_data((workflow_dir / "results" / "report.html").read_text())
-    for fid in figures:
-        uri = single[f"results/figures/{fid}.png"]["data_uri"]
-        head, _, data = uri.partition(",")
-        assert head.startswith("data:image/png;") and head.endswith(";base64"), head
-        assert base64.b64decode(data) == (workflow_dir / f"results/figures/{fid}.png").read_bytes()
