@@ -38,8 +38,8 @@ def depth_scales(sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     the ordered phase; ``inf`` at the edge of chaos, chi_1 = 1),
     ``xi_grad = -1/log chi_1`` (gradients; negative in the chaotic phase, where gradients
     grow), all at ``q`` (default q*, solved once). A chi within :data:`CHI_IS_ONE` of 1
-    counts as 1: its depth scale is ``+inf``, never a huge number of either sign. Also returns q_star, c_star, chi1, chi_c,
-    chi_q.
+    counts as 1: its depth scale is ``+inf``, never a huge number of either sign. Also
+    returns q_star, c_star, chi1, chi_c, chi_q.
     """
     sw, sb, rho = np.broadcast_arrays(*_check_sigmas(sigma_w, sigma_b, rho))
     act = _acts.get(activation)
