@@ -116,7 +116,7 @@ def test_report_holds_every_built_figure_with_its_caption_and_the_answers(tiny_b
         assert len(stored) == 1, names
         with zipfile.ZipFile(workflow_dir.parent / "report.zip") as zf:
             assert zf.read(stored[0]) == raw
-        rst = (ROOT / "workflow" / "report" / f"{fid}.rst").read_text()
+        rst = (workflow_dir / "results" / "figures" / f"{fid}.rst").read_text()
         assert entry["caption"] == publish_parts(rst, writer="html")["body"], fid
         sheet, question = where[fid]
         assert path in categories[sheet][question], (fid, categories)
@@ -130,3 +130,24 @@ def test_report_holds_every_built_figure_with_its_caption_and_the_answers(tiny_b
         head, _, data = uri.partition(",")
         assert head.startswith("data:image/png;") and head.endswith(";base64"), head
         assert base64.b64decode(data) == (workflow_dir / f"results/figures/{fid}.png").read_bytes()
+
+
+def test_every_rendered_caption_is_clean_rest_and_every_figure_records_its_provenance(tiny_build):
+    import io as _io
+
+    import docutils.core
+
+    from dltheory import style
+
+    for figure in pipeline.read_catalogue(ROOT / "workflow" / "catalogue.yaml"):
+        rst = tiny_build.workdir / "results" / "figures" / f"{figure.id}.rst"
+        warnings = _io.StringIO()
+        docutils.core.publish_doctree(
+            rst.read_text(),
+            settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": warnings},
+        )
+        assert not warnings.getvalue(), (figure.id, warnings.getvalue())
+        assert "{{" not in rst.read_text() and "{%" not in rst.read_text(), figure.id
+        meta = style.read_metadata(tiny_build.workdir / "results" / "figures" / f"{figure.id}.png")
+        record = meta["provenance"]
+        assert record["config_digest"] and record["commit"] and meta["texts"], figure.id

@@ -12,6 +12,7 @@ Every table the pipeline writes goes through :func:`write_table`:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -29,13 +30,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import provenance as _provenance
 from . import seeds
 
 PARAMS_KEY = b"dltheory.params"
+#: the provenance record (dltheory.provenance.record) of a table, as JSON
+PROVENANCE_KEY = b"dltheory.provenance"
 COMPRESSION = "zstd"
 
 __all__ = [
     "PARAMS_KEY",
+    "PROVENANCE_KEY",
+    "ForeignCodeError",
+    "ForeignTableError",
+    "read_provenance",
     "CorruptTableError",
     "Job",
     "MixedParamsError",
@@ -150,6 +158,10 @@ def write_table(
     meta = dict(table.schema.metadata or {})
     # pandas metadata records the pandas version only; keep it for dtype round trips.
     meta[PARAMS_KEY] = json.dumps(to_jsonable(params or {}), sort_keys=True).encode()
+    if params is not None:
+        data = params.get("data") if hasattr(params, "get") else None
+        record = _provenance.record(_provenance.used_config(params), data or None)
+        meta[PROVENANCE_KEY] = json.dumps(record, sort_keys=True).encode()
     table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=False)
@@ -212,6 +224,22 @@ def read_params(path: str | os.PathLike) -> dict[str, Any]:
         meta = pq.read_schema(path).metadata or {}
     raw = meta.get(PARAMS_KEY)
     return json.loads(raw) if raw else {}
+
+
+def read_provenance(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The provenance record of a table (:mod:`dltheory.provenance`), ``None`` if none."""
+    with _corrupt_as_error(path):
+        meta = pq.read_schema(path).metadata or {}
+    raw = meta.get(PROVENANCE_KEY)
+    return json.loads(raw) if raw else None
+
+
+class ForeignTableError(ValueError):
+    """An input table made under another config, from other data, or by an older run."""
+
+
+class ForeignCodeError(ImportError):
+    """A job imports a ``dltheory`` that is not the package of its own workflow."""
 
 
 def _flatten(params: Any, prefix: str = "") -> dict[str, Any]:
@@ -400,6 +428,59 @@ class Job:
         return seeds.derive(self.base_seed, *self.stream_keys)
 
     @property
+    def input_tables(self) -> list[str]:
+        """The Parquet tables among the job's inputs."""
+        return [str(p) for p in self.input if str(p).endswith(".parquet")]
+
+    @functools.cached_property
+    def provenance(self) -> dict[str, Any]:
+        """The record of this job's outputs: its own config keys and data, merged with
+        those of every table it read (:mod:`dltheory.provenance`)."""
+        config = _provenance.used_config(self.params)
+        data = dict(self.params.get("data") or {}) if hasattr(self.params, "get") else {}
+        for path in self.input_tables:
+            record = read_provenance(path) or {}
+            config.update(record.get("config", {}))
+            data.update(record.get("data", {}))
+        return _provenance.record(config, data)
+
+    def write_table(self, data: Any, path: str | os.PathLike, **kwargs: Any) -> Path:
+        """:func:`write_table` with this job's params (and so its provenance)."""
+        return write_table(data, path, params=self.params, **kwargs)
+
+    def save_figure(self, fig: Any, facts: Mapping[str, Any] | None = None) -> list[Path]:
+        """Write the figure's PNG and PDF outputs and its caption, atomically.
+
+        The PNG and PDF carry the provenance record and the figure's texts (titles,
+        labels, legends, notes) in their metadata. The caption is the rule's ``caption``
+        input, a Jinja2 template rendered with ``facts`` (numbers the script computed from
+        the data), ``params`` (the rule's params) and ``config`` (the config values the
+        figure was made from, by dotted key); an undefined name fails the job, so a
+        caption never prints a value nobody computed. It is written to the ``.rst``
+        output that the report shows.
+        """
+        from . import style
+
+        outputs = [p for p in self.output if str(p).endswith((".png", ".pdf"))]
+        texts = style.figure_texts(fig)
+        written = style.save(
+            fig,
+            outputs,
+            overlap=self.figure_overlap,
+            metadata={"provenance": self.provenance, "texts": texts},
+        )
+        captions = [p for p in self.output if str(p).endswith(".rst")]
+        template = getattr(self.input, "caption", None)
+        if captions:
+            if template is None:
+                raise ValueError(f"rule {self.rule} writes a caption but has no caption input")
+            text = render_caption(template, facts or {}, self.params, self.provenance["config"])
+            with atomic_path(captions[0]) as tmp:
+                tmp.write_text(text)
+            written.append(Path(captions[0]))
+        return written
+
+    @property
     def figure_overlap(self) -> str:
         """``"warn"`` or ``"error"``: the top-level config key ``figure_overlap``."""
         config = getattr(self.snakemake, "config", None) or {}
@@ -439,12 +520,88 @@ def job(smk: Any) -> Job:
     logger.info("rule %s: %d thread(s)", smk.rule, int(smk.threads))
     tables = [str(p) for p in smk.input if str(p).endswith(".parquet")]
     try:
+        check_own_code(smk)
         if len(tables) > 1 and any(str(p).endswith(".png") for p in smk.output):
             check_same_params(tables)  # a figure never mixes configurations
+        check_inputs_belong(smk, tables)
     except Exception as err:
         _log_failure(logger, err)
         raise
     return Job(smk, logger, limiter)
+
+
+def check_own_code(smk: Any) -> None:
+    """Stop unless this job imports the ``dltheory`` of its own workflow's ``src/``.
+
+    (A venv whose editable install points at another clone would otherwise run that
+    clone's code while the rerun tracking follows this one's.)
+    """
+    scriptdir = getattr(smk, "scriptdir", None)
+    if not scriptdir:
+        return  # built by mock_snakemake: the caller chose its package
+    import dltheory
+
+    own = Path(scriptdir).resolve().parents[1] / "src" / "dltheory"
+    imported = Path(dltheory.__file__).resolve().parent
+    if imported != own.resolve():
+        raise ForeignCodeError(
+            f"this job imports dltheory from {imported}, but its workflow's package is "
+            f"{own}: install this checkout into the environment (make venv, or pip "
+            f"install -e {own.parents[1]}) or run with PYTHONPATH={own.parent}"
+        )
+
+
+def check_inputs_belong(smk: Any, tables: list[str]) -> None:
+    """Stop if an input table was made under another config or from other data."""
+    config = getattr(smk, "config", None)
+    if not tables or not config:
+        return
+    params = smk.params
+    data = dict(params.get("data") or {}) if hasattr(params, "get") else {}
+    records = {path: read_provenance(path) for path in tables}
+    problems = _provenance.foreign_inputs(records, config, data)
+    if problems:
+        first = Path(next(p for p in tables if p in " ".join(problems)))
+        raise ForeignTableError(
+            "input table(s) not made by this run's config:\n  "
+            + "\n  ".join(problems)
+            + "\n(a table copied in, made by another config, or left by an older run); "
+            + _rebuild_hint(first)
+            + "; or rebuild everything upstream with --forceall"
+        )
+
+
+def render_caption(
+    template: str | os.PathLike,
+    facts: Mapping[str, Any],
+    params: Any,
+    config: Mapping[str, Any],
+) -> str:
+    """Render a caption template (Jinja2, undefined names are errors) to reST text.
+
+    Context: ``facts``, ``params`` (a plain dict of the rule's params) and ``config``
+    (dotted key -> value, e.g. ``config["qmap.width"]``). Filters: ``g`` (``%g``),
+    ``fmt(spec)`` (a format spec, e.g. ``"{:.2f}"``) and ``set`` (``{1.3, 2.5, 4}``).
+    """
+    import jinja2
+
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+    env.filters["g"] = lambda x: f"{x:g}"
+    env.filters["fmt"] = lambda x, spec: spec.format(x)
+    env.filters["set"] = lambda xs: "{" + ", ".join(f"{x:g}" for x in xs) + "}"
+    env.filters["list"] = lambda xs: ", ".join(
+        f"{x:g}" if isinstance(x, float) else str(x) for x in xs
+    )
+    path = Path(template)
+    try:
+        compiled = env.from_string(path.read_text())
+        plain = {k: v for k, v in params.items()} if hasattr(params, "items") else {}
+        return compiled.render(facts=dict(facts), params=plain, config=dict(config))
+    except jinja2.TemplateError as err:
+        where = f"{path}:{getattr(err, 'lineno', '?')}"
+        raise ValueError(f"caption template {where}: {err}") from err
 
 
 def mock_snakemake_from_argv(script: str | os.PathLike, argv: list[str] | None = None):

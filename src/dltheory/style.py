@@ -9,6 +9,7 @@ text; :func:`save` warns (:class:`FigureOverlapWarning`, into the rule's log) or
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Iterable
@@ -100,6 +101,8 @@ class FigureOverlapError(RuntimeError):
 
 #: the values of :func:`save`'s ``overlap`` argument
 OVERLAP_MODES = ("warn", "error")
+#: the PNG text key (the PDF uses its Subject) holding a figure's provenance and texts
+METADATA_KEY = "dltheory"
 
 
 def _axes_titles(ax) -> list:
@@ -293,8 +296,44 @@ def _titles(fig, renderer):
     return out
 
 
+def figure_texts(fig) -> list[str]:
+    """The words of a figure a reader sees besides tick labels: titles, axis labels,
+    legend entries and titles, notes and the figure's own texts, in drawing order."""
+    found: list[str] = []
+
+    def add(text) -> None:
+        if text is not None and text.get_visible() and text.get_text().strip():
+            found.append(text.get_text())
+
+    for ax in fig.axes:
+        for loc in ("left", "center", "right"):
+            if ax.get_title(loc):
+                found.append(ax.get_title(loc))
+        add(ax.xaxis.label)
+        add(ax.yaxis.label)
+        for text in ax.texts:
+            add(text)
+        legend = ax.get_legend()
+        if legend is not None:
+            add(legend.get_title())
+            for text in legend.get_texts():
+                add(text)
+    for text in fig.texts:
+        add(text)
+    for legend in fig.legends:
+        add(legend.get_title())
+        for text in legend.get_texts():
+            add(text)
+    return found
+
+
 def save(
-    fig, outputs: Iterable[str | os.PathLike], *, overlap: str = "warn", check: bool = True
+    fig,
+    outputs: Iterable[str | os.PathLike],
+    *,
+    overlap: str = "warn",
+    check: bool = True,
+    metadata: dict | None = None,
 ) -> list[Path]:
     """Save ``fig`` to every path in ``outputs`` (format from the suffix), atomically.
 
@@ -304,6 +343,8 @@ def save(
     ``overlap``: ``"warn"`` a :class:`FigureOverlapWarning` (logged by the rule),
     ``"error"`` a :class:`FigureOverlapError` and nothing written. A workflow script
     passes ``overlap=job.figure_overlap`` (the config key ``figure_overlap``).
+    ``metadata`` (JSON-able) goes into the PNG text chunk :data:`METADATA_KEY` and the
+    PDF's ``Subject``; :func:`read_metadata` reads it back.
     """
     if overlap not in OVERLAP_MODES:
         raise ValueError(
@@ -318,21 +359,36 @@ def save(
                 plt.close(fig)
                 raise FigureOverlapError(message)
             warnings.warn(message, FigureOverlapWarning, stacklevel=2)
+    # what made the figure (dltheory.provenance) and its words, as JSON in the file
+    extra = json.dumps(metadata, sort_keys=True) if metadata else None
     written = []
     for out in outputs:
         out = Path(out)
         fmt = out.suffix.lstrip(".").lower()
         if fmt == "png":
-            metadata = {"Software": None}
+            info = {"Software": None}
+            if extra:
+                info[METADATA_KEY] = extra
         elif fmt == "pdf":
-            metadata = {"Creator": None, "Producer": None, "CreationDate": None}
+            info = {"Creator": None, "Producer": None, "CreationDate": None}
+            if extra:
+                info["Subject"] = extra
         else:
-            metadata = {}
+            info = {}
         with atomic_path(out) as tmp:
-            fig.savefig(tmp, format=fmt, metadata=metadata)
+            fig.savefig(tmp, format=fmt, metadata=info)
         written.append(out)
     plt.close(fig)
     return written
+
+
+def read_metadata(path: str | os.PathLike) -> dict | None:
+    """The metadata :func:`save` wrote into a PNG (``None`` if none)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        raw = image.text.get(METADATA_KEY) if hasattr(image, "text") else None
+    return json.loads(raw) if raw else None
 
 
 def caption(ax, text: str, loc: str = "lower right") -> None:

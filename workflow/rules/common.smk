@@ -4,12 +4,13 @@
 # (dltheory.memory). The logic lives in the package; this file wires it to Snakemake.
 
 
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from dltheory import memory, pipeline, validation
+from dltheory import memory, pipeline, provenance, validation
 
 #: the package whose modules are the rules' code inputs, relative to the working directory
 PACKAGE_DIR = "src/dltheory"
@@ -54,24 +55,39 @@ FIGURES = {
 
 
 def figure_outputs(figure_id):
-    """PNG (in the Snakemake report, with the catalogue's caption and section) and PDF.
-
-    Called from workflow/rules/*.smk: the caption path is relative to the calling file.
-    """
+    """PNG (in the Snakemake report, with its rendered caption and the catalogue's
+    section), PDF, and the rendered caption (reST)."""
     if figure_id not in FIGURES:
         raise WorkflowError(
             f"figure {figure_id!r} is not in {CATALOGUE}; add it there with its sheet, "
             "question and caption file"
         )
-    figure = FIGURES[figure_id]
+    caption = f"results/figures/{figure_id}.rst"
     png = report(
         f"results/figures/{figure_id}.png",
-        caption=f"../{figure.caption}",
-        category=figure.sheet,
-        subcategory=figure.question,
+        # the caption the figure's job rendered for this config (a path from this file)
+        caption=os.path.relpath(caption, Path(workflow.basedir) / "workflow" / "rules"),
+        category=FIGURES[figure_id].sheet,
+        subcategory=FIGURES[figure_id].question,
         labels={"figure": figure_id},
     )
-    return [png, f"results/figures/{figure_id}.pdf"]
+    return [png, f"results/figures/{figure_id}.pdf", caption]
+
+
+def caption_template(figure_id):
+    """The caption template of a figure (Jinja2 over reST), an input of its rule: the
+    figure's job renders it with the numbers of this build."""
+    return str(Path(workflow.basedir) / "workflow" / FIGURES[figure_id].caption)
+
+
+def config_slice(section, *keys):
+    """The keys ``keys`` of config section ``section`` (dotted), for a rule's params:
+    a rule passes only the keys its script reads, so that changing any other key
+    does not rerun it; its outputs record them (dltheory.provenance)."""
+    try:
+        return provenance.config_slice(config, section, keys)
+    except KeyError as err:
+        raise WorkflowError(f"workflow rule asks for config {err}") from None
 
 
 def figure_targets():

@@ -33,7 +33,7 @@ rule finite_width_simulation:
         ),
         runtime=120,
     params:
-        cfg=config["finite_width"],
+        cfg=config_slice("finite_width"),
         seed=config["seed"],
     script:
         "../scripts/finite_width_simulation.py"
@@ -49,13 +49,14 @@ rule finite_width_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["finite_width"],
+        cfg=config_slice("finite_width"),
     script:
         "../scripts/finite_width_theory.py"
 
 
 rule finite_width:
     input:
+        caption=caption_template("finite_width"),
         simulation=FINITE_WIDTH_CHUNKS,
         theory=rules.finite_width_theory.output[0],
         code=code_inputs("finite_width_plot.py"),
@@ -81,6 +82,6 @@ rule answers_finite_width:
     conda:
         CONDA_ENV
     params:
-        cfg=config["finite_width"],
+        cfg=config_slice("finite_width"),
     script:
         "../scripts/finite_width_answers.py"

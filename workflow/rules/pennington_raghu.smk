@@ -21,7 +21,7 @@ rule networks_trajectory_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["trajectory_length"],
+        cfg=config_slice("networks.trajectory_length"),
         seed=config["seed"],
     script:
         "../scripts/networks_trajectory_simulation.py"
@@ -37,13 +37,14 @@ rule networks_trajectory_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["trajectory_length"],
+        cfg=config_slice("networks.trajectory_length"),
     script:
         "../scripts/networks_trajectory_theory.py"
 
 
 rule trajectory_length:
     input:
+        caption=caption_template("trajectory_length"),
         theory=rules.networks_trajectory_theory.output[0],
         simulation=rules.networks_trajectory_simulation.output[0],
         code=code_inputs("networks_plot_trajectory_length.py"),
@@ -54,7 +55,7 @@ rule trajectory_length:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["trajectory_length"],
+        cfg=config_slice("networks.trajectory_length"),
     script:
         "../scripts/networks_plot_trajectory_length.py"
 
@@ -75,7 +76,7 @@ rule networks_jacobian_simulation:
         ),
         runtime=60,
     params:
-        cfg=config["networks"]["jacobian_spectrum"],
+        cfg=config_slice("networks.jacobian_spectrum"),
         seed=config["seed"],
     script:
         "../scripts/networks_jacobian_simulation.py"
@@ -92,13 +93,14 @@ rule networks_jacobian_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["jacobian_spectrum"],
+        cfg=config_slice("networks.jacobian_spectrum"),
     script:
         "../scripts/networks_jacobian_theory.py"
 
 
 rule jacobian_spectrum:
     input:
+        caption=caption_template("jacobian_spectrum"),
         theory=rules.networks_jacobian_theory.output.moments,
         density=rules.networks_jacobian_theory.output.density,
         simulation=rules.networks_jacobian_simulation.output[0],

@@ -19,7 +19,7 @@ rule qmap_theory:
     resources:
         mem_mb=MEMORY.budget("qmap_theory", 1000, memory.qmap_theory),
     params:
-        cfg=config["qmap"],
+        cfg=config_slice("qmap"),
     script:
         "../scripts/qmap_theory.py"
 
@@ -36,7 +36,7 @@ rule qmap_simulation:
     resources:
         mem_mb=MEMORY.budget("qmap_simulation", 2000, memory.qmap_simulation),
     params:
-        cfg=config["qmap"],
+        cfg=config_slice("qmap"),
         seed=config["seed"],
     script:
         "../scripts/qmap_simulation.py"
@@ -44,6 +44,7 @@ rule qmap_simulation:
 
 rule qmap:
     input:
+        caption=caption_template("qmap"),
         theory=rules.qmap_theory.output[0],
         simulation=rules.qmap_simulation.output[0],
         code=code_inputs("plot_qmap.py"),
@@ -72,13 +73,14 @@ rule meanfield_phase_theory:
         ),
         runtime=30,
     params:
-        cfg=config["meanfield"]["phase_diagram"],
+        cfg=config_slice("meanfield.phase_diagram"),
     script:
         "../scripts/meanfield_phase_theory.py"
 
 
 rule qstar_phase:
     input:
+        caption=caption_template("qstar_phase"),
         data=rules.meanfield_phase_theory.output[0],
         code=code_inputs("meanfield_plot_phase.py"),
     output:
@@ -89,39 +91,51 @@ rule qstar_phase:
         CONDA_ENV
     params:
         which="qstar_phase",
-        qmap=config["qmap"],
+        qmap=config_slice("qmap"),
     script:
         "../scripts/meanfield_plot_phase.py"
 
 
 use rule qstar_phase as q_convergence_depth with:
+    input:
+        caption=caption_template("q_convergence_depth"),
+        data=rules.meanfield_phase_theory.output[0],
+        code=code_inputs("meanfield_plot_phase.py"),
     output:
         figure_outputs("q_convergence_depth"),
     log:
         "results/logs/poole/q_convergence_depth.log",
     params:
         which="q_convergence_depth",
-        qmap=config["qmap"],
+        qmap=config_slice("qmap"),
 
 
 use rule qstar_phase as cstar_phase with:
+    input:
+        caption=caption_template("cstar_phase"),
+        data=rules.meanfield_phase_theory.output[0],
+        code=code_inputs("meanfield_plot_phase.py"),
     output:
         figure_outputs("cstar_phase"),
     log:
         "results/logs/poole/cstar_phase.log",
     params:
         which="cstar_phase",
-        qmap=config["qmap"],
+        qmap=config_slice("qmap"),
 
 
 use rule qstar_phase as chi1_phase with:
+    input:
+        caption=caption_template("chi1_phase"),
+        data=rules.meanfield_phase_theory.output[0],
+        code=code_inputs("meanfield_plot_phase.py"),
     output:
         figure_outputs("chi1_phase"),
     log:
         "results/logs/poole/chi1_phase.log",
     params:
         which="chi1_phase",
-        qmap=config["qmap"],
+        qmap=config_slice("qmap"),
 
 
 rule meanfield_edge_theory:
@@ -138,13 +152,14 @@ rule meanfield_edge_theory:
             "meanfield_edge_theory", 1000, memory.meanfield_edge_theory
         ),
     params:
-        cfg=config["meanfield"]["edge_of_chaos"],
+        cfg=config_slice("meanfield.edge_of_chaos"),
     script:
         "../scripts/meanfield_edge_theory.py"
 
 
 rule edge_of_chaos:
     input:
+        caption=caption_template("edge_of_chaos"),
         data=rules.meanfield_edge_theory.output[0],
         code=code_inputs("meanfield_plot_edge.py"),
     output:
@@ -171,7 +186,7 @@ rule meanfield_cmap_theory:
             "meanfield_cmap_theory", 1000, memory.meanfield_cmap_theory
         ),
     params:
-        cfg=config["meanfield"]["cmap"],
+        cfg=config_slice("meanfield.cmap"),
         which="cmap",
     script:
         "../scripts/meanfield_cmap_theory.py"
@@ -179,6 +194,7 @@ rule meanfield_cmap_theory:
 
 rule cmap:
     input:
+        caption=caption_template("cmap"),
         data=rules.meanfield_cmap_theory.output[0],
         code=code_inputs("meanfield_plot_maps.py"),
     output:
@@ -205,12 +221,13 @@ use rule meanfield_cmap_theory as meanfield_activation_comparison_theory with:
             memory.meanfield_activation_comparison_theory,
         ),
     params:
-        cfg=config["meanfield"]["activation_comparison"],
+        cfg=config_slice("meanfield.activation_comparison"),
         which="activation_comparison",
 
 
 use rule cmap as activation_comparison with:
     input:
+        caption=caption_template("activation_comparison"),
         data=rules.meanfield_activation_comparison_theory.output[0],
         code=code_inputs("meanfield_plot_maps.py"),
     output:
@@ -237,7 +254,7 @@ rule networks_qstar_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["qstar_empirical"],
+        cfg=config_slice("networks.qstar_empirical"),
         seed=config["seed"],
     script:
         "../scripts/networks_qstar_simulation.py"
@@ -245,6 +262,7 @@ rule networks_qstar_simulation:
 
 rule qstar_empirical:
     input:
+        caption=caption_template("qstar_empirical"),
         simulation=rules.networks_qstar_simulation.output[0],
         code=code_inputs("networks_plot_qstar_empirical.py"),
     output:
@@ -254,7 +272,7 @@ rule qstar_empirical:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["qstar_empirical"],
+        cfg=config_slice("networks.qstar_empirical"),
         seed=config["seed"],
     script:
         "../scripts/networks_plot_qstar_empirical.py"
@@ -278,7 +296,7 @@ rule networks_q_dynamics_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["q_dynamics"],
+        cfg=config_slice("networks.q_dynamics"),
         seed=config["seed"],
     script:
         "../scripts/networks_q_dynamics_simulation.py"
@@ -294,13 +312,14 @@ rule networks_q_dynamics_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["q_dynamics"],
+        cfg=config_slice("networks.q_dynamics"),
     script:
         "../scripts/networks_q_dynamics_theory.py"
 
 
 rule q_dynamics:
     input:
+        caption=caption_template("q_dynamics"),
         theory=rules.networks_q_dynamics_theory.output[0],
         simulation=rules.networks_q_dynamics_simulation.output[0],
         code=code_inputs("networks_plot_q_dynamics.py"),
@@ -332,7 +351,7 @@ rule networks_c_dynamics_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["c_dynamics"],
+        cfg=config_slice("networks.c_dynamics"),
         seed=config["seed"],
     script:
         "../scripts/networks_correlation_simulation.py"
@@ -348,13 +367,14 @@ rule networks_c_dynamics_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["c_dynamics"],
+        cfg=config_slice("networks.c_dynamics"),
     script:
         "../scripts/networks_correlation_theory.py"
 
 
 rule c_dynamics:
     input:
+        caption=caption_template("c_dynamics"),
         theory=rules.networks_c_dynamics_theory.output[0],
         simulation=rules.networks_c_dynamics_simulation.output[0],
         code=code_inputs("networks_plot_c_dynamics.py"),
@@ -381,7 +401,7 @@ use rule networks_c_dynamics_simulation as networks_correlation_layers_simulatio
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["correlation_layers"],
+        cfg=config_slice("networks.correlation_layers"),
         seed=config["seed"],
 
 
@@ -391,11 +411,12 @@ use rule networks_c_dynamics_theory as networks_correlation_layers_theory with:
     log:
         "results/logs/poole/networks_correlation_layers_theory.log",
     params:
-        cfg=config["networks"]["correlation_layers"],
+        cfg=config_slice("networks.correlation_layers"),
 
 
 rule correlation_layers:
     input:
+        caption=caption_template("correlation_layers"),
         theory=rules.networks_correlation_layers_theory.output[0],
         simulation=rules.networks_correlation_layers_simulation.output[0],
         code=code_inputs("networks_plot_correlation_layers.py"),
@@ -426,7 +447,7 @@ rule networks_gradient_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["gradients"],
+        cfg=config_slice("networks.gradients"),
         seed=config["seed"],
     script:
         "../scripts/networks_gradient_simulation.py"
@@ -442,13 +463,14 @@ rule networks_gradient_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["gradients"],
+        cfg=config_slice("networks.gradients"),
     script:
         "../scripts/networks_regime_theory.py"
 
 
 rule gradient_histograms:
     input:
+        caption=caption_template("gradient_histograms"),
         theory=rules.networks_gradient_theory.output[0],
         samples=rules.networks_gradient_simulation.output.samples,
         code=code_inputs("networks_plot_gradient_histograms.py"),
@@ -479,7 +501,7 @@ rule networks_dw_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["dw"],
+        cfg=config_slice("networks.dw"),
         seed=config["seed"],
     script:
         "../scripts/networks_dw_simulation.py"
@@ -491,11 +513,12 @@ use rule networks_gradient_theory as networks_dw_theory with:
     log:
         "results/logs/poole/networks_dw_theory.log",
     params:
-        cfg=config["networks"]["dw"],
+        cfg=config_slice("networks.dw"),
 
 
 rule dw_spectrum:
     input:
+        caption=caption_template("dw_spectrum"),
         theory=rules.networks_dw_theory.output[0],
         traces=rules.networks_dw_simulation.output.traces,
         singular_values=rules.networks_dw_simulation.output.singular_values,
@@ -520,7 +543,7 @@ rule answers_meanfield:
     conda:
         CONDA_ENV
     params:
-        cfg=config["answers"],
+        cfg=config_slice("answers"),
     script:
         "../scripts/answers_meanfield.py"
 
@@ -538,6 +561,6 @@ rule answers_networks:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["qstar_empirical"],
+        cfg=config_slice("networks.qstar_empirical"),
     script:
         "../scripts/networks_answers.py"

@@ -16,7 +16,7 @@ rule saxe_exercise1:
     conda:
         CONDA_ENV
     params:
-        cfg=config["saxe"]["exercise1"],
+        cfg=config_slice("saxe.exercise1"),
         seed=config["seed"],
     script:
         "../scripts/saxe_exercise1.py"
@@ -24,6 +24,7 @@ rule saxe_exercise1:
 
 rule saxe_svd_dynamics:
     input:
+        caption=caption_template("saxe_svd_dynamics"),
         data=rules.saxe_exercise1.output[0],
         code=code_inputs("saxe_plot_svd_dynamics.py"),
     output:
@@ -38,6 +39,7 @@ rule saxe_svd_dynamics:
 
 rule saxe_analytic:
     input:
+        caption=caption_template("saxe_analytic"),
         data=rules.saxe_exercise1.output[0],
         code=code_inputs("saxe_plot_analytic.py"),
     output:
@@ -99,6 +101,7 @@ use rule saxe_tree_simulation as saxe_tree_wide_simulation with:
 
 rule saxe_deep_linear_tree:
     input:
+        caption=caption_template("saxe_deep_linear_tree"),
         curves=rules.saxe_tree_simulation.output.curves,
         theory=rules.saxe_tree_simulation.output.theory,
         wide_curves=rules.saxe_tree_wide_simulation.output.curves,
@@ -121,6 +124,14 @@ rule saxe_deep_linear_tree:
 
 
 use rule saxe_deep_linear_tree as saxe_relu_tree with:
+    input:
+        caption=caption_template("saxe_relu_tree"),
+        curves=rules.saxe_tree_simulation.output.curves,
+        theory=rules.saxe_tree_simulation.output.theory,
+        wide_curves=rules.saxe_tree_wide_simulation.output.curves,
+        wide_theory=rules.saxe_tree_wide_simulation.output.theory,
+        wide_lr_search=rules.saxe_tree_wide_simulation.output.lr_search,
+        code=code_inputs("saxe_plot_tree.py"),
     output:
         figure_outputs("saxe_relu_tree"),
     log:
@@ -156,6 +167,7 @@ rule saxe_depth_simulation:
 
 rule saxe_depth:
     input:
+        caption=caption_template("saxe_depth"),
         data=rules.saxe_depth_simulation.output[0],
         code=code_inputs("saxe_plot_depth.py"),
     output:

@@ -15,6 +15,7 @@ DEPTH_SCALES_CHUNKS = chunk_indices(
 
 rule gradient_depth_scale:
     input:
+        caption=caption_template("gradient_depth_scale"),
         theory=rules.networks_gradient_theory.output[0],
         norms=rules.networks_gradient_simulation.output.norms,
         code=code_inputs("networks_plot_gradient_depth_scale.py"),
@@ -115,6 +116,7 @@ rule networks_depth_scales_fit:
 
 rule depth_scales:
     input:
+        caption=caption_template("depth_scales"),
         theory=rules.networks_depth_scales_theory.output[0],
         fit=rules.networks_depth_scales_fit.output[0],
         lengths=rules.networks_depth_scales_merge.output.lengths,
@@ -148,7 +150,7 @@ rule networks_dropout_simulation:
         ),
         runtime=30,
     params:
-        cfg=config["networks"]["dropout"],
+        cfg=config_slice("networks.dropout"),
         seed=config["seed"],
     script:
         "../scripts/networks_dropout_simulation.py"
@@ -165,13 +167,14 @@ rule networks_dropout_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["dropout"],
+        cfg=config_slice("networks.dropout"),
     script:
         "../scripts/networks_dropout_theory.py"
 
 
 rule dropout_cmap:
     input:
+        caption=caption_template("dropout_cmap"),
         iterates=rules.networks_dropout_theory.output.iterates,
         scales=rules.networks_dropout_theory.output.scales,
         simulation=rules.networks_dropout_simulation.output[0],
@@ -183,6 +186,6 @@ rule dropout_cmap:
     conda:
         CONDA_ENV
     params:
-        cfg=config["networks"]["dropout"],
+        cfg=config_slice("networks.dropout"),
     script:
         "../scripts/networks_plot_dropout_cmap.py"

@@ -95,7 +95,7 @@ rule trainability_data_check:
             "trainability_data_check", 4000, memory.trainability_data_check
         ),
     params:
-        cfg=config["trainability"]["data"],
+        cfg=config_slice("trainability.data"),
         seed=config["seed"],
     script:
         "../scripts/trainability_data_check.py"
@@ -167,6 +167,7 @@ rule trainability_theory:
 
 rule trainability:
     input:
+        caption=caption_template("trainability"),
         runs="results/data/trainability/runs_plain.parquet",
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_plot.py"),
@@ -177,13 +178,14 @@ rule trainability:
     conda:
         CONDA_ENV
     params:
-        cfg=config["trainability"],
+        cfg=config_slice("trainability"),
     script:
         "../scripts/trainability_plot.py"
 
 
 use rule trainability as trainability_dropout with:
     input:
+        caption=caption_template("trainability_dropout"),
         runs="results/data/trainability/runs_dropout.parquet",
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_plot.py"),
@@ -206,6 +208,6 @@ rule answers_trainability:
     conda:
         CONDA_ENV
     params:
-        cfg=config["trainability"],
+        cfg=config_slice("trainability"),
     script:
         "../scripts/trainability_answers.py"

@@ -18,7 +18,7 @@ rule init_unit_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["initialisation"]["unit"],
+        cfg=config_slice("initialisation.unit"),
     script:
         "../scripts/init_unit_theory.py"
 
@@ -35,7 +35,7 @@ rule init_unit_simulation:
     resources:
         mem_mb=MEMORY.budget("init_unit_simulation", 2000, memory.init_unit_simulation),
     params:
-        cfg=config["initialisation"]["unit"],
+        cfg=config_slice("initialisation.unit"),
         seed=config["seed"],
     script:
         "../scripts/init_unit_simulation.py"
@@ -43,6 +43,7 @@ rule init_unit_simulation:
 
 rule init_variance:
     input:
+        caption=caption_template("init_variance"),
         theory=rules.init_unit_theory.output.curves,
         required=rules.init_unit_theory.output.required,
         simulation=rules.init_unit_simulation.output[0],
@@ -67,7 +68,7 @@ rule ugrnn_gradcheck_data:
     conda:
         CONDA_ENV
     params:
-        cfg=config["initialisation"]["ugrnn"],
+        cfg=config_slice("initialisation.ugrnn"),
         seed=config["seed"],
     script:
         "../scripts/ugrnn_gradcheck_data.py"
@@ -75,6 +76,7 @@ rule ugrnn_gradcheck_data:
 
 rule ugrnn_gradcheck:
     input:
+        caption=caption_template("ugrnn_gradcheck"),
         data=rules.ugrnn_gradcheck_data.output[0],
         code=code_inputs("ugrnn_plot_gradcheck.py"),
     output:
@@ -98,7 +100,7 @@ rule resnet_variance_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config["initialisation"]["resnet"],
+        cfg=config_slice("initialisation.resnet"),
     script:
         "../scripts/resnet_variance_theory.py"
 
@@ -120,7 +122,7 @@ rule resnet_variance_simulation:
         ),
         runtime=15,
     params:
-        cfg=config["initialisation"]["resnet"],
+        cfg=config_slice("initialisation.resnet"),
         seed=config["seed"],
     script:
         "../scripts/resnet_variance_simulation.py"
@@ -128,6 +130,7 @@ rule resnet_variance_simulation:
 
 rule resnet_variance:
     input:
+        caption=caption_template("resnet_variance"),
         theory=rules.resnet_variance_theory.output.layers,
         border_theory=rules.resnet_variance_theory.output.border,
         simulation=rules.resnet_variance_simulation.output.layers,
@@ -153,7 +156,7 @@ rule resnet_small_sigma_grad_data:
     conda:
         CONDA_ENV
     params:
-        cfg=config["initialisation"]["small_sigma"],
+        cfg=config_slice("initialisation.small_sigma"),
         seed=config["seed"],
     script:
         "../scripts/resnet_small_sigma_grad_data.py"
@@ -161,6 +164,7 @@ rule resnet_small_sigma_grad_data:
 
 rule resnet_small_sigma_grad:
     input:
+        caption=caption_template("resnet_small_sigma_grad"),
         data=rules.resnet_small_sigma_grad_data.output[0],
         code=code_inputs("resnet_plot_small_sigma_grad.py"),
     output:
@@ -188,8 +192,8 @@ rule answers_initialisation:
     conda:
         CONDA_ENV
     params:
-        unit=config["initialisation"]["unit"],
-        resnet=config["initialisation"]["resnet"],
-        small_sigma=config["initialisation"]["small_sigma"],
+        unit=config_slice("initialisation.unit"),
+        resnet=config_slice("initialisation.resnet"),
+        small_sigma=config_slice("initialisation.small_sigma"),
     script:
         "../scripts/answers_initialisation.py"

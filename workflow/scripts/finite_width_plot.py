@@ -169,7 +169,7 @@ def main(job):
     # the legends of the bottom row under their panels: the data fill every corner
     for key in "bcd":
         axes[key].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
-    style.save(fig, job.output, overlap=job.figure_overlap)
+    job.save_figure(fig)
 
 
 if __name__ == "__main__":

@@ -115,5 +115,5 @@ if __name__ == "__main__":
             loc="outside lower center",
             ncols=len(d_handles) + 1,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

@@ -63,5 +63,5 @@ if __name__ == "__main__":
             loc="outside right upper",
             title="ordered left of a curve,\nchaotic right",
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("starts: %s", starts[["q_star", "sigma_w"]].to_dict("index"))

@@ -82,5 +82,5 @@ if __name__ == "__main__":
             extra = fixed_point_handles(r"fixed point $q^*$", r"$q^l=q^{l-1}$")
             handles, labels = handles + extra[0], labels + extra[1]
             fig.legend(handles, labels, loc="outside lower center", ncols=3)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

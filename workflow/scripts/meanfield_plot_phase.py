@@ -84,5 +84,5 @@ if __name__ == "__main__":
         else:
             ax.set_title(rf"{labels[which]}, $\phi=${act}")
         ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

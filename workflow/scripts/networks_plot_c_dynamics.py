@@ -29,5 +29,5 @@ if __name__ == "__main__":
         style.iteration_legend(
             fig, axes[0][0], "c", "C-map", f"one net, N={int(sim['width'].iloc[0])}"
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

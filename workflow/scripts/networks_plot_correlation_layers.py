@@ -45,5 +45,5 @@ if __name__ == "__main__":
         ]
         # below the panels: the curves fill every corner
         fig.legend(handles, labels, loc="outside lower center", ncols=3)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

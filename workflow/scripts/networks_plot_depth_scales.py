@@ -77,5 +77,5 @@ if __name__ == "__main__":
             r"$\chi_1=1$",
         ]
         fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=7)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

@@ -107,5 +107,5 @@ if __name__ == "__main__":
             r"right: same fit on the C-map iterated (no noise)",
         ]
         fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("fitted xi_c:\n%s", fits.to_string())

@@ -54,5 +54,5 @@ if __name__ == "__main__":
         ax1.legend(
             loc="upper right", title=r"dotted: $\sqrt{\chi_1}$ = r.m.s. s.v.", title_fontsize=7
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

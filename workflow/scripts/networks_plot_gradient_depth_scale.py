@@ -47,5 +47,5 @@ if __name__ == "__main__":
         labels += [r"theory $e^{-(L-l)/\xi_\nabla}$", f"mean over {n_nets} nets"]
         # beside the panel: the points fill the lower left and the lines the upper right
         fig.legend(handles, labels, loc="outside right center")
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

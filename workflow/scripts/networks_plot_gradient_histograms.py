@@ -43,5 +43,5 @@ if __name__ == "__main__":
         )
         # below the panels: the histograms fill the panels' upper corners
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

@@ -190,5 +190,5 @@ if __name__ == "__main__":
             f"tanh at $q^*$={theory['q_star'].iloc[0]:.4g}",
             title_fontsize=7,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("variances %s", var.to_dict("records"))

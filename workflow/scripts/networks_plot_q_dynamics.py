@@ -33,5 +33,5 @@ if __name__ == "__main__":
             f"one net, N={int(sim['width'].iloc[0])}, fresh weights per layer",
             ms=3.5,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

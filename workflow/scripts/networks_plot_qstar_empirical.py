@@ -112,7 +112,7 @@ if __name__ == "__main__":
             fontsize=7,
         )
         fig.suptitle(rf"tanh, $\sigma_w={sw:g}$, $\sigma_b={sb:g}$", fontsize=10)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         theory_at = finite_width.q_std_stationary(
             sw, sb, spread["width"].to_numpy(dtype=float), act
         )

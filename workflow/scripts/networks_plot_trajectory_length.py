@@ -78,5 +78,5 @@ if __name__ == "__main__":
                 log.info("per-layer stretch against the bound's factor:\n%s", check.to_string())
             # below the axes: the curves fill every corner of the log plot
             ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize=7)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

@@ -41,5 +41,5 @@ if __name__ == "__main__":
             title="lines: mean-field length map",
             title_fontsize=7,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

@@ -68,5 +68,5 @@ if __name__ == "__main__":
             f"N={cfg['n_filter']}, {cfg['image']}x{cfg['image']}, B={cfg['batch']}",
         ]
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

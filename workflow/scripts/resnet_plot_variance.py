@@ -96,5 +96,5 @@ if __name__ == "__main__":
             f" batch {cfg['batch']}; variances over interior pixels",
             fontsize=9,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

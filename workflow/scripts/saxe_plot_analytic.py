@@ -54,5 +54,5 @@ if __name__ == "__main__":
             a_init.round(3).tolist(),
             a0,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("max |theory(a0) - Euler| = %.4f, max |theory(own a0) - Euler| = %.4f", gap, own)

@@ -72,7 +72,7 @@ if __name__ == "__main__":
             title=f"mean $\\pm$ s.d. of {data['seed'].nunique()} seeds",
             title_fontsize=7,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         summary = data.groupby(["init", "mode", "hidden"])["t_half"].mean().unstack("hidden")
         log.info("mean t_half by init, mode and hidden layers:\n%s", summary.to_string())
         log.info(

@@ -35,5 +35,5 @@ if __name__ == "__main__":
         labels.append(rf"$s_\alpha$ of $\Sigma^{{yx}}$ ($\tau=1/\eta={tau:g}$, $\Delta t={dt:g}$)")
         # below the panels: the curves cross the middle of both
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s", list(job.output))

@@ -176,4 +176,4 @@ if __name__ == "__main__":
         ]
         fig.suptitle(f"{name} net, hidden units {list(job.params.hidden)}", fontsize=10)
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)

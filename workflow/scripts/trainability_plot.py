@@ -94,5 +94,5 @@ if __name__ == "__main__":
             f"{made['batch']}",
             fontsize=8,
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         job.log.info("wrote %s", list(job.output))

@@ -58,5 +58,5 @@ if __name__ == "__main__":
             f"worst: {worst.iloc[0]:.1e} (normwise), {worst.iloc[1]:.1e} (elementwise)",
             loc="upper left",
         )
-        style.save(fig, job.output, overlap=job.figure_overlap)
+        job.save_figure(fig)
         log.info("wrote %s; worst errors %s", list(job.output), worst.to_dict())
