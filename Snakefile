@@ -45,3 +45,4 @@ rule all:
     input:
         figure_targets(),
         ANSWER_TABLES,
+        expand("results/answers/sections/{section}.md", section=ANSWER_SECTIONS),

@@ -37,3 +37,15 @@ def test_pipe_in_text_is_escaped(tmp_path):
     path = answers.write_part([row], tmp_path / "p.parquet")
     md = answers.to_markdown(answers.merge([path]))
     assert "\\|x\\|" in md and math.isnan(answers.merge([path])["value"][0])
+
+
+def test_each_section_has_an_answers_target_that_builds_only_its_own_parts(tmp_path):
+    from conftest import copy_workflow, jobs_of_dry_run
+
+    wf = copy_workflow(tmp_path / "wf")
+    jobs = jobs_of_dry_run(wf, "answers_sheet2")
+    assert {"answers_meanfield", "answers_networks", "answers_section"} <= set(jobs)
+    assert not [r for r in jobs if r.startswith(("trainability", "finite_width", "saxe"))], jobs
+    assert "answers_trainability" not in jobs and "answers_finite_width" not in jobs
+    jobs = jobs_of_dry_run(wf, "answers_saxe")
+    assert "saxe_answers" in jobs and "answers_meanfield" not in jobs, jobs

@@ -151,3 +151,24 @@ def test_every_rendered_caption_is_clean_rest_and_every_figure_records_its_prove
         meta = style.read_metadata(tiny_build.workdir / "results" / "figures" / f"{figure.id}.png")
         record = meta["provenance"]
         assert record["config_digest"] and record["commit"] and meta["texts"], figure.id
+
+
+def test_answers_documents_open_with_their_provenance(tiny_build):
+    from dltheory import provenance
+
+    sections = tiny_build.workdir / "results" / "answers" / "sections"
+    docs = [tiny_build.workdir / "results" / "answers.md", *sorted(sections.glob("*.md"))]
+    for doc in docs:
+        text = doc.read_text()
+        head = text[: text.index("## ")]
+        assert "- config file: `tiny.yaml`" in head, (doc, head)
+        assert "- config digest: `" in head and "- commit date: `" in head, (doc, head)
+        # the build is a copy of the workflow without .git
+        assert f"- commit: `{provenance.NOT_A_CHECKOUT}`" in head, (doc, head)
+    assert sorted(p.stem for p in sections.glob("*.md")) == [
+        "finite",
+        "saxe",
+        "sheet2",
+        "trainable",
+        "ttic",
+    ]

@@ -23,6 +23,8 @@ CONDA_ENV = "../../envs/science.yaml"
 CATALOGUE = "workflow/catalogue.yaml"
 #: parts of the answers table, one Parquet per rule file that answers questions
 ANSWER_PARTS = []
+#: the config files of this run, as given (for the provenance of the answers)
+CONFIG_FILES = [os.path.relpath(f) for f in workflow.overwrite_configfiles] or ["config.yaml"]
 ANSWER_TABLES = [
     "results/answers.md",
     "results/answers.parquet",
@@ -38,6 +40,16 @@ def check_config(config, schema_path):
     except validation.ConfigError as err:
         raise WorkflowError(str(err)) from None
     validate(config, schema_path)
+
+
+def check_answer_sections(parts, sections):
+    """Every answers part belongs to exactly one section (answers.smk)."""
+    placed = [p for paths in sections.values() for p in paths]
+    stray = sorted(set(parts) ^ set(placed)) + sorted({p for p in placed if placed.count(p) > 1})
+    if stray:
+        raise WorkflowError(
+            f"answers parts not in exactly one section of workflow/rules/answers.smk: {stray}"
+        )
 
 
 def code_inputs(script):

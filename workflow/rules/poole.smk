@@ -19,7 +19,9 @@ rule qmap_theory:
     resources:
         mem_mb=MEMORY.budget("qmap_theory", 1000, memory.qmap_theory),
     params:
-        cfg=config_slice("qmap"),
+        cfg=config_slice(
+            "qmap", "activation", "sigma_w", "sigma_b", "q_max", "n_theory"
+        ),
     script:
         "../scripts/qmap_theory.py"
 
@@ -36,7 +38,9 @@ rule qmap_simulation:
     resources:
         mem_mb=MEMORY.budget("qmap_simulation", 2000, memory.qmap_simulation),
     params:
-        cfg=config_slice("qmap"),
+        cfg=config_slice(
+            "qmap", "activation", "sigma_w", "sigma_b", "q_max", "n_sim", "width"
+        ),
         seed=config["seed"],
     script:
         "../scripts/qmap_simulation.py"
@@ -73,7 +77,15 @@ rule meanfield_phase_theory:
         ),
         runtime=30,
     params:
-        cfg=config_slice("meanfield.phase_diagram"),
+        cfg=config_slice(
+            "meanfield.phase_diagram",
+            "activation",
+            "sigma_w",
+            "sigma_b",
+            "q0",
+            "tolerance",
+            "max_depth",
+        ),
     script:
         "../scripts/meanfield_phase_theory.py"
 
@@ -91,7 +103,7 @@ rule qstar_phase:
         CONDA_ENV
     params:
         which="qstar_phase",
-        qmap=config_slice("qmap"),
+        qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
     script:
         "../scripts/meanfield_plot_phase.py"
 
@@ -107,7 +119,7 @@ use rule qstar_phase as q_convergence_depth with:
         "results/logs/poole/q_convergence_depth.log",
     params:
         which="q_convergence_depth",
-        qmap=config_slice("qmap"),
+        qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
 
 
 use rule qstar_phase as cstar_phase with:
@@ -121,7 +133,7 @@ use rule qstar_phase as cstar_phase with:
         "results/logs/poole/cstar_phase.log",
     params:
         which="cstar_phase",
-        qmap=config_slice("qmap"),
+        qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
 
 
 use rule qstar_phase as chi1_phase with:
@@ -135,7 +147,7 @@ use rule qstar_phase as chi1_phase with:
         "results/logs/poole/chi1_phase.log",
     params:
         which="chi1_phase",
-        qmap=config_slice("qmap"),
+        qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
 
 
 rule meanfield_edge_theory:
@@ -152,7 +164,7 @@ rule meanfield_edge_theory:
             "meanfield_edge_theory", 1000, memory.meanfield_edge_theory
         ),
     params:
-        cfg=config_slice("meanfield.edge_of_chaos"),
+        cfg=config_slice("meanfield.edge_of_chaos", "q_star", "activations"),
     script:
         "../scripts/meanfield_edge_theory.py"
 
@@ -186,7 +198,9 @@ rule meanfield_cmap_theory:
             "meanfield_cmap_theory", 1000, memory.meanfield_cmap_theory
         ),
     params:
-        cfg=config_slice("meanfield.cmap"),
+        cfg=config_slice(
+            "meanfield.cmap", "activation", "sigma_w", "sigma_b", "n_theory"
+        ),
         which="cmap",
     script:
         "../scripts/meanfield_cmap_theory.py"
@@ -221,7 +235,14 @@ use rule meanfield_cmap_theory as meanfield_activation_comparison_theory with:
             memory.meanfield_activation_comparison_theory,
         ),
     params:
-        cfg=config_slice("meanfield.activation_comparison"),
+        cfg=config_slice(
+            "meanfield.activation_comparison",
+            "activations",
+            "sigma_w",
+            "sigma_b",
+            "q_max",
+            "n_theory",
+        ),
         which="activation_comparison",
 
 
@@ -543,7 +564,7 @@ rule answers_meanfield:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("answers"),
+        cfg=config_slice("answers.qstar", "sigma_w", "sigma_b", "activation"),
     script:
         "../scripts/answers_meanfield.py"
 

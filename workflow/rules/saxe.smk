@@ -16,7 +16,17 @@ rule saxe_exercise1:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("saxe.exercise1"),
+        cfg=config_slice(
+            "saxe.exercise1",
+            "sigma_x",
+            "sigma_yx",
+            "hidden",
+            "eta",
+            "dt",
+            "t_max",
+            "init_var",
+            "a0",
+        ),
         seed=config["seed"],
     script:
         "../scripts/saxe_exercise1.py"
@@ -49,7 +59,7 @@ rule saxe_analytic:
     conda:
         CONDA_ENV
     params:
-        a0=config["saxe"]["exercise1"]["a0"],
+        exercise1=config_slice("saxe.exercise1", "a0"),
     script:
         "../scripts/saxe_plot_analytic.py"
 
@@ -68,10 +78,16 @@ rule saxe_tree_simulation:
         mem_mb=MEMORY.budget("saxe_tree_simulation", 2000, memory.saxe_tree_simulation),
         runtime=30,
     params:
-        cfg={
-            "tree": config["saxe"]["tree"],
-            "network": config["saxe"]["network"],
-        },
+        tree=config_slice("saxe.tree", "depth", "branching", "n_features", "epsilon"),
+        network=config_slice(
+            "saxe.network",
+            "hidden_units",
+            "variants",
+            "n_seeds",
+            "init_std",
+            "epochs",
+            "lr",
+        ),
         seed=config["seed"],
     script:
         "../scripts/saxe_tree_simulation.py"
@@ -93,9 +109,18 @@ use rule saxe_tree_simulation as saxe_tree_wide_simulation with:
         ),
         runtime=30,
     params:
-        # `tree` and `network` as saxe_tree_simulation (the figures check that they agree);
-        # the job trains with tree_wide's branching, seeds and epochs
-        cfg={key: config["saxe"][key] for key in ("tree", "network", "tree_wide")},
+        # the tree and nets of saxe_tree_simulation (the figures check that they agree),
+        # with tree_wide's branching, seeds, epochs and rate
+        tree=config_slice("saxe.tree", "depth", "n_features", "epsilon"),
+        network=config_slice("saxe.network", "hidden_units", "variants", "init_std"),
+        tree_wide=config_slice(
+            "saxe.tree_wide",
+            "branching",
+            "n_seeds",
+            "epochs",
+            "lr_fraction",
+            "lr_search",
+        ),
         seed=config["seed"],
 
 
@@ -118,7 +143,7 @@ rule saxe_deep_linear_tree:
         mem_mb=MEMORY.budget("saxe_deep_linear_tree", 2000, memory.saxe_tree_figure),
     params:
         variant="linear",
-        hidden=config["saxe"]["network"]["hidden_units"],
+        network=config_slice("saxe.network", "hidden_units"),
     script:
         "../scripts/saxe_plot_tree.py"
 
@@ -138,7 +163,7 @@ use rule saxe_deep_linear_tree as saxe_relu_tree with:
         "results/logs/saxe/saxe_relu_tree.log",
     params:
         variant="relu",
-        hidden=config["saxe"]["network"]["hidden_units"],
+        network=config_slice("saxe.network", "hidden_units"),
 
 
 rule saxe_depth_simulation:
@@ -156,10 +181,18 @@ rule saxe_depth_simulation:
         ),
         runtime=30,
     params:
-        cfg={
-            "tree": config["saxe"]["tree"],
-            "depth": config["saxe"]["depth"],
-        },
+        tree=config_slice("saxe.tree", "depth", "branching", "n_features", "epsilon"),
+        depth=config_slice(
+            "saxe.depth",
+            "hidden_layers",
+            "width",
+            "inits",
+            "a0",
+            "n_seeds",
+            "epochs",
+            "lr",
+            "lr_scaling",
+        ),
         seed=config["seed"],
     script:
         "../scripts/saxe_depth_simulation.py"
@@ -192,7 +225,8 @@ rule saxe_answers:
     conda:
         CONDA_ENV
     params:
-        # only the slices the answers read, so other Saxe settings do not rerun them
-        cfg={key: config["saxe"][key] for key in ("exercise1", "tree")},
+        # only the keys the answers read, so other Saxe settings do not rerun them
+        exercise1=config_slice("saxe.exercise1", "sigma_yx", "eta", "dt", "t_max", "a0"),
+        tree=config_slice("saxe.tree", "depth", "branching", "n_features", "epsilon"),
     script:
         "../scripts/saxe_answers.py"

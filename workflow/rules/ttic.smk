@@ -18,7 +18,7 @@ rule init_unit_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("initialisation.unit"),
+        cfg=config_slice("initialisation.unit", "d_x", "n_theory"),
     script:
         "../scripts/init_unit_theory.py"
 
@@ -35,7 +35,7 @@ rule init_unit_simulation:
     resources:
         mem_mb=MEMORY.budget("init_unit_simulation", 2000, memory.init_unit_simulation),
     params:
-        cfg=config_slice("initialisation.unit"),
+        cfg=config_slice("initialisation.unit", "d_x", "sigma_dx", "n_samples"),
         seed=config["seed"],
     script:
         "../scripts/init_unit_simulation.py"
@@ -68,7 +68,7 @@ rule ugrnn_gradcheck_data:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("initialisation.ugrnn"),
+        cfg=config_slice("initialisation.ugrnn", "n_in", "n_hidden", "steps", "batch"),
         seed=config["seed"],
     script:
         "../scripts/ugrnn_gradcheck_data.py"
@@ -100,7 +100,14 @@ rule resnet_variance_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("initialisation.resnet"),
+        cfg=config_slice(
+            "initialisation.resnet",
+            "n_layers",
+            "n_filter",
+            "channels",
+            "image",
+            "sigma_w",
+        ),
     script:
         "../scripts/resnet_variance_theory.py"
 
@@ -122,7 +129,16 @@ rule resnet_variance_simulation:
         ),
         runtime=15,
     params:
-        cfg=config_slice("initialisation.resnet"),
+        cfg=config_slice(
+            "initialisation.resnet",
+            "n_layers",
+            "n_filter",
+            "channels",
+            "image",
+            "batch",
+            "n_networks",
+            "sigma_w",
+        ),
         seed=config["seed"],
     script:
         "../scripts/resnet_variance_simulation.py"
@@ -156,7 +172,15 @@ rule resnet_small_sigma_grad_data:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("initialisation.small_sigma"),
+        cfg=config_slice(
+            "initialisation.small_sigma",
+            "n_layers",
+            "channels",
+            "n_filter",
+            "image",
+            "batch",
+            "sigma_w",
+        ),
         seed=config["seed"],
     script:
         "../scripts/resnet_small_sigma_grad_data.py"
@@ -192,8 +216,12 @@ rule answers_initialisation:
     conda:
         CONDA_ENV
     params:
-        unit=config_slice("initialisation.unit"),
-        resnet=config_slice("initialisation.resnet"),
-        small_sigma=config_slice("initialisation.small_sigma"),
+        unit=config_slice("initialisation.unit", "d_x", "n_samples"),
+        resnet=config_slice(
+            "initialisation.resnet", "n_layers", "n_filter", "channels", "image"
+        ),
+        small_sigma=config_slice(
+            "initialisation.small_sigma", "channels", "n_filter", "n_layers"
+        ),
     script:
         "../scripts/answers_initialisation.py"

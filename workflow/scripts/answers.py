@@ -1,4 +1,4 @@
-"""Merge the answer parts into results/answers.{md,parquet,html}."""
+"""Merge answer parts into one answers document (Markdown, Parquet, HTML) with its provenance."""
 
 from dltheory import io
 
@@ -10,9 +10,11 @@ if __name__ == "__main__":
 
         log = job.log
         table = answers.merge(job.input.parts)
+        header = answers.provenance_lines(job.provenance, job.params.configfiles)
+        title = job.params.title
         io.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
         with io.atomic_path(job.output.markdown) as tmp:
-            tmp.write_text(answers.to_markdown(table))
+            tmp.write_text(answers.to_markdown(table, header, title))
         with io.atomic_path(job.output.html) as tmp:
-            tmp.write_text(answers.to_html(table))
+            tmp.write_text(answers.to_html(table, header, title))
         log.info("%d answers from %d parts", len(table), len(job.input.parts))

@@ -26,6 +26,8 @@ if __name__ == "__main__":
                 pd.DataFrame(
                     {
                         "sigma_w": float(sigma_w),
+                        "sigma_b": float(cfg["sigma_b"]),
+                        "activation": cfg["activation"],
                         "q_in": q_in,
                         "q_out": q_out,
                         "width": cfg["width"],

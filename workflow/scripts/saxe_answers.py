@@ -1,6 +1,6 @@
 """Answers of the Saxe sheet (learning dynamics of deep linear networks).
 
-Every number in the text comes from the config (``job.cfg``) or from the tables.
+Every number in the text comes from the config (the rule's params) or from the tables.
 """
 
 import math
@@ -120,8 +120,8 @@ if __name__ == "__main__":
     with io.job(snakemake) as job:
         from dltheory.answers import write_part
 
-        rows = exercise1_rows(io.read_table(job.input.exercise1), job.cfg["exercise1"])
-        rows += tree_rows(io.read_table(job.input.tree), job.cfg["tree"])
+        rows = exercise1_rows(io.read_table(job.input.exercise1), job.params.exercise1)
+        rows += tree_rows(io.read_table(job.input.tree), job.params.tree)
         for row in rows:
             job.log.info("%s: %s", row.id, row.answer)
         write_part(rows, job.output[0], params=job.params)

@@ -11,8 +11,7 @@ if __name__ == "__main__":
         from dltheory import saxe
 
         log = job.log
-        cfg = job.cfg
-        tree, dep = cfg["tree"], cfg["depth"]
+        tree, dep = job.params.tree, job.params.depth
         start = time.perf_counter()
         frame = saxe.depth_experiment(
             depths=dep["hidden_layers"],

@@ -1,8 +1,8 @@
 """Exercise 2.3/2.4: deep linear and ReLU nets on hierarchical tree data, all seeds batched.
 
 Rule saxe_tree_simulation trains at ``network.lr``; rule saxe_tree_wide_simulation also
-passes ``tree_wide``: its branching, seeds and epochs replace those of ``tree`` and
-``network``, and it trains at ``tree_wide.lr_fraction`` times the largest stable rate (scan
+passes ``tree_wide`` (and no ``tree.branching``, ``network.n_seeds``, ``network.epochs`` or
+``network.lr``): its branching, seeds and epochs take their place, and it trains at ``tree_wide.lr_fraction`` times the largest stable rate (scan
 from below, :func:`dltheory.saxe.largest_stable_lr`), writing the probes to ``lr_search``.
 """
 
@@ -19,9 +19,8 @@ if __name__ == "__main__":
         from dltheory import saxe
 
         log = job.log
-        cfg = job.cfg
-        tree, net = dict(cfg["tree"]), dict(cfg["network"])
-        wide = cfg.get("tree_wide")
+        tree, net = dict(job.params.tree), dict(job.params.network)
+        wide = job.params.get("tree_wide")
         if wide is not None:
             tree["branching"] = wide["branching"]
             net.update(n_seeds=wide["n_seeds"], epochs=wide["epochs"])
