@@ -116,3 +116,27 @@ def test_a_table_copied_in_from_another_config_is_refused(tmp_path):
     assert "ForeignTableError" in log and "qmap.sigma_b = 0.5" in log, log
     assert "qmap.sigma_b = 0.3" in log and "--force" in log
     assert not (here / "results/figures/qmap.png").exists()
+
+
+def test_a_config_slice_counts_the_keys_read():
+    import pickle
+
+    part = provenance.config_slice({"s": {"a": 1, "b": {"c": 2}, "d": 3}}, "s")
+    part = pickle.loads(pickle.dumps(part))  # as the job receives it
+    assert part.unread() == ["s.a", "s.b", "s.d"] and part.path == "s"
+    assert part["a"] == 1 and part.get("b") == {"c": 2}
+    assert part.unread() == ["s.d"]
+    assert provenance.used_config({"cfg": part}) == {"s.a": 1, "s.b.c": 2, "s.d": 3}
+    assert part.unread() == ["s.d"]  # recording provenance is not a read
+    assert dict(part) == {"a": 1, "b": {"c": 2}, "d": 3} and part.unread() == []
+
+
+def test_scripts_read_config_only_through_their_params():
+    from conftest import ROOT
+
+    found = [
+        p.name
+        for p in sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+        if "snakemake.config" in p.read_text() or ".config[" in p.read_text()
+    ]
+    assert not found, f"scripts reading the config around their params: {found}"

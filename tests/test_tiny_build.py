@@ -172,3 +172,9 @@ def test_answers_documents_open_with_their_provenance(tiny_build):
         "trainable",
         "ttic",
     ]
+
+
+def test_every_config_key_a_rule_is_given_is_read_by_its_script(tiny_build):
+    # a key passed but not read reruns the rule for nothing when it changes
+    unread = [line for line in tiny_build.logs().splitlines() if io.UNREAD_CONFIG in line]
+    assert not unread, "\n".join(unread)

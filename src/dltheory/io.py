@@ -34,6 +34,8 @@ from . import provenance as _provenance
 from . import seeds
 
 PARAMS_KEY = b"dltheory.params"
+#: the log line of a job that was given config keys it did not read
+UNREAD_CONFIG = "config keys given to this rule but not read by its script"
 #: the provenance record (dltheory.provenance.record) of a table, as JSON
 PROVENANCE_KEY = b"dltheory.provenance"
 COMPRESSION = "zstd"
@@ -395,7 +397,22 @@ class Job:
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is not None and not isinstance(exc, KeyboardInterrupt):
             _log_failure(self.log, exc)
+        elif exc is None:
+            unread = self.unread_config()
+            if unread:
+                self.log.warning("%s: %s", UNREAD_CONFIG, ", ".join(unread))
         return False  # never swallow the exception: the job must fail
+
+    def unread_config(self) -> list[str]:
+        """Config keys the rule passed (:class:`dltheory.provenance.ConfigSlice` params)
+        that the script has not read."""
+        items = self.params.items() if hasattr(self.params, "items") else []
+        return [
+            key
+            for _, value in items
+            if isinstance(value, _provenance.ConfigSlice)
+            for key in value.unread()
+        ]
 
     @property
     def cfg(self) -> Any:
@@ -467,7 +484,11 @@ class Job:
             fig,
             outputs,
             overlap=self.figure_overlap,
-            metadata={"provenance": self.provenance, "texts": texts},
+            metadata={
+                "provenance": self.provenance,
+                "own_config": _provenance.used_config(self.params),
+                "texts": texts,
+            },
         )
         captions = [p for p in self.output if str(p).endswith(".rst")]
         template = getattr(self.input, "caption", None)

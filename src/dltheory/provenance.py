@@ -59,9 +59,44 @@ class ConfigSlice(dict):
     def __init__(self, values: Mapping[str, Any], path: str):
         super().__init__(values)
         self.path = path
+        self.read: set[str] = set()
+
+    def plain(self) -> dict[str, Any]:
+        """The values as a plain dict, without counting them as read."""
+        return {key: dict.__getitem__(self, key) for key in dict.keys(self)}
+
+    def unread(self) -> list[str]:
+        """Dotted keys given but not read so far (a rule passing more than its script
+        uses reruns for nothing when they change)."""
+        return [f"{self.path}.{key}" for key in dict.keys(self) if key not in self.read]
+
+    # reads are counted, so a job can say which given keys it never used
+    def __getitem__(self, key):
+        self.read.add(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return dict.get(self, key, default)
+
+    def __contains__(self, key) -> bool:
+        self.read.add(key)
+        return dict.__contains__(self, key)
+
+    def __iter__(self):
+        self.read.update(dict.keys(self))
+        return dict.__iter__(self)
+
+    def items(self):
+        self.read.update(dict.keys(self))
+        return dict.items(self)
+
+    def values(self):
+        self.read.update(dict.keys(self))
+        return dict.values(self)
 
     def __reduce__(self):  # pickled into the job by Snakemake
-        return (ConfigSlice, (dict(self), self.path))
+        return (ConfigSlice, (self.plain(), self.path))
 
 
 def lookup(config: Mapping[str, Any], dotted: str, default: Any = _MISSING) -> Any:
@@ -114,7 +149,7 @@ def used_config(params: Any) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name, value in items:
         if isinstance(value, ConfigSlice):
-            flat.update(flatten(dict(value), value.path))
+            flat.update(flatten(value.plain(), value.path))
         elif name == "seed":
             flat["seed"] = value
     return _jsonable(flat)

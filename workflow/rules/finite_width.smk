@@ -13,6 +13,25 @@ FINITE_WIDTH_CHUNKS = [
     for panel in FINITE_WIDTH_PANELS
     for width in config["finite_width"][panel]["widths"]
 ]
+# the keys of each panel the theory reads (the 1/N coefficients do not depend on the
+# simulated widths, network counts or sampler; the exact ReLU curves do on the widths)
+FINITE_WIDTH_THEORY_KEYS = {
+    "fluctuations": ["activation", "sigma_w", "sigma_b", "depth"],
+    "relu": ["widths", "depth_over_width"],
+    "shift": ["activation", "sigma_w", "sigma_b", "depth"],
+    "correlation": ["activation", "sigma_w", "sigma_b", "c0", "depth"],
+}
+
+
+def finite_width_theory_cfg():
+    """The finite_width keys the theory reads: q0 and each panel's theory keys."""
+    panels = {
+        panel: dict(config_slice(f"finite_width.{panel}", *keys))
+        for panel, keys in FINITE_WIDTH_THEORY_KEYS.items()
+    }
+    return provenance.ConfigSlice(
+        {**config_slice("finite_width", "q0"), **panels}, "finite_width"
+    )
 
 
 rule finite_width_simulation:
@@ -33,7 +52,8 @@ rule finite_width_simulation:
         ),
         runtime=120,
     params:
-        cfg=config_slice("finite_width"),
+        # q0 and this panel's keys only: another panel's change reruns none of its jobs
+        cfg=lambda wc: config_slice("finite_width", "q0", wc.panel),
         seed=config["seed"],
     script:
         "../scripts/finite_width_simulation.py"
@@ -49,7 +69,7 @@ rule finite_width_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("finite_width"),
+        cfg=finite_width_theory_cfg(),
     script:
         "../scripts/finite_width_theory.py"
 
@@ -82,6 +102,7 @@ rule answers_finite_width:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("finite_width"),
+        cfg=config_slice("finite_width", "q0", "answer"),
+        fluctuations=config_slice("finite_width.fluctuations", "activation"),
     script:
         "../scripts/finite_width_answers.py"

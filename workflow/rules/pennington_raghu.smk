@@ -21,7 +21,17 @@ rule networks_trajectory_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.trajectory_length"),
+        cfg=config_slice(
+            "networks.trajectory_length",
+            "activations",
+            "sigma_w",
+            "sigma_b",
+            "width",
+            "depth",
+            "n_points",
+            "q0",
+            "n_seeds",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_trajectory_simulation.py"
@@ -37,7 +47,15 @@ rule networks_trajectory_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.trajectory_length"),
+        cfg=config_slice(
+            "networks.trajectory_length",
+            "activations",
+            "sigma_w",
+            "sigma_b",
+            "width",
+            "depth",
+            "q0",
+        ),
     script:
         "../scripts/networks_trajectory_theory.py"
 
@@ -55,7 +73,7 @@ rule trajectory_length:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.trajectory_length"),
+        cfg=config_slice("networks.trajectory_length", "q0", "width", "n_points"),
     script:
         "../scripts/networks_plot_trajectory_length.py"
 
@@ -76,7 +94,15 @@ rule networks_jacobian_simulation:
         ),
         runtime=60,
     params:
-        cfg=config_slice("networks.jacobian_spectrum"),
+        cfg=config_slice(
+            "networks.jacobian_spectrum",
+            "activations",
+            "q_star",
+            "weights",
+            "depths",
+            "width",
+            "n_seeds",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_jacobian_simulation.py"
@@ -93,7 +119,9 @@ rule networks_jacobian_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.jacobian_spectrum"),
+        cfg=config_slice(
+            "networks.jacobian_spectrum", "activations", "q_star", "weights", "depths"
+        ),
     script:
         "../scripts/networks_jacobian_theory.py"
 

@@ -275,7 +275,16 @@ rule networks_qstar_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.qstar_empirical"),
+        cfg=config_slice(
+            "networks.qstar_empirical",
+            "activation",
+            "sigma_w",
+            "sigma_b",
+            "widths",
+            "depth",
+            "q0",
+            "n_seeds",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_qstar_simulation.py"
@@ -293,7 +302,9 @@ rule qstar_empirical:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.qstar_empirical"),
+        cfg=config_slice(
+            "networks.qstar_empirical", "activation", "sigma_w", "sigma_b", "layer_min"
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_plot_qstar_empirical.py"
@@ -317,7 +328,16 @@ rule networks_q_dynamics_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.q_dynamics"),
+        cfg=config_slice(
+            "networks.q_dynamics",
+            "activation",
+            "sigma_w",
+            "sigma_b",
+            "width",
+            "depth",
+            "q0",
+            "n_seeds",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_q_dynamics_simulation.py"
@@ -333,7 +353,9 @@ rule networks_q_dynamics_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.q_dynamics"),
+        cfg=config_slice(
+            "networks.q_dynamics", "activation", "sigma_w", "sigma_b", "depth", "q0"
+        ),
     script:
         "../scripts/networks_q_dynamics_theory.py"
 
@@ -372,7 +394,16 @@ rule networks_c_dynamics_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.c_dynamics"),
+        cfg=config_slice(
+            "networks.c_dynamics",
+            "activation",
+            "sigma_w",
+            "sigma_b",
+            "c0",
+            "width",
+            "depth",
+            "n_seeds",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_correlation_simulation.py"
@@ -388,7 +419,9 @@ rule networks_c_dynamics_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.c_dynamics"),
+        cfg=config_slice(
+            "networks.c_dynamics", "activation", "sigma_w", "sigma_b", "c0", "depth"
+        ),
     script:
         "../scripts/networks_correlation_theory.py"
 
@@ -422,7 +455,16 @@ use rule networks_c_dynamics_simulation as networks_correlation_layers_simulatio
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.correlation_layers"),
+        cfg=config_slice(
+            "networks.correlation_layers",
+            "activation",
+            "sigma_w_factor",
+            "sigma_b",
+            "c0",
+            "width",
+            "depth",
+            "n_seeds",
+        ),
         seed=config["seed"],
 
 
@@ -432,7 +474,14 @@ use rule networks_c_dynamics_theory as networks_correlation_layers_theory with:
     log:
         "results/logs/poole/networks_correlation_layers_theory.log",
     params:
-        cfg=config_slice("networks.correlation_layers"),
+        cfg=config_slice(
+            "networks.correlation_layers",
+            "activation",
+            "sigma_w_factor",
+            "sigma_b",
+            "c0",
+            "depth",
+        ),
 
 
 rule correlation_layers:
@@ -468,7 +517,17 @@ rule networks_gradient_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.gradients"),
+        cfg=config_slice(
+            "networks.gradients",
+            "activation",
+            "sigma_w_factor",
+            "sigma_b",
+            "width",
+            "depth",
+            "batch",
+            "n_seeds",
+            "n_sample",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_gradient_simulation.py"
@@ -484,7 +543,9 @@ rule networks_gradient_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.gradients"),
+        cfg=config_slice(
+            "networks.gradients", "activation", "sigma_w_factor", "sigma_b"
+        ),
     script:
         "../scripts/networks_regime_theory.py"
 
@@ -522,7 +583,15 @@ rule networks_dw_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.dw"),
+        cfg=config_slice(
+            "networks.dw",
+            "activation",
+            "sigma_w_factor",
+            "sigma_b",
+            "width",
+            "depth",
+            "n_seeds",
+        ),
         seed=config["seed"],
     script:
         "../scripts/networks_dw_simulation.py"
@@ -534,7 +603,7 @@ use rule networks_gradient_theory as networks_dw_theory with:
     log:
         "results/logs/poole/networks_dw_theory.log",
     params:
-        cfg=config_slice("networks.dw"),
+        cfg=config_slice("networks.dw", "activation", "sigma_w_factor", "sigma_b"),
 
 
 rule dw_spectrum:
@@ -582,6 +651,13 @@ rule answers_networks:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.qstar_empirical"),
+        cfg=config_slice(
+            "networks.qstar_empirical",
+            "activation",
+            "sigma_w",
+            "sigma_b",
+            "layer_min",
+            "depth",
+        ),
     script:
         "../scripts/networks_answers.py"

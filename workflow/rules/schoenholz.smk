@@ -2,15 +2,48 @@
 # from simulations, and the C-map with dropout. Intermediates in results/data/schoenholz/.
 
 
-#: the depth-scales slice without its job size (sigmas_per_job changes no number, so no
-#: table's params carry it), and the sigma_w^2 indices of each simulation job
-DEPTH_SCALES_CFG = {
-    k: v for k, v in config["networks"]["depth_scales"].items() if k != "sigmas_per_job"
-}
+#: the keys of networks.depth_scales each script reads: the simulation (and the merge of its
+#: chunks) no theory-only key, the theory no simulation-only key, so that changing one reruns
+#: only the jobs that use it; sigmas_per_job changes no number and is in no table's params
+DEPTH_SCALES_SIMULATION_KEYS = [
+    "activation",
+    "sigma_b2",
+    "sigma_w2",
+    "q0_factor",
+    "c0_ordered",
+    "c0_chaotic",
+    "n_inputs",
+    "width",
+    "depth",
+    "n_seeds",
+]
+DEPTH_SCALES_THEORY_KEYS = ["activation", "sigma_b2", "theory_range", "n_theory"]
+#: the sigma_w^2 indices of each simulation job
 DEPTH_SCALES_CHUNKS = chunk_indices(
-    len(DEPTH_SCALES_CFG["sigma_w2"]),
+    len(config["networks"]["depth_scales"]["sigma_w2"]),
     config["networks"]["depth_scales"]["sigmas_per_job"],
 )
+#: the keys of networks.dropout the simulation and the theory read
+DROPOUT_SIMULATION_KEYS = [
+    "activation",
+    "sigma_w",
+    "sigma_b",
+    "rho",
+    "c0",
+    "width",
+    "depth",
+    "n_seeds",
+]
+DROPOUT_THEORY_KEYS = [
+    "activation",
+    "sigma_w",
+    "sigma_b",
+    "rho",
+    "c0",
+    "depth",
+    "theory_range",
+    "n_theory",
+]
 
 
 rule gradient_depth_scale:
@@ -25,6 +58,8 @@ rule gradient_depth_scale:
         "results/logs/schoenholz/gradient_depth_scale.log",
     conda:
         CONDA_ENV
+    params:
+        cfg=config_slice("networks.gradients", "activation"),
     script:
         "../scripts/networks_plot_gradient_depth_scale.py"
 
@@ -50,7 +85,7 @@ rule networks_depth_scales_simulation:
         ),
         runtime=30,
     params:
-        cfg=DEPTH_SCALES_CFG,
+        cfg=config_slice("networks.depth_scales", *DEPTH_SCALES_SIMULATION_KEYS),
         sigma_indices=lambda wildcards: DEPTH_SCALES_CHUNKS[int(wildcards.chunk)],
         seed=config["seed"],
     script:
@@ -76,7 +111,7 @@ rule networks_depth_scales_merge:
     conda:
         CONDA_ENV
     params:
-        cfg=DEPTH_SCALES_CFG,
+        cfg=config_slice("networks.depth_scales", *DEPTH_SCALES_SIMULATION_KEYS),
         seed=config["seed"],
     script:
         "../scripts/networks_depth_scales_merge.py"
@@ -92,7 +127,7 @@ rule networks_depth_scales_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=DEPTH_SCALES_CFG,
+        cfg=config_slice("networks.depth_scales", *DEPTH_SCALES_THEORY_KEYS),
     script:
         "../scripts/networks_depth_scales_theory.py"
 
@@ -109,7 +144,7 @@ rule networks_depth_scales_fit:
     conda:
         CONDA_ENV
     params:
-        cfg=DEPTH_SCALES_CFG,
+        cfg=config_slice("networks.depth_scales", "activation", "sigma_b2", "sigma_w2"),
     script:
         "../scripts/networks_depth_scales_fit.py"
 
@@ -129,7 +164,7 @@ rule depth_scales:
     conda:
         CONDA_ENV
     params:
-        cfg=DEPTH_SCALES_CFG,
+        cfg=config_slice("networks.depth_scales", "activation", "sigma_b2"),
     script:
         "../scripts/networks_plot_depth_scales.py"
 
@@ -150,7 +185,7 @@ rule networks_dropout_simulation:
         ),
         runtime=30,
     params:
-        cfg=config_slice("networks.dropout"),
+        cfg=config_slice("networks.dropout", *DROPOUT_SIMULATION_KEYS),
         seed=config["seed"],
     script:
         "../scripts/networks_dropout_simulation.py"
@@ -167,7 +202,7 @@ rule networks_dropout_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.dropout"),
+        cfg=config_slice("networks.dropout", *DROPOUT_THEORY_KEYS),
     script:
         "../scripts/networks_dropout_theory.py"
 
@@ -186,6 +221,6 @@ rule dropout_cmap:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("networks.dropout"),
+        cfg=config_slice("networks.dropout", "activation", "sigma_w", "sigma_b"),
     script:
         "../scripts/networks_plot_dropout_cmap.py"

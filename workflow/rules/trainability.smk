@@ -6,25 +6,47 @@
 # figure collects the chunks. Intermediates in results/data/trainability/.
 
 
+from dltheory import training_data
+
 ANSWER_PARTS.append("results/answers/trainability.parquet")
 
 TRAINABILITY = config["trainability"]
 TRAINABILITY_VARIANTS = ["plain", "dropout"]
-# the config slice a sweep chunk reads (its depth, keep probability and seeds come from the
-# wildcards): changing depths or adding seeds reruns no finished chunk
-TRAINABILITY_TRAINING_CFG = {
-    key: TRAINABILITY[key]
-    for key in [
-        "data",
-        "sigma_b2",
-        "sigma_w2",
-        "width",
-        "batch",
-        "steps",
-        "optimizer",
-        "lr",
-    ]
+# the keys of `trainability` a sweep chunk reads (its depth, keep probability and seeds
+# come from the wildcards): changing depths or adding seeds reruns no finished chunk
+TRAINABILITY_TRAINING_KEYS = [
+    "data",
+    "sigma_b2",
+    "sigma_w2",
+    "width",
+    "batch",
+    "steps",
+    "optimizer",
+    "lr",
+]
+
+
+def trainability_data_files(data_cfg):
+    """The IDX files the data are read from (none for the bundled digits): inputs of the
+    rules that read the data. A missing directory or file gives none here: the data check
+    then fails naming it."""
+    if data_cfg["source"] != "idx" or not data_cfg.get("idx_dir"):
+        return []
+    try:
+        files = training_data.find_idx_files(data_cfg["idx_dir"])
+    except training_data.IdxDataError:
+        return []
+    return [str(path) for path in files.values()]
+
+
+TRAINABILITY_DATA_FILES = trainability_data_files(TRAINABILITY["data"])
+# file name -> SHA-256 of each IDX file ({} for the digits): a param of every rule that
+# reads the data, so that replacing a file reruns the data check and everything
+# downstream; the chunks record it, and the merge (same param) refuses other data
+TRAINABILITY_DATA = {
+    Path(path).name: provenance.file_digest(path) for path in TRAINABILITY_DATA_FILES
 }
+
 # seeds 0..n_seeds-1 in consecutive groups of seeds_per_job, one job each
 TRAINABILITY_SEED_GROUPS = [
     list(range(i, min(i + TRAINABILITY["seeds_per_job"], TRAINABILITY["n_seeds"])))
@@ -83,6 +105,7 @@ TRAINABILITY_RUNTIME = {
 
 rule trainability_data_check:
     input:
+        idx=TRAINABILITY_DATA_FILES,
         code=code_inputs("trainability_data_check.py"),
     output:
         "results/data/trainability/data.parquet",
@@ -96,6 +119,7 @@ rule trainability_data_check:
         ),
     params:
         cfg=config_slice("trainability.data"),
+        data=TRAINABILITY_DATA,
         seed=config["seed"],
     script:
         "../scripts/trainability_data_check.py"
@@ -104,6 +128,7 @@ rule trainability_data_check:
 rule trainability_sweep:
     input:
         data=rules.trainability_data_check.output[0],
+        idx=TRAINABILITY_DATA_FILES,
         code=code_inputs("trainability_sweep.py"),
     output:
         "results/data/trainability/runs/keep{keep_prob}_L{depth}_g{group}.parquet",
@@ -120,7 +145,8 @@ rule trainability_sweep:
         mem_mb=lambda wc, attempt: TRAINABILITY_MEM_MB[int(wc.depth)] * attempt,
         runtime=lambda wc, attempt: int(TRAINABILITY_RUNTIME[int(wc.depth)]) * attempt,
     params:
-        cfg=TRAINABILITY_TRAINING_CFG,
+        cfg=config_slice("trainability", *TRAINABILITY_TRAINING_KEYS),
+        data=TRAINABILITY_DATA,
         seeds=lambda wc: TRAINABILITY_SEED_GROUPS[int(wc.group)],
         seed=config["seed"],
     script:
@@ -140,7 +166,9 @@ rule trainability_merge:
     conda:
         CONDA_ENV
     params:
-        cfg=TRAINABILITY_TRAINING_CFG,
+        cfg=config_slice("trainability", *TRAINABILITY_TRAINING_KEYS),
+        # the same digests: the merge refuses a chunk trained on other data
+        data=TRAINABILITY_DATA,
     script:
         "../scripts/trainability_merge.py"
 
@@ -155,12 +183,9 @@ rule trainability_theory:
     conda:
         CONDA_ENV
     params:
-        cfg={
-            "sigma_b2": config["trainability"]["sigma_b2"],
-            "sigma_w2": config["trainability"]["sigma_w2"],
-            "keep_probs": [1.0] + config["trainability"]["dropout"]["keep_probs"],
-            "n_theory": config["trainability"]["n_theory"],
-        },
+        cfg=config_slice("trainability", "sigma_b2", "sigma_w2", "n_theory"),
+        # the curves of keep probability 1 (no dropout) and of each dropout keep probability
+        dropout=config_slice("trainability.dropout", "keep_probs"),
     script:
         "../scripts/trainability_theory.py"
 
@@ -178,7 +203,7 @@ rule trainability:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("trainability"),
+        cfg=config_slice("trainability", "threshold"),
     script:
         "../scripts/trainability_plot.py"
 
@@ -208,6 +233,6 @@ rule answers_trainability:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("trainability"),
+        cfg=config_slice("trainability", "threshold", "sigma_b2"),
     script:
         "../scripts/trainability_answers.py"

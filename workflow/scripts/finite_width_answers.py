@@ -8,9 +8,9 @@ from dltheory import io
 SHEET = "Beyond mean field: finite-width corrections"
 
 
-def rows(sim, theory, cfg):
+def rows(sim, theory, cfg, act):
+    """``cfg``: finite_width's q0 and answer; ``act``: the activation of the fluctuations panel."""
     sw, sb = float(cfg["answer"]["sigma_w"]), float(cfg["answer"]["sigma_b"])
-    act = cfg["fluctuations"]["activation"]
 
     def at_setting(t):
         return t[
@@ -74,7 +74,7 @@ if __name__ == "__main__":
 
         sim = pd.concat([io.read_table(p) for p in job.input.simulation], ignore_index=True)
         theory = io.read_table(job.input.theory)
-        answers = rows(sim, theory, job.cfg)
+        answers = rows(sim, theory, job.cfg, job.params["fluctuations"]["activation"])
         for a in answers:
             job.log.info("%s: %s", a.id, a.answer)
         write_part(answers, job.output[0], params=job.params)

@@ -1,5 +1,6 @@
 """Figure `saxe_svd_dynamics`: Euler singular values of W2 W1 and W_shallow (Exercise 1.2)."""
 
+import numpy as np
 from matplotlib.lines import Line2D
 
 from dltheory import io, style
@@ -8,9 +9,11 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
+        from dltheory import saxe
+
         log = job.log
         data = io.read_table(job.input.data)
-        cfg = io.read_params(job.input.data)["cfg"]  # eta and dt of the run that made the data
+        cfg = io.read_params(job.input.data)["cfg"]  # the config slice of the run that made it
         tau, dt = 1.0 / cfg["eta"], cfg["dt"]
         sim = data[data["curve"] == "euler"]
         fig, axes = style.figure(ncols=2, width=3.6, height=3.1, sharey=True)
@@ -35,5 +38,31 @@ if __name__ == "__main__":
         labels.append(rf"$s_\alpha$ of $\Sigma^{{yx}}$ ($\tau=1/\eta={tau:g}$, $\Delta t={dt:g}$)")
         # below the panels: the curves cross the middle of both
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-        job.save_figure(fig)
-        log.info("wrote %s", list(job.output))
+
+        # the caption's numbers, from the data and the config slice of the run
+        t_end = float(sim["t"].max())
+        times = np.sort(sim["t"].unique())
+        s = sim.groupby("mode")["s"].first().sort_index().to_numpy()
+        deep = sim[sim["net"] == "deep"].pivot_table(index="t", columns="mode", values="value")
+        half = saxe.half_time(times, deep.loc[times].to_numpy(), s)
+        end = sim[sim["t"] == t_end].pivot_table(index="net", columns="mode", values="value")
+        sigma_x = np.asarray(cfg["sigma_x"], dtype=float)
+        n_out, n_in = np.shape(cfg["sigma_yx"])
+        facts = {
+            "n_in": n_in,
+            "n_out": n_out,
+            "sigma_x_identity": bool(np.array_equal(sigma_x, np.eye(len(sigma_x)))),
+            "tau": tau,
+            "t_end": t_end,
+            "n_updates": round(t_end / dt),
+            "s": [float(v) for v in s],
+            "half_times": [float(v) for v in half if np.isfinite(v)],
+            "n_not_half": int(np.isnan(half).sum()),
+            "larger_first": bool(np.all(np.diff(half[np.isfinite(half)]) >= -1e-9)),
+            "deep_error": float(np.max(np.abs(end.loc["deep"].to_numpy() - s))),
+            "shallow_short_pct": float(100 * np.max(1 - end.loc["shallow"].to_numpy() / s)),
+            "exp_factor": float(np.exp(-t_end / tau)),
+            "t_over_tau": t_end / tau,
+        }
+        job.save_figure(fig, facts=facts)
+        log.info("wrote %s; facts %s", list(job.output), facts)

@@ -84,6 +84,62 @@ def tree_row(ax, ax_t, curves, theory, branching, title, max_level):
     return counts, ratio, level_of
 
 
+def row_facts(curves, theory, tree, lr, level_of, max_level):
+    """The caption's numbers of one row, from its tables."""
+    from dltheory import saxe
+
+    mean = theory.groupby("mode").agg(
+        s=("s", "first"),
+        t=("t_half", "mean"),
+        ratio=("t_half", lambda t: float(np.nanmean(t / theory.loc[t.index, "t_theory"]))),
+        some=("t_half", lambda t: int(t.isna().sum())),
+        all_missing=("t_half", lambda t: bool(t.isna().all())),
+    )
+    mean["level"] = mean.index.map(level_of)
+    _, lam, _ = saxe.tree_spectrum(tree["depth"], tree["branching"], tree["epsilon"])
+    levels = []
+    for lev, rows in mean.groupby("level"):
+        done = rows[rows["some"] == 0]
+        levels.append(
+            {
+                "level": int(lev),
+                "n_modes": len(rows),
+                "expected": float(np.sqrt(tree["n_features"] * lam[lev])),
+                "s_min": float(rows["s"].min()),
+                "s_max": float(rows["s"].max()),
+                "ratio_min": float(done["ratio"].min()) if len(done) else float("nan"),
+                "ratio_max": float(done["ratio"].max()) if len(done) else float("nan"),
+                "n_drawn": len(done),
+                "left": len(rows),
+                "shown_left": bool(lev <= max_level),
+            }
+        )
+    drawn = mean[mean["some"] == 0]
+    return {
+        "branching": int(tree["branching"]),
+        "n_items": int(tree["branching"] ** tree["depth"]),
+        "lr": float(lr),
+        "n_seeds": int(curves["seed"].nunique()),
+        "epochs": int(curves["epoch"].max()),
+        "a0": float(theory["a0"].iloc[0]),
+        "n_layers": int(theory["n_layers"].iloc[0]),
+        "s_max": float(curves["s"].max()),
+        "sv_max": float(curves["sv"].max()),
+        "ratio": float(np.nanmean(theory["t_half"] / theory["t_theory"])),
+        "ratio_min": float(drawn["ratio"].min()),
+        "ratio_max": float(drawn["ratio"].max()),
+        "levels": levels,
+        "n_modes": len(mean),
+        "n_not_drawn": int((mean["some"] > 0).sum()),
+        "n_never": int(mean["all_missing"].sum()),
+        "s_not_drawn_max": float(mean.loc[mean["some"] > 0, "s"].max())
+        if (mean["some"] > 0).any()
+        else float("nan"),
+        "slowest": float(drawn["t"].max()),
+        "half_means": mean["t"],
+    }
+
+
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
@@ -91,38 +147,64 @@ if __name__ == "__main__":
         log = job.log
         variant = job.params.variant
         name = "ReLU" if variant == "relu" else "linear"
-        rows = []
+        rows, linear = [], []
         for key in ("", "wide_"):
-            curves = io.read_table(job.input[f"{key}curves"])
-            theory = io.read_table(job.input[f"{key}theory"])
-            cfg = io.read_params(job.input[f"{key}curves"])["cfg"]
-            tree = {**cfg["tree"], **({"branching": cfg["tree_wide"]["branching"]} if key else {})}
-            curves = curves[curves["variant"] == variant]
-            theory = theory[theory["variant"] == variant]
+            all_curves = io.read_table(job.input[f"{key}curves"])
+            all_theory = io.read_table(job.input[f"{key}theory"])
+            params = io.read_params(job.input[f"{key}curves"])
+            tree = dict(params["tree"])
+            if key:
+                tree["branching"] = params["tree_wide"]["branching"]
+            if variant not in set(all_curves["variant"]):
+                raise ValueError(
+                    f"figure saxe_{'relu' if variant == 'relu' else 'deep_linear'}_tree needs "
+                    f"the {variant!r} nets, but config key saxe.network.variants is "
+                    f"{sorted(set(all_curves['variant']))}: add {variant!r} to it"
+                )
+            curves = all_curves[all_curves["variant"] == variant]
+            theory = all_theory[all_theory["variant"] == variant]
             lr = tree["n_features"] / (2 * theory["tau"].iloc[0])  # tau = F / (2 lr)
             rows.append((curves, theory, tree, lr))
+            linear.append(all_theory[all_theory["variant"] == "linear"])
         search = io.read_table(job.input.wide_lr_search)
         limit = float(search["limit"].iloc[0])
 
         fig, axes = style.figure(ncols=2, nrows=2, width=3.7, height=3.4)
-        counts, max_levels = {}, {}
-        for (ax, ax_t), (curves, theory, tree, lr), wide in zip(
-            axes, rows, (False, True), strict=True
+        counts, max_levels, facts = {}, {}, {}
+        for (ax, ax_t), (curves, theory, tree, lr), wide, lin in zip(
+            axes, rows, (False, True), linear, strict=True
         ):
             b, n_items = tree["branching"], tree["branching"] ** tree["depth"]
             title = f"B = {b} ({n_items} items), $\\eta$ = {lr:.4g}"
             if wide:  # the safety fraction of the largest stable rate
                 title += f"\n= {lr / limit:.2g} $\\times$ the largest stable rate {limit:g}"
-            max_levels[b] = MAX_CURVE_LEVEL_WIDE if wide else tree["depth"]
-            counts[b], ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title, max_levels[b])
+            max_level = MAX_CURVE_LEVEL_WIDE if wide else tree["depth"]
+            max_levels[b] = max_level
+            counts[b], ratio, level_of = tree_row(ax, ax_t, curves, theory, b, title, max_level)
+            row = row_facts(curves, theory, tree, lr, level_of, max_level)
+            half = row.pop("half_means")
+            if variant != "linear" and len(lin):
+                # this net's mean half-learning epoch per mode over the linear net's
+                lin_half = lin.groupby("mode")["t_half"].mean()
+                vs = (half / lin_half).dropna()
+                row["vs_linear"] = {
+                    "mean": float(vs.mean()) if len(vs) else float("nan"),
+                    "min": float(vs.min()) if len(vs) else float("nan"),
+                    "max": float(vs.max()) if len(vs) else float("nan"),
+                    "top": float(vs.iloc[0]) if len(vs) else float("nan"),
+                    "linear_not_drawn": int(
+                        lin.groupby("mode")["t_half"].apply(lambda t: t.isna().any()).sum()
+                    ),
+                }
+            else:
+                row["vs_linear"] = None
+            facts["wide" if wide else "top"] = row
             per_level = theory.assign(level=theory["mode"].map(level_of))
             per_level = per_level.assign(ratio=per_level["t_half"] / per_level["t_theory"])
             log.info(
                 "%s, B = %d, lr = %.4g (%d seeds): mean measured/theory half-time ratio %.3f; per "
-                "level "
-                "(s range, measured/theory mean, half-learning epochs, modes x seeds not half "
-                "learnt "
-                "by epoch %d):\n%s",
+                "level (s range, measured/theory mean, half-learning epochs, modes x seeds not "
+                "half learnt by epoch %d):\n%s",
                 variant,
                 b,
                 lr,
@@ -146,6 +228,22 @@ if __name__ == "__main__":
                 curves["sv"].max(),
                 curves["s"].max(),
             )
+        wide_params = io.read_params(job.input.wide_curves)["tree_wide"]
+        stable = search[search["stable"]]
+        unstable = search[~search["stable"]]
+        facts["search"] = {
+            "limit": limit,
+            "fraction": float(facts["wide"]["lr"] / limit),
+            "low": float(search["lr"].min()),
+            "rates": [float(v) for v in stable["lr"].iloc[:3]],
+            "diverged_at": float(unstable["lr"].iloc[0]) if len(unstable) else float("nan"),
+            "diverged_epoch": int(unstable["epoch"].iloc[0]) if len(unstable) else 0,
+            "epochs": int(wide_params["lr_search"]["epochs"]),
+            "flow": float(search["gradient_flow_limit"].iloc[0]),
+            "flow_factor": float(limit / search["gradient_flow_limit"].iloc[0]),
+            # the top row's rate against the wide tree's largest stable rate
+            "top_lr_unstable_wide": bool(facts["top"]["lr"] > limit),
+        }
 
         row = rows[0][1].iloc[0]
         wide_row = rows[1][1].iloc[0]
@@ -174,6 +272,10 @@ if __name__ == "__main__":
             rf"decoupled linear theory ($\tau=F/2\eta$, $N_l$={int(row['n_layers'])}, "
             rf"$a^0$ = {row['a0']:.3f} / {wide_row['a0']:.3f})",
         ]
-        fig.suptitle(f"{name} net, hidden units {list(job.params.hidden)}", fontsize=10)
+        hidden = list(job.params.network["hidden_units"])
+        fig.suptitle(f"{name} net, hidden units {hidden}", fontsize=10)
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-        job.save_figure(fig)
+        facts["hidden_units"] = hidden
+        facts["max_level_wide"] = MAX_CURVE_LEVEL_WIDE
+        job.save_figure(fig, facts=facts)
+        log.info("facts: %s", facts)

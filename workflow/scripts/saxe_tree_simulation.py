@@ -2,8 +2,9 @@
 
 Rule saxe_tree_simulation trains at ``network.lr``; rule saxe_tree_wide_simulation also
 passes ``tree_wide`` (and no ``tree.branching``, ``network.n_seeds``, ``network.epochs`` or
-``network.lr``): its branching, seeds and epochs take their place, and it trains at ``tree_wide.lr_fraction`` times the largest stable rate (scan
-from below, :func:`dltheory.saxe.largest_stable_lr`), writing the probes to ``lr_search``.
+``network.lr``): its branching, seeds and epochs take their place, and it trains at
+``tree_wide.lr_fraction`` times the largest stable rate (scan from below,
+:func:`dltheory.saxe.largest_stable_lr`), writing the probes to ``lr_search``.
 """
 
 import time
