@@ -17,11 +17,12 @@ PYTEST_WORKERS ?= 2
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: run test test-fast venv lint bench report clean-results help
+.PHONY: run test test-long test-fast venv lint bench report clean-results help
 
 help:
 	@echo "make run       - bootstrap .venv, then build every figure and results/answers.md"
 	@echo "make test      - bootstrap .venv, then run the test suite"
+	@echo "make test-long - every figure under two other configs, every config key changed in turn"
 	@echo "make test-fast - the quick tests: no Snakemake, no Slurm, nothing slow (edit-test loop)"
 	@echo "make venv      - only create/refresh .venv from requirements.lock"
 	@echo "make lint      - ruff, snakemake --lint, snakefmt --check"
@@ -48,13 +49,20 @@ report: $(STAMP)
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.html
 
 test: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile; rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not long"; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
+	  exit $$rc
+
+# The long checks: every figure under two alternative configs, and every config key
+# changed in turn (about half an hour on 2 cores; CI runs them after make test).
+test-long: $(STAMP)
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m long; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 
 # The edit-test loop: no Snakemake subprocess, no Slurm (tests/conftest.py marks those).
 test-fast: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not workflow and not slurm and not slow"; rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not workflow and not slurm and not slow and not long"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 

@@ -1,4 +1,4 @@
-"""Figure `qstar_empirical`: q^l deep in wide tanh nets against q* (Sheet 2 Q1(b))."""
+"""Figure `qstar_empirical`: q^l deep in wide random nets against q* (Sheet 2 Q1(b))."""
 
 import numpy as np
 import pandas as pd
@@ -36,13 +36,24 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import finite_width, meanfield, networks
+        from dltheory import activations, finite_width, meanfield, networks
 
         log = job.log
         cfg = job.cfg
         sim = io.read_table(job.input.simulation)
         sw, sb, act = cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]
+        depth = int(sim["layer"].max())
+        if cfg["layer_min"] >= depth:
+            raise ValueError(
+                f"networks.qstar_empirical.layer_min = {cfg['layer_min']} leaves no deep layer "
+                f"to average: it must be below networks.qstar_empirical.depth = {depth}"
+            )
         q_star = float(meanfield.q_star(sw, sb, act))
+        if not np.isfinite(q_star):
+            raise ValueError(
+                f"q* diverges for networks.qstar_empirical (activation {act}, sigma_w {sw:g}, "
+                f"sigma_b {sb:g}): choose a sigma_w with a finite fixed point"
+            )
         est = networks.empirical_fixed_point(sim, cfg["layer_min"])
         spread = measured_spread(sim, cfg["layer_min"], job.seed)
 
@@ -77,7 +88,7 @@ if __name__ == "__main__":
         )
         ax1.axhline(0, color="k", ls="--", lw=1)
         ax1.set(xscale="log", xlabel="width $N$", ylabel=r"$\hat q^* - q^*$")
-        ax1.set_title(f"estimate of $q^*$, layers {cfg['layer_min']}-{cfg['depth']}")
+        ax1.set_title(f"estimate of $q^*$, layers {cfg['layer_min']}-{depth}")
         ax1.legend(
             [ax1.containers[0]],
             [rf"mean over {int(est['n_nets'].iloc[0])} nets $\pm$ 3 s.e."],
@@ -98,23 +109,52 @@ if __name__ == "__main__":
         # hook for the finite-width theory: deep-layer s.d. sqrt((2 q*^2 + V*) / N)
         theory = finite_width.q_std_stationary(sw, sb, n, act)
         (theory_line,) = ax2.plot(n, theory, color="k", lw=1)
-        slope, _ = np.polyfit(np.log(spread["width"]), np.log(spread["sd"]), 1)
+        # a slope needs two widths
+        slope = (
+            np.polyfit(np.log(spread["width"]), np.log(spread["sd"]), 1)[0]
+            if len(spread) > 1
+            else np.nan
+        )
         ax2.set(xscale="log", yscale="log", xlabel="width $N$", ylabel="s.d. of $q^l$ between nets")
         ax2.set_title("spread of one deep layer")
         ax2.legend(
             [ax2.containers[0], theory_line],
             [
-                f"measured ($\\pm$ s.e., bootstrap over nets); fitted slope {slope:.2f}",
+                "measured ($\\pm$ s.e., bootstrap over nets)"
+                + (f"; fitted slope {slope:.2f}" if np.isfinite(slope) else ""),
                 r"theory $\sqrt{(2q^{*2}+V^*)/N}$ (dltheory.finite_width)",
             ],
             loc="upper center",
             bbox_to_anchor=(0.5, -0.3),
             fontsize=7,
         )
-        fig.suptitle(rf"tanh, $\sigma_w={sw:g}$, $\sigma_b={sb:g}$", fontsize=10)
-        job.save_figure(fig)
+        label = activations.get(act).label
+        fig.suptitle(rf"{label}, $\sigma_w={sw:g}$, $\sigma_b={sb:g}$", fontsize=10)
         theory_at = finite_width.q_std_stationary(
             sw, sb, spread["width"].to_numpy(dtype=float), act
+        )
+        z_mean = (est["q_mean"] - q_star) / est["q_se"]
+        z_sd = (spread["sd"].to_numpy() - theory_at) / spread["sd_se"].to_numpy()
+        job.save_figure(
+            fig,
+            facts={
+                "activation": label,
+                "q_star": q_star,
+                "depth": depth,
+                "layer_min": int(cfg["layer_min"]),
+                "widths": [int(w) for w in spread["width"]],
+                "n_nets": int(est["n_nets"].min()),
+                "n_boot": N_BOOT,
+                "n_inputs": int(sim["q0"].nunique()),
+                "n_mean_within": int((z_mean.abs() <= 3).sum()),
+                "worst_mean_z": float(z_mean.abs().max()),
+                "sd": [float(x) for x in spread["sd"]],
+                "sd_theory": [float(x) for x in theory_at],
+                "n_sd_within": int((np.abs(z_sd) <= 1).sum()),
+                "worst_sd_z": float(np.abs(z_sd).max()),
+                "slope": float(slope) if np.isfinite(slope) else None,
+                "n_overflow": int(sim.groupby(["width", "seed"])["overflow"].any().sum()),
+            },
         )
         log.info("q* %.6f; estimates %s", q_star, est.to_dict("records"))
         log.info("spread %s; theory %s; slope %.3f", spread.to_dict("records"), theory_at, slope)

@@ -1,0 +1,215 @@
+"""Every output true for any valid config (long: ``make test-long``, run by CI).
+
+* Two alternative configs (the tiny config with the overlays of ``tests/alternatives``:
+  one with every activation changed, one with grids, widths, counts and the seed changed)
+  build every figure, and no title, label, legend or caption names a value of the tiny
+  config that the alternative changed.
+* Each leaf key of the tiny config, changed to another valid value, reruns exactly the
+  rules whose outputs record that key (their params) and their consumers.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, copy_workflow, run_snakemake, write_config
+
+from dltheory import activations, io, provenance, style, validation
+
+pytestmark = pytest.mark.long
+
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+OVERLAYS = sorted((Path(__file__).parent / "alternatives").glob("*.yaml"))
+
+
+def _merge(base: dict, overlay: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _split(overlay: dict, activation: bool) -> dict:
+    """The part of an overlay that changes activations (or everything else)."""
+    out = {}
+    for key, value in overlay.items():
+        if isinstance(value, dict):
+            part = _split(value, activation)
+            if part:
+                out[key] = part
+        elif ("activation" in key) == activation:
+            out[key] = value
+    return out
+
+
+def alternative(which: str) -> dict:
+    from configs import tiny_config
+
+    cfg = tiny_config()
+    for path in OVERLAYS:
+        cfg = _merge(cfg, _split(yaml.safe_load(path.read_text()) or {}, which == "activations"))
+    if which == "grids":
+        cfg["seed"] = cfg["seed"] + 1 if isinstance(cfg["seed"], int) else 1
+    validation.validate_config(cfg, SCHEMA)
+    return cfg
+
+
+def _value_words(value) -> set[str]:
+    """How a config value shows in a text: numbers as %g, activations by name and label."""
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, int | float):
+        return {f"{value:g}"}
+    if isinstance(value, str):
+        words = {value}
+        try:
+            words.add(activations.get(value).label)
+        except (KeyError, ValueError, TypeError):
+            pass
+        return words
+    if isinstance(value, list):
+        return set().union(*map(_value_words, value)) if value else set()
+    return set()
+
+
+def _mentions(text: str, word: str) -> bool:
+    if re.fullmatch(r"-?[\d.e+-]+", word):  # a number: not part of a longer number
+        return re.search(rf"(?<![\d.]){re.escape(word)}(?![\d])", text) is not None
+    return re.search(rf"(?<![A-Za-z_]){re.escape(word)}(?![A-Za-z_])", text) is not None
+
+
+@pytest.mark.parametrize("which", ["activations", "grids"])
+def test_every_figure_under_an_alternative_config_describes_that_config(tmp_path, which):
+    from configs import tiny_config
+
+    assert OVERLAYS, "no overlays in tests/alternatives"
+    old = provenance.flatten(tiny_config(), "")
+    cfg = alternative(which)
+    new = provenance.flatten(cfg, "")
+    changed = {k for k in old if old[k] != new.get(k)}
+    assert changed, which
+    wf = copy_workflow(tmp_path / "wf")
+    write_config(wf / "alt.yaml", cfg)
+    proc = run_snakemake(
+        wf, "all", "--cores", "2", "--keep-going", "--configfile", "alt.yaml", check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    problems = []
+    for png in sorted((wf / "results" / "figures").glob("*.png")):
+        meta = style.read_metadata(png)
+        used = meta["provenance"]["config"]
+        text = "\n".join(meta["texts"]) + "\n" + png.with_suffix(".rst").read_text()
+        present = set().union(*(_value_words(v) for v in used.values()))
+        for key in sorted(changed & set(used)):
+            for word in sorted(_value_words(old[key]) - present):
+                if _mentions(text, word):
+                    problems.append(f"{png.stem}: names {word!r}, the old value of {key}")
+    assert not problems, "\n".join(problems)
+
+
+# -- the key walk ----------------------------------------------------------------------
+
+
+def _candidates(value):
+    """Other values of the same kind, most likely valid first."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value * 2, max(value - 1, 1)]
+    if isinstance(value, float):
+        return [value * 1.1 if value else 0.1, value * 0.9, value + 0.5]
+    if isinstance(value, str):
+        names = [n for n in activations.names() if n != value]
+        return [*names[:6], value + "_other"]
+    if isinstance(value, list) and value:
+        first = value[0]
+        alt = [v for v in _candidates(first) if v not in value]
+        return (
+            [[*value[:-1], v] for v in alt[:2]] + [value[:-1]]
+            if len(value) > 1
+            else [[v] for v in alt]
+        )
+    return []
+
+
+def _set(cfg: dict, dotted: str, value) -> dict:
+    out = copy.deepcopy(cfg)
+    node = out
+    *parents, last = dotted.split(".")
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return out
+
+
+def _blocks(workdir: Path, *args: str) -> list[dict]:
+    out = run_snakemake(workdir, "-n", *args).stdout
+    blocks = []
+    for chunk in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        m = re.match(r"(?:local)?rule (\w+):", chunk)
+        if m:
+            fields = dict(re.findall(r"^    (input|output): (.*)$", chunk, re.M))
+            blocks.append({"rule": m.group(1), **{k: v.split(", ") for k, v in fields.items()}})
+    return blocks
+
+
+def _own_keys(path: Path) -> set[str]:
+    if path.suffix == ".parquet":
+        return set((io.read_provenance(path) or {}).get("config", {}))
+    if path.suffix == ".png":
+        return set((style.read_metadata(path) or {}).get("own_config", {}))
+    return set()
+
+
+def test_changing_a_config_key_reruns_exactly_the_rules_that_read_it(tiny_build):
+    wf = tiny_build.workdir
+    assert tiny_build.proc.returncode == 0
+    blocks = _blocks(wf, "--forceall", "all", "--configfile", str(tiny_build.configfile))
+    produced_by = {f: b["rule"] for b in blocks for f in b.get("output", [])}
+    consumers = defaultdict(set)
+    for b in blocks:
+        for f in b.get("input", []):
+            if f in produced_by:
+                consumers[produced_by[f]].add(b["rule"])
+    reads = defaultdict(set)  # key -> rules whose outputs record it
+    for f, rule in produced_by.items():
+        for key in _own_keys(wf / f):
+            reads[key].add(rule)
+    problems, unchanged = [], []
+    for key in sorted(provenance.flatten(tiny_build.config, "")):
+        if key in {"figure_overlap"}:
+            continue
+        value = provenance.lookup(tiny_build.config, key)
+        for candidate in _candidates(value):
+            cfg = _set(tiny_build.config, key, candidate)
+            try:
+                validation.validate_config(cfg, SCHEMA)
+            except validation.ConfigError:
+                continue
+            break
+        else:
+            unchanged.append(key)
+            continue
+        expected, todo = set(), list(reads[key])
+        while todo:
+            rule = todo.pop()
+            if rule not in expected:
+                expected.add(rule)
+                todo.extend(consumers[rule])
+        expected -= {"all"}
+        path = write_config(wf.parent / "walk.yaml", cfg)
+        rerun = {b["rule"] for b in _blocks(wf, "all", "--configfile", str(path))} - {"all"}
+        if rerun != expected:
+            problems.append(
+                f"{key}: reruns {sorted(rerun - expected)} beyond, misses {sorted(expected - rerun)}"
+            )
+    assert not problems, "\n".join(problems)
+    assert len(unchanged) <= 5, f"no valid other value found for {unchanged}"
