@@ -10,7 +10,8 @@ CONFIG ?= config.yaml
 # the memory (MB) that running jobs may claim together on this machine (not on a cluster)
 MEM_MB ?= 20000
 # figures to put in the report (default: everything rule `all` builds); after a partial
-# run name what was built: make report TARGETS="qmap cmap"
+# run name what was built: make report TARGETS="qmap cmap". The report refuses figures and
+# answers made under another config than CONFIG unless ALLOW_MIXED=1.
 TARGETS ?=
 PYTEST_WORKERS ?= 2
 
@@ -45,6 +46,7 @@ run: $(STAMP)
 # The Snakemake report of a finished run: every figure with its caption, by problem sheet,
 # and the answers table; the zip and one self-contained HTML file.
 report: $(STAMP)
+	$(PY) -m dltheory.provenance --configfile $(CONFIG) $(if $(ALLOW_MIXED),--allow-mixed) results
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.zip
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.html
 

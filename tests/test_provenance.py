@@ -140,3 +140,24 @@ def test_scripts_read_config_only_through_their_params():
         if "snakemake.config" in p.read_text() or ".config[" in p.read_text()
     ]
     assert not found, f"scripts reading the config around their params: {found}"
+
+
+def test_outputs_made_under_another_config_are_listed_before_a_report(tmp_path):
+    results = tmp_path / "results"
+    (results / "figures").mkdir(parents=True)
+    (results / "answers").mkdir()
+    same = {"provenance": provenance.record({"qmap.width": 5})}
+    other = {"provenance": provenance.record({"qmap.width": 7})}
+    for name, meta in [("a", same), ("b", other)]:
+        fig, ax = style.figure()
+        ax.plot([0, 1], [0, 1])
+        style.save(fig, [results / "figures" / f"{name}.png"], metadata=meta)
+    params = {"cfg": provenance.ConfigSlice({"width": 7}, "qmap")}
+    io.write_table(pd.DataFrame({"x": [1.0]}), results / "answers" / "p.parquet", params=params)
+    config = {"qmap": {"width": 5}}
+    problems = provenance.outputs_made_elsewhere(results, config)
+    assert len(problems) == 2 and "b.png" in problems[0] and "p.parquet" in problems[1]
+    cfg = write_config(tmp_path / "c.yaml", config)
+    args = ["--configfile", str(cfg), "--schema", str(tmp_path / "none"), str(results)]
+    assert provenance.main(args) == 1
+    assert provenance.main([*args, "--allow-mixed"]) == 0

@@ -246,3 +246,61 @@ def foreign_inputs(
                         f"this run's file has {data[name][:12]}...)"
                     )
     return problems
+
+
+def outputs_made_elsewhere(results: str | os.PathLike, config: Mapping[str, Any]) -> list[str]:
+    """Figures and answers under ``results`` whose record disagrees with ``config``.
+
+    (Before a report: a partial rebuild under another config must not be shown as if
+    one config had made everything.)
+    """
+    from . import io, style
+
+    results = Path(results)
+    records: dict[str, Mapping[str, Any] | None] = {}
+    for png in sorted((results / "figures").glob("*.png")):
+        meta = style.read_metadata(png) or {}
+        records[str(png)] = meta.get("provenance")
+    for table in sorted(results.glob("answers*.parquet")) + sorted(
+        (results / "answers").glob("**/*.parquet")
+    ):
+        records[str(table)] = io.read_provenance(table)
+    return foreign_inputs(records, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dltheory.provenance --configfile F [--allow-mixed] RESULTS``."""
+    import argparse
+
+    import yaml
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dltheory.provenance",
+        description="List figures and answers under RESULTS not made by the config file.",
+    )
+    parser.add_argument("results", nargs="?", default="results")
+    parser.add_argument("--configfile", default="config.yaml")
+    parser.add_argument("--schema", default="workflow/schemas/config.schema.yaml")
+    parser.add_argument("--allow-mixed", action="store_true", help="report them, exit 0")
+    args = parser.parse_args(argv)
+    with open(args.configfile) as handle:
+        config = yaml.safe_load(handle) or {}
+    if Path(args.schema).exists():
+        from snakemake.utils import validate  # fills the schema's defaults, as a run does
+
+        validate(config, args.schema)
+    problems = outputs_made_elsewhere(args.results, config)
+    for line in problems:
+        print(line)
+    if problems and not args.allow_mixed:
+        print(
+            f"{len(problems)} output(s) under {args.results} were not made by "
+            f"{args.configfile}: rebuild them (snakemake --forceall <targets> --configfile "
+            f"{args.configfile}), or pass ALLOW_MIXED=1 to make report to show them anyway"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -25,6 +25,7 @@ if __name__ == "__main__":
             frames.append(
                 pd.DataFrame(
                     {
+                        "activation": act,
                         "sigma_w": sw,
                         "sigma_b": sb,
                         "layer": layer.ravel(),

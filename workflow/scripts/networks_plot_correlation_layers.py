@@ -4,36 +4,63 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
+
+def regime(chi1, tol=1e-3):
+    """ordered (chi_1 < 1), critical (chi_1 = 1 within ``tol``) or chaotic (chi_1 > 1)."""
+    return "critical" if abs(chi1 - 1) < tol else ("ordered" if chi1 < 1 else "chaotic")
+
+
+def regime_colours(chi1s):
+    """One colour per setting: the regime's colour for the first of its regime, then the
+    palette (so two ordered settings are still told apart)."""
+    spare = [c for c in style.PALETTE if c not in style.REGIME_COLOURS.values()]
+    used, out = set(), []
+    for chi1 in chi1s:
+        name = regime(chi1)
+        out.append(style.REGIME_COLOURS[name] if name not in used else spare.pop(0))
+        used.add(name)
+    return out
+
+
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
+        from dltheory import activations
+
         log = job.log
         theory = io.read_table(job.input.theory)
         sim = io.read_table(job.input.simulation)
+        label = activations.get(theory["activation"].iloc[0]).label
         c0s = sorted(theory["c0"].unique())
-        n_nets = sim["seed"].nunique() // theory["sigma_w"].nunique()
+        depth = int(theory["layer"].max())
+        fixed = theory.groupby("sigma_w", sort=True)[["chi1", "c_star"]].first()
+        if len(fixed) > len(style.PALETTE) - 1:
+            raise ValueError(
+                f"networks.correlation_layers.sigma_w_factor has {len(fixed)} values; the "
+                f"figure tells at most {len(style.PALETTE) - 1} apart"
+            )
+        colours = dict(zip(fixed.index, regime_colours(fixed["chi1"]), strict=True))
+        n_nets = int(sim.groupby("sigma_w")["seed"].nunique().min())
+        width = int(sim["width"].iloc[0])
         fig, axes = style.figure(ncols=len(c0s), width=3.5, height=3.1, squeeze=False)
         for ax, c0 in zip(axes[0], c0s, strict=True):
-            for (sigma_w, th), colour in zip(
-                theory[theory["c0"] == c0].groupby("sigma_w", sort=True),
-                [style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")]
-                + style.PALETTE,
-                strict=False,
-            ):
+            for sigma_w, th in theory[theory["c0"] == c0].groupby("sigma_w", sort=True):
                 chi1 = th["chi1"].iloc[0]
+                colour = colours[sigma_w]
                 ax.plot(
                     th["layer"],
                     th["c"],
                     color=colour,
-                    label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$",
+                    label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$ ({regime(chi1)})",
                 )
                 sm = sim[(sim["sigma_w"] == sigma_w) & (sim["c0"] == c0)].groupby("layer")["c"]
                 ax.errorbar(
                     sm.mean().index, sm.mean(), yerr=sm.std(), fmt="o", ms=2.5, lw=0.8, color=colour
                 )
-            ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(-0.05, 1.05))
-            ax.set_title(rf"$c^0={c0:g}$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, tanh")
+            bottom = min(-0.05, sim[sim["c0"] == c0].groupby(["sigma_w", "layer"])["c"].mean().min())
+            ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(bottom - 0.02, 1.05))
+            ax.set_title(rf"$c^0={c0:g}$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, {label}")
         handles, labels = axes[0][0].get_legend_handles_labels()
         handles += [
             Line2D([], [], color="0.3"),
@@ -41,9 +68,36 @@ if __name__ == "__main__":
         ]
         labels += [
             "C-map iterated",
-            f"mean, s.d. over {n_nets} nets of N={int(sim['width'].iloc[0])}",
+            f"mean, s.d. over {n_nets} nets of N={width}",
         ]
         # below the panels: the curves fill every corner
         fig.legend(handles, labels, loc="outside lower center", ncols=3)
-        job.save_figure(fig)
+        settings = []
+        for sigma_w, fp in fixed.iterrows():
+            th_last = theory[(theory["sigma_w"] == sigma_w) & (theory["layer"] == depth)]["c"]
+            sm_last = sim[(sim["sigma_w"] == sigma_w) & (sim["layer"] == depth)]
+            sm_last = sm_last.groupby("c0")["c"].mean()
+            settings.append(
+                {
+                    "sigma_w": float(sigma_w),
+                    "chi1": float(fp["chi1"]),
+                    "regime": regime(fp["chi1"]),
+                    "c_star": float(fp["c_star"]),
+                    "map_lo": float(th_last.min()),
+                    "map_hi": float(th_last.max()),
+                    "sim_lo": float(sm_last.min()),
+                    "sim_hi": float(sm_last.max()),
+                }
+            )
+        job.save_figure(
+            fig,
+            facts={
+                "activation": label,
+                "width": width,
+                "n_nets": n_nets,
+                "depth": depth,
+                "settings": settings,
+            },
+        )
+        log.info("settings %s", settings)
         log.info("wrote %s", list(job.output))

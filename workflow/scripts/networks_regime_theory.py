@@ -18,6 +18,7 @@ if __name__ == "__main__":
             scales = meanfield.depth_scales(sw, sb, act)
             rows.append(
                 {
+                    "activation": act,
                     "sigma_w": sw,
                     "sigma_b": sb,
                     "q_star": float(meanfield.q_star(sw, sb, act)),

@@ -115,7 +115,11 @@ def row_facts(curves, theory, tree, lr, level_of, max_level):
             }
         )
     drawn = mean[mean["some"] == 0]
+    last = curves[curves["epoch"] == curves["epoch"].max()].groupby("mode")[["sv", "s"]].mean()
+    last = last.loc[last.index.isin(drawn.index)]
     return {
+        # largest relative distance of a drawn mode from its s at the last epoch (seed mean)
+        "final_dev": float((last["sv"] / last["s"] - 1).abs().max()),
         "branching": int(tree["branching"]),
         "n_items": int(tree["branching"] ** tree["depth"]),
         "lr": float(lr),
