@@ -4,22 +4,48 @@ import numpy as np
 
 from dltheory import io, style
 
+
+def regime(chi1, tol=1e-3):
+    """ordered (chi_1 < 1), critical (chi_1 = 1 within ``tol``) or chaotic (chi_1 > 1)."""
+    return "critical" if abs(chi1 - 1) < tol else ("ordered" if chi1 < 1 else "chaotic")
+
+
+def regime_colours(chi1s):
+    """One colour per setting: the regime's colour for the first of its regime, then the
+    palette (so two ordered settings are still told apart)."""
+    spare = [c for c in style.PALETTE if c not in style.REGIME_COLOURS.values()]
+    used, out = set(), []
+    for chi1 in chi1s:
+        name = regime(chi1)
+        out.append(style.REGIME_COLOURS[name] if name not in used else spare.pop(0))
+        used.add(name)
+    return out
+
+
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
+        from dltheory import activations
+
         log = job.log
         theory = io.read_table(job.input.theory).sort_values("sigma_w")
         traces = io.read_table(job.input.traces)
         svs = io.read_table(job.input.singular_values)
-        colours = [
-            style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")
-        ] + style.PALETTE
+        label = activations.get(theory["activation"].iloc[0]).label
+        if len(theory) > len(style.PALETTE) - 1:
+            raise ValueError(
+                f"networks.dw.sigma_w_factor has {len(theory)} values; the figure tells at "
+                f"most {len(style.PALETTE) - 1} apart"
+            )
+        colours = regime_colours(theory["chi1"])
+        width = int(svs["index"].max()) + 1
 
         fig, (ax0, ax1) = style.figure(ncols=2, width=3.5, height=3.1)
         lim = [0, 1.1 * max(theory["chi1"].max(), traces["trace"].max())]
         ax0.plot(lim, lim, "--", color="0.6", lw=1, label="$y = x$")
-        for colour, th in zip(colours, theory.itertuples(), strict=False):
+        settings = []
+        for colour, th in zip(colours, theory.itertuples(), strict=True):
             t = traces[traces["sigma_w"] == th.sigma_w]["trace"]
             ax0.errorbar(
                 th.chi1,
@@ -39,20 +65,41 @@ if __name__ == "__main__":
                 label=rf"$\chi_1={th.chi1:.2f}$",
             )
             ax1.axvline(np.sqrt(th.chi1), color=colour, ls=":", lw=1)
+            settings.append(
+                {
+                    "sigma_w": float(th.sigma_w),
+                    "chi1": float(th.chi1),
+                    "regime": regime(th.chi1),
+                    "trace": float(t.mean()),
+                    "pct": float(100 * (t.mean() / th.chi1 - 1)),
+                    "sv_rms": float(np.sqrt(np.mean(sv**2))),
+                }
+            )
         ax0.set(
             xlim=lim,
             ylim=lim,
             xlabel=r"$\chi_1$ (mean field)",
             ylabel=r"$\frac{1}{N}\mathrm{Tr}((DW)^T DW)$ measured",
         )
-        ax0.set_title(rf"tanh, $\sigma_b={theory['sigma_b'].iloc[0]:g}$")
+        ax0.set_title(rf"{label}, $\sigma_b={theory['sigma_b'].iloc[0]:g}$")
         ax0.legend(loc="upper left", fontsize=7)
         style.caption(ax0, "mean, s.d. over layers and nets")
         ax1.set(xlabel="singular value of $DW$", ylabel="density")
-        ax1.set_title(f"last layer, N={int(svs['index'].max()) + 1}")
+        ax1.set_title(f"last layer, N={width}")
         # the note goes in the legend: any free corner of this panel is covered by a histogram
         ax1.legend(
             loc="upper right", title=r"dotted: $\sqrt{\chi_1}$ = r.m.s. s.v.", title_fontsize=7
         )
-        job.save_figure(fig)
+        job.save_figure(
+            fig,
+            facts={
+                "activation": label,
+                "width": width,
+                "depth": int(traces["layer"].max()),
+                "n_nets": int(traces.groupby("sigma_w")["seed"].nunique().min()),
+                "settings": settings,
+                "worst_pct": float(max(abs(s["pct"]) for s in settings)),
+            },
+        )
+        log.info("settings %s", settings)
         log.info("wrote %s", list(job.output))
