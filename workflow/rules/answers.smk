@@ -47,6 +47,35 @@ rule answers:
         "../scripts/answers.py"
 
 
+# After a partial run: results/answers.md from the parts that exist, listing the missing
+# sections with the command that builds each (`snakemake answers_available`).
+ruleorder: answers > answers_available
+
+
+rule answers_available:
+    input:
+        parts=lambda w: [p for p in ANSWER_PARTS if Path(p).exists()],
+        code=code_inputs("answers.py"),
+    output:
+        markdown="results/answers.md",
+        table="results/answers.parquet",
+        html="results/answers.html",
+    log:
+        "results/logs/answers.log",
+    conda:
+        CONDA_ENV
+    params:
+        configfiles=CONFIG_FILES,
+        title="Answers",
+        missing=lambda w: {
+            name: f"snakemake --cores 2 answers_{name}"
+            for name, parts in ANSWER_SECTIONS.items()
+            if not all(Path(p).exists() for p in parts)
+        },
+    script:
+        "../scripts/answers.py"
+
+
 rule answers_section:
     input:
         parts=lambda w: ANSWER_SECTIONS[w.section],

@@ -24,7 +24,9 @@ CATALOGUE = "workflow/catalogue.yaml"
 #: parts of the answers table, one Parquet per rule file that answers questions
 ANSWER_PARTS = []
 #: the config files of this run, as given (for the provenance of the answers)
-CONFIG_FILES = [os.path.relpath(f) for f in workflow.overwrite_configfiles] or ["config.yaml"]
+CONFIG_FILES = [os.path.relpath(f) for f in workflow.overwrite_configfiles] or [
+    "config.yaml"
+]
 ANSWER_TABLES = [
     "results/answers.md",
     "results/answers.parquet",
@@ -45,7 +47,9 @@ def check_config(config, schema_path):
 def check_answer_sections(parts, sections):
     """Every answers part belongs to exactly one section (answers.smk)."""
     placed = [p for paths in sections.values() for p in paths]
-    stray = sorted(set(parts) ^ set(placed)) + sorted({p for p in placed if placed.count(p) > 1})
+    stray = sorted(set(parts) ^ set(placed)) + sorted(
+        {p for p in placed if placed.count(p) > 1}
+    )
     if stray:
         raise WorkflowError(
             f"answers parts not in exactly one section of workflow/rules/answers.smk: {stray}"

@@ -11,6 +11,8 @@ if __name__ == "__main__":
         log = job.log
         table = answers.merge(job.input.parts)
         header = answers.provenance_lines(job.provenance, job.params.configfiles)
+        for section, command in (job.params.get("missing") or {}).items():
+            header.append((f"missing section {section}", f"build it with: {command}"))
         title = job.params.title
         io.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
         with io.atomic_path(job.output.markdown) as tmp:
