@@ -18,7 +18,7 @@ PYTEST_WORKERS ?= 2
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: run test test-long test-fast venv lint bench report clean-results help
+.PHONY: run test test-long test-fast venv lint bench report book clean-results help
 
 help:
 	@echo "make run       - bootstrap .venv, then build every figure and results/answers.md"
@@ -29,6 +29,7 @@ help:
 	@echo "make lint      - ruff, snakemake --lint, snakefmt --check"
 	@echo "make bench     - speed benchmarks (ratios against baselines timed in the same run)"
 	@echo "make report    - results/report.zip and results/report.html after a run"
+	@echo "make book      - results/solutions.html: every question with its answers and figures"
 
 venv: $(STAMP)
 
@@ -49,6 +50,12 @@ report: $(STAMP)
 	$(PY) -m dltheory.provenance --configfile $(CONFIG) $(if $(ALLOW_MIXED),--allow-mixed) results
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.zip
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.html
+
+# The solutions book: one self-contained HTML file (figures embedded, MathML), building
+# whatever it needs first; after a partial run, `snakemake book_available` makes it from
+# what exists.
+book: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES) --resources mem_mb=$(MEM_MB) book --configfile $(CONFIG)
 
 test: $(STAMP)
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not long"; rc=$$?; \

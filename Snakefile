@@ -33,6 +33,7 @@ include: "workflow/rules/ttic.smk"
 include: "workflow/rules/finite_width.smk"
 include: "workflow/rules/trainability.smk"
 include: "workflow/rules/answers.smk"
+include: "workflow/rules/book.smk"
 
 
 # Sweeps whose memory estimate exceeds their rule's mem_mb stop the run here, before any
@@ -46,3 +47,4 @@ rule all:
         figure_targets(),
         ANSWER_TABLES,
         expand("results/answers/sections/{section}.md", section=ANSWER_SECTIONS),
+        "results/solutions.html",

@@ -16,7 +16,15 @@ import pyarrow as pa
 
 from . import io
 
-__all__ = ["SCHEMA", "Answer", "merge", "to_html", "to_markdown", "write_part"]
+__all__ = [
+    "SCHEMA",
+    "Answer",
+    "merge",
+    "provenance_lines",
+    "to_html",
+    "to_markdown",
+    "write_part",
+]
 
 SCHEMA = pa.schema(
     [

@@ -376,7 +376,9 @@ def save(
         else:
             info = {}
         with atomic_path(out) as tmp:
-            fig.savefig(tmp, format=fmt, metadata=info)
+            # PNGs for slides: >= 1600 px wide and >= 300 dpi; PDFs at savefig.dpi as before
+            png_dpi = max(300, np.ceil(1600 / fig.get_figwidth())) if fmt == "png" else None
+            fig.savefig(tmp, format=fmt, metadata=info, dpi=png_dpi)
         written.append(out)
     plt.close(fig)
     return written
