@@ -67,7 +67,8 @@ def _value_words(value) -> set[str]:
     if isinstance(value, bool) or value is None:
         return set()
     if isinstance(value, int | float):
-        return {f"{value:g}"}
+        # 0, 1 and 2 turn up in every caption (chi_1 = 1, Fig. 2) whatever the config
+        return set() if value in (0, 1, 2) else {f"{value:g}"}
     if isinstance(value, str):
         words = {value}
         try:

@@ -18,6 +18,10 @@ def test_config_slice_keeps_its_place_and_refuses_unknown_keys():
     assert part == {"width": 5} and part.path == "qmap"
     assert provenance.config_slice(config, "qmap") == config["qmap"]
     assert repr(part) == repr({"width": 5})  # Snakemake compares params by repr
+    # the order of keys in the config file does not change the repr
+    one = provenance.config_slice({"s": {"b": {"y": 1, "x": 2}, "a": 0}}, "s")
+    two = provenance.config_slice({"s": {"a": 0, "b": {"x": 2, "y": 1}}}, "s")
+    assert repr(one) == repr(two) == "{'a': 0, 'b': {'x': 2, 'y': 1}}"
     with pytest.raises(KeyError, match="no key.*'depth'"):
         provenance.config_slice(config, "qmap", ["depth"])
     with pytest.raises(KeyError, match="not a section"):

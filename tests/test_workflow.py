@@ -120,7 +120,9 @@ def test_qmap_end_to_end_and_minimal_reruns(workflow_dir):
     theory = dio.read_table(workflow_dir / "results/data/poole/qmap_theory.parquet")
     assert len(theory) == 3 * 21
     params = dio.read_params(workflow_dir / "results/data/poole/qmap_theory.parquet")
-    assert params["cfg"]["width"] == 200
+    assert params["cfg"]["n_theory"] == 21 and "width" not in params["cfg"]  # simulation only
+    record = dio.read_provenance(workflow_dir / "results/data/poole/qmap_simulation.parquet")
+    assert record["config"]["qmap.width"] == 200
     part = dio.read_table(workflow_dir / PART)
     assert part.set_index("id").loc["sheet2_q1a_qstar", "answer"] == "2.2538"
 

@@ -124,7 +124,15 @@ def config_slice(config: Mapping[str, Any], section: str, keys: Iterable[str] = 
     missing = [key for key in keys if key not in node]
     if missing:
         raise KeyError(f"config section {section!r} has no key(s) {missing}")
-    return ConfigSlice({key: node[key] for key in keys}, section)
+    # sorted at every level: Snakemake compares params by their repr, so the order of
+    # the keys in a config file must not rerun anything
+    return ConfigSlice({key: _sorted(node[key]) for key in sorted(keys)}, section)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    return value
 
 
 def flatten(values: Any, prefix: str) -> dict[str, Any]:

@@ -1,19 +1,17 @@
 """Answers of Problem Sheet 2 (mean-field signal propagation)."""
 
-import numpy as np
-
 from dltheory import io
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield
+        from dltheory import activations, meanfield
         from dltheory.answers import Answer, write_part
 
         log = job.log
         cfg = job.cfg
-        qs = cfg["qstar"]
+        qs = cfg  # config answers.qstar
         q_star = meanfield.q_star(qs["sigma_w"], qs["sigma_b"], qs["activation"])
         log.info("q* = %.12f", q_star)
         rows = [
@@ -94,14 +92,15 @@ if __name__ == "__main__":
         )
         q_ibp = meanfield.q_star(sw, sb, act)
         s = q_ibp**0.5
-        lhs = meanfield.gaussian_expectation(lambda u: u * np.tanh(u), q_ibp, "tanh") / s
-        rhs = s * meanfield.gaussian_expectation(lambda u: 1.0 / np.cosh(u) ** 2, q_ibp, "tanh")
+        phi = activations.get(act)
+        lhs = meanfield.gaussian_expectation(lambda u: u * phi.phi(u), q_ibp, act) / s
+        rhs = s * meanfield.gaussian_expectation(phi.dphi, q_ibp, act)
         rows.append(
             Answer(
                 id="meanfield_gaussian_ibp",
                 sheet=sheet,
                 question="numerical check of int Dz F(z) z = int Dz F'(z) (Sheet 2 eq. 2), "
-                f"F(z) = tanh(sqrt(q*) z), q* = {q_ibp:.4f}",
+                f"F(z) = phi(sqrt(q*) z), phi = {act}, q* = {q_ibp:.4f} ({setting})",
                 answer=f"LHS {lhs:.12f}, RHS {rhs:.12f}, |diff| {abs(lhs - rhs):.1e}",
                 value=float(lhs - rhs),
                 formula="E[z F(z)] = E[F'(z)] for z ~ N(0, 1) (integrate by parts)",

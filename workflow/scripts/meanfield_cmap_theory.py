@@ -25,7 +25,9 @@ if __name__ == "__main__":
                     pd.DataFrame({"sigma_w": sw, "c_in": c, "c_out": out, "c_star": cs, "chi1": x1})
                 )
                 log.info("sigma_w=%g: c*=%.10f chi1=%.10f", sw, cs, x1)
-            frame = pd.concat(rows, ignore_index=True).assign(sigma_b=cfg["sigma_b"])
+            frame = pd.concat(rows, ignore_index=True).assign(
+                sigma_b=cfg["sigma_b"], activation=cfg["activation"]
+            )
         else:
             q = np.linspace(0.0, cfg["q_max"], cfg["n_theory"])
             rows = []

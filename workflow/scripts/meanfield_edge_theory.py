@@ -1,7 +1,9 @@
 """The chi_1 = 1 line parametrised by q* for several activations (figure `edge_of_chaos`).
 
 Rows ``start`` (one per activation) hold where the line begins at sigma_b = 0: q* -> 0
-for tanh, erf, hard tanh; q* ~ 45 for the sigmoid (dltheory.isometry.critical_line_start).
+for tanh, erf, hard tanh; q* ~ 45 for the sigmoid (dltheory.isometry.critical_line_start;
+NaN where the line has no such start). Rows ``decade`` are the powers of ten inside the
+q* range, added to the grid for the figure's markers.
 """
 
 import numpy as np
@@ -17,12 +19,26 @@ if __name__ == "__main__":
 
         log = job.log
         cfg = job.cfg
-        q = np.geomspace(cfg["q_star"]["min"], cfg["q_star"]["max"], cfg["q_star"]["n"])
+        q_min, q_max = cfg["q_star"]["min"], cfg["q_star"]["max"]
+        if not q_min < q_max:
+            raise ValueError(
+                f"config meanfield.edge_of_chaos.q_star: min ({q_min:g}) must be below "
+                f"max ({q_max:g})"
+            )
+        q = np.geomspace(q_min, q_max, cfg["q_star"]["n"])
+        # the powers of ten inside the range are on every line (the figure marks them)
+        decades = 10.0 ** np.arange(np.ceil(np.log10(q_min)), np.floor(np.log10(q_max)) + 1)
+        q = np.unique(np.concatenate([q, decades]))
         frames = []
         for act in cfg["activations"]:
-            q0, sw0 = isometry.critical_line_start(act)
+            try:
+                q0, sw0 = isometry.critical_line_start(act)
+            except ValueError as err:  # no sigma_b >= 0 on the critical line: no start
+                log.info("%s: %s", act, err)
+                q0, sw0 = np.nan, np.nan
             # the line from its start (if inside the range) over the grid
             grid = np.unique(np.concatenate([q, [q0 * (1 + 1e-9)] if q0 > q[0] else []]))
+            decade = np.isin(grid, decades)
             sw, sb = meanfield.edge_of_chaos(grid, act)
             frames.append(
                 pd.DataFrame(
@@ -32,6 +48,7 @@ if __name__ == "__main__":
                         "sigma_w": sw,
                         "sigma_b": sb,
                         "start": False,
+                        "decade": decade,
                     }
                 )
             )
@@ -43,6 +60,7 @@ if __name__ == "__main__":
                         "sigma_w": [sw0],
                         "sigma_b": [0.0],
                         "start": True,
+                        "decade": False,
                     }
                 )
             )

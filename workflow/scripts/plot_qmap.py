@@ -5,6 +5,9 @@ from matplotlib.lines import Line2D
 
 from dltheory import activations, io, style
 
+#: the activation of the paper's figures (Poole et al. 2016 draw them for tanh)
+PAPER_ACTIVATION = "tanh"
+
 
 def rst_label(name):
     """An activation's label for a reST caption (math as :math:, ``|`` escaped)."""
@@ -62,6 +65,7 @@ if __name__ == "__main__":
         slopes = per_sw["chi_q"].to_numpy(dtype=float)
         finite = np.isfinite(q_stars)
         facts = {
+            "paper_activation": act == PAPER_ACTIVATION,
             "activation": rst_label(act),
             "sigma_w": [float(s) for s in per_sw.index],
             "sigma_b": sigma_b,
