@@ -318,3 +318,16 @@ def test_figure_bytes_do_not_depend_on_the_process_or_the_clock(tmp_path):
         a, b = (tmp_path / f"{s}{suffix}" for s in "ab")
         assert a.read_bytes() == b.read_bytes(), suffix
     assert b"CreationDate" not in (tmp_path / "a.pdf").read_bytes()
+
+
+def test_a_missing_column_names_the_table_its_columns_and_the_rebuild(tmp_path):
+    table = tmp_path / "t.parquet"
+    io.write_table(pd.DataFrame({"q_in": [1.0], "renamed": [2.0]}), table, params={"seed": 7})
+    smk = _Smk(tmp_path)
+    smk.input = [str(table)]
+    with pytest.raises(io.MissingColumnError) as err:
+        with io.job(smk) as job:
+            io.read_table(job.input[0])["q_out"]
+    text = str(err.value)
+    assert str(table) in text and "'q_out'" in text and "['q_in', 'renamed']" in text
+    assert "--force" in text and "MissingColumnError" in (tmp_path / "some_rule.log").read_text()

@@ -45,6 +45,7 @@ __all__ = [
     "PROVENANCE_KEY",
     "ForeignCodeError",
     "ForeignTableError",
+    "MissingColumnError",
     "read_provenance",
     "CorruptTableError",
     "Job",
@@ -236,6 +237,13 @@ def read_provenance(path: str | os.PathLike) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
+class MissingColumnError(KeyError):
+    """A script needs a column that its input table does not have."""
+
+    def __str__(self) -> str:  # KeyError would print the message as a repr
+        return str(self.args[0])
+
+
 class ForeignTableError(ValueError):
     """An input table made under another config, from other data, or by an older run."""
 
@@ -395,6 +403,16 @@ class Job:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+            lacking = self._tables_without(exc.args[0])
+            if lacking:
+                error = MissingColumnError(
+                    f"{lacking[0]} has no column {exc.args[0]!r} (its columns: "
+                    f"{list(pq.read_schema(lacking[0]).names)}): a table from another "
+                    "version of the pipeline, or edited; " + _rebuild_hint(Path(lacking[0]))
+                )
+                _log_failure(self.log, error)
+                raise error from exc
         if exc is not None and not isinstance(exc, KeyboardInterrupt):
             _log_failure(self.log, exc)
         elif exc is None:
@@ -402,6 +420,17 @@ class Job:
             if unread:
                 self.log.warning("%s: %s", UNREAD_CONFIG, ", ".join(unread))
         return False  # never swallow the exception: the job must fail
+
+    def _tables_without(self, column: str) -> list[str]:
+        """Input tables that lack ``column`` (when a script's read fails on it)."""
+        lacking = []
+        for path in self.input_tables:
+            try:
+                if column not in pq.read_schema(path).names:
+                    lacking.append(path)
+            except (OSError, pa.ArrowException):
+                continue
+        return lacking
 
     def unread_config(self) -> list[str]:
         """Config keys the rule passed (:class:`dltheory.provenance.ConfigSlice` params)
