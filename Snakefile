@@ -4,9 +4,20 @@
 # `rule all`. The science lives in src/dltheory; the rules only wire data to it.
 
 
+import os
+
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# Paths of the workflow (config.yaml, src/, results/) are relative to the working
+# directory, which must therefore be the directory of this file.
+if not os.path.samefile(os.getcwd(), workflow.basedir):
+    raise WorkflowError(
+        f"run Snakemake in the workflow's directory: cd {workflow.basedir} (the working "
+        f"directory is {os.getcwd()}; -s/--snakefile from elsewhere is not supported)"
+    )
 
 
 configfile: "config.yaml"

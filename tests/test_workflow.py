@@ -168,3 +168,15 @@ def test_every_figure_has_a_caption_that_renders_cleanly():
             settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": warnings},
         )
         assert not warnings.getvalue(), (fid, warnings.getvalue())
+
+
+def test_running_from_another_directory_says_where_to_run(tmp_path):
+    from conftest import copy_workflow
+
+    wf = copy_workflow(tmp_path / "wf")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = run_snakemake(elsewhere, "-n", "-s", str(wf / "Snakefile"), "qmap", check=False)
+    assert proc.returncode != 0
+    assert f"cd {wf}" in proc.stdout + proc.stderr, proc.stderr[-2000:]
+    assert not (elsewhere / "results").exists()
