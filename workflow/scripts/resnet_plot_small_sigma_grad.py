@@ -33,6 +33,9 @@ if __name__ == "__main__":
         cfg = io.read_params(job.input.data)["cfg"]
         layers = sorted(data["layer"].unique())
         shades = np.linspace(0.35, 1.0, len(layers))
+        values = data[list(SERIES)].to_numpy().ravel()
+        values = values[np.isfinite(values) & (values > 0)]
+        ylim = (0.3 * values.min(), 3 * values.max())
 
         fig, (ax_l, ax_r) = style.figure(ncols=2, width=3.7, height=3.3, sharey=True)
         for ax, act in ((ax_l, "linear"), (ax_r, "relu")):
@@ -45,9 +48,7 @@ if __name__ == "__main__":
                 for layer, alpha in zip(layers, shades, strict=True):
                     sel = d[d["layer"] == layer].sort_values("sigma_w")
                     ax.plot(sel["sigma_w"], sel[col], "o-", ms=2.5, lw=1, color=colour, alpha=alpha)
-            ax.set(
-                xscale="log", yscale="log", ylim=(3e-6, 3e3), xlabel=r"weight variance $\sigma_W$"
-            )
+            ax.set(xscale="log", yscale="log", ylim=ylim, xlabel=r"weight variance $\sigma_W$")
         s = np.array(sorted(data["sigma_w"].unique()))
         guide = data[(data["activation"] == "linear")]["rel_to_linear_limit"].median()
         ax_l.plot(s, np.sqrt(s / np.median(s)) * guide, "k:", lw=1)
@@ -68,5 +69,37 @@ if __name__ == "__main__":
             f"N={cfg['n_filter']}, {cfg['image']}x{cfg['image']}, B={cfg['batch']}",
         ]
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-        job.save_figure(fig)
+        # the caption's numbers, from the data
+        from dltheory import resnet
+
+        lin = data[data["activation"] == "linear"]
+        rel = data[data["activation"] == "relu"]
+        # the slope over the smaller half of the sigma_W values (at least two)
+        small = s[: max(2, len(s) // 2)]
+        tail = lin[lin["sigma_w"].isin(small)]
+        at_min = data[data["sigma_w"] == s[0]]
+        facts = {
+            "n_sigma": len(s),
+            "slope": resnet.convergence_slope(tail["sigma_w"], tail["rel_to_linear_limit"]),
+            "fit_max": float(small[-1]),
+            "sigma_min": float(s[0]),
+            "linear_to_limit": float(
+                at_min[at_min["activation"] == "linear"]["rel_to_linear_limit"].max()
+            ),
+            "linear_between": float(
+                at_min[at_min["activation"] == "linear"]["rel_between_draws"].max()
+            ),
+            "relu_between_min": float(
+                at_min[at_min["activation"] == "relu"]["rel_between_draws"].min()
+            ),
+            "relu_to_own": float(
+                at_min[at_min["activation"] == "relu"]["rel_to_relu_limit_a"].max()
+            ),
+            "relu_to_linear_min": float(
+                at_min[at_min["activation"] == "relu"]["rel_to_linear_limit"].min()
+            ),
+            "n_layers": len(layers),
+            "has_relu": bool(len(rel)),
+        }
+        job.save_figure(fig, facts=facts)
         log.info("wrote %s", list(job.output))

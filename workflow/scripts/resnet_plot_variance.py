@@ -1,10 +1,65 @@
 """Figure `resnet_variance`: Problem 3(a-d), variances per layer of a linear residual conv net."""
 
 import numpy as np
+import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from dltheory import io, style
+
+
+def caption_facts(theory, sim, border_th, border_sim, n_layers):
+    """The caption's numbers: agreement of the network means with the closed forms (in
+    standard errors), the scatter of single networks against sqrt(4 l sigma_W / C), and
+    the variance at the border pixel."""
+    n_nets = sim["network"].nunique()
+    g = sim.groupby(["label", "layer"], sort=False)
+    mean, se = g[["var", "grad_var"]].mean(), g[["var", "grad_var"]].std() / np.sqrt(n_nets)
+    th = theory.set_index(["label", "layer"])[["var", "grad_var", "sigma_w"]]
+    z = ((mean - th[["var", "grad_var"]]) / se).reset_index()
+    z = z.merge(th["sigma_w"].reset_index(), on=["label", "layer"])
+    # layer 0 forward and layer L backward are the fixed unit inputs: no comparison
+    fwd = z[z["layer"] > 0][["sigma_w", "layer", "var"]].rename(columns={"var": "z"})
+    bwd = z[z["layer"] < n_layers][["sigma_w", "layer", "grad_var"]].rename(
+        columns={"grad_var": "z"}
+    )
+    both = pd.concat([fwd.assign(kind="forward"), bwd.assign(kind="gradient")], ignore_index=True)
+    both["abs"] = both["z"].abs()
+    worst = both.loc[both["abs"].idxmax()]
+    ratios = []
+    for label, runs in sim.groupby("label", sort=False):
+        spread = runs.groupby("layer")["var"].apply(lambda v: np.log(v).std(ddof=1))
+        pred = theory[theory["label"] == label].set_index("layer")["log_spread"]
+        r = (spread / pred)[spread.index > 0].dropna()
+        ratios.append(r.rename(label))
+    per_sigma = [r.mean() for r in ratios]
+    singles = pd.concat(ratios)
+    edge = border_sim[border_sim["distance"] == 0].set_index("label")
+    ref = border_th.groupby("label")["var_unpadded"].first()
+    edge_ratio = edge["var_forward_L"] / ref.loc[edge.index]
+    labels = list(dict.fromkeys(theory["label"]))
+    largest = theory.groupby("label")["sigma_w"].first().idxmax()
+    sigmas = theory.groupby("label", sort=False)["sigma_w"].first()
+    return {
+        "n_nets": int(n_nets),
+        "sigma_answers": [float(sigmas[lab]) for lab in labels[:2]],
+        "sigma_extra": [float(sigmas[lab]) for lab in labels[2:]],
+        "n_sigma": len(labels),
+        "n_comparisons": int(len(both)),
+        "n_within": int((both["abs"] <= 2).sum()),
+        "worst_z": float(worst["abs"]),
+        "worst_kind": str(worst["kind"]),
+        "worst_sigma": float(worst["sigma_w"]),
+        "worst_layer": int(worst["layer"]),
+        "scatter_mean_min": float(min(per_sigma)),
+        "scatter_mean_max": float(max(per_sigma)),
+        "scatter_min": float(singles.min()),
+        "scatter_max": float(singles.max()),
+        "edge_answer": float(edge_ratio[labels[0]]),
+        "edge_largest": float(edge_ratio[largest]),
+        "sigma_largest": float(sigmas[largest]),
+    }
+
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
@@ -96,5 +151,5 @@ if __name__ == "__main__":
             f" batch {cfg['batch']}; variances over interior pixels",
             fontsize=9,
         )
-        job.save_figure(fig)
+        job.save_figure(fig, facts=caption_facts(theory, sim, border_th, border_sim, L))
         log.info("wrote %s", list(job.output))

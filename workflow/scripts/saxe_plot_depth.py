@@ -139,13 +139,6 @@ if __name__ == "__main__":
             "inits": inits,
             "init": {init: init_facts(data, limits, init) for init in inits},
         }
-        if "random" in inits and "decoupled" in inits:
-            deepest = data[data["hidden"] == data["hidden"].max()]
-            weak = deepest[deepest["mode"] == deepest["mode"].max()]
-            facts["weak_over_decoupled"] = float(
-                weak[weak["init"] == "random"]["t_half"].mean()
-                / weak[weak["init"] == "decoupled"]["t_half"].mean()
-            )
         job.save_figure(fig, facts=facts)
         log.info("facts: %s", facts)
         summary = data.groupby(["init", "mode", "hidden"])["t_half"].mean().unstack("hidden")

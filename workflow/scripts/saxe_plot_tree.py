@@ -280,6 +280,8 @@ if __name__ == "__main__":
         fig.suptitle(f"{name} net, hidden units {hidden}", fontsize=10)
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
         facts["hidden_units"] = hidden
-        facts["max_level_wide"] = MAX_CURVE_LEVEL_WIDE
+        hidden_levels = [lev for lev in facts["wide"]["levels"] if not lev["shown_left"]]
+        facts["right_only_levels"] = [lev["level"] for lev in hidden_levels]
+        facts["right_only_modes"] = sum(lev["n_modes"] for lev in hidden_levels)
         job.save_figure(fig, facts=facts)
         log.info("facts: %s", facts)
