@@ -121,10 +121,11 @@ def to_markdown(
 
 _STYLE = """
 body { font-family: sans-serif; margin: 1em; }
-table { border-collapse: collapse; margin-bottom: 2em; }
+table { border-collapse: collapse; margin-bottom: 2em; table-layout: fixed; width: 100%; }
 th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td.answer { font-family: monospace; white-space: nowrap; }
+td { overflow-wrap: anywhere; }
+td.answer { font-family: monospace; }
 """
 
 
