@@ -41,12 +41,19 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	@touch $@
 
+# The config files are read strictly first (dltheory.preflight): a key given twice and a
+# syntax error are named with their file and line, which Snakemake's own reader does not.
 run: $(STAMP)
+	@$(PY) -m dltheory.preflight config $(CONFIG)
 	$(VENV)/bin/snakemake --cores $(CORES) --resources mem_mb=$(MEM_MB) --configfile $(CONFIG)
 
 # The Snakemake report of a finished run: every figure with its caption, by problem sheet,
-# and the answers table; the zip and one self-contained HTML file.
+# and the answers table; the zip and one self-contained HTML file. Without TARGETS every
+# figure of rule all must exist: after a partial run the check names the missing ones and
+# the TARGETS= of the figures that were built.
 report: $(STAMP)
+	@$(PY) -m dltheory.preflight config $(CONFIG)
+	@$(PY) -m dltheory.preflight report workflow/catalogue.yaml $(TARGETS)
 	$(PY) -m dltheory.provenance --configfile $(CONFIG) $(if $(ALLOW_MIXED),--allow-mixed) results
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.zip
 	$(VENV)/bin/snakemake $(TARGETS) --configfile $(CONFIG) --report results/report.html
@@ -83,5 +90,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
+# Refused while a Snakemake run holds this directory's lock (.snakemake/locks): deleting
+# its inputs and outputs under it would leave a run that ends "successfully" without them.
 clean-results:
+	@if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ]; then \
+	  echo "make clean-results: refused, nothing deleted: a Snakemake run holds the lock" \
+	    "of this directory ($$(ls .snakemake/locks | tr '\n' ' ')in .snakemake/locks)." >&2; \
+	  echo "Let it finish (or stop it) first. To check whether one runs here:" \
+	    "ps -ef | grep '[s]nakemake'. If none does, a killed run left the lock:" \
+	    "$(VENV)/bin/snakemake --unlock, then make clean-results again." >&2; \
+	  exit 1; \
+	fi
 	rm -rf results/figures results/data results/answers results/answers.md results/answers.parquet results/logs

@@ -9,6 +9,8 @@ import os
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
+from dltheory import preflight
+
 min_version("9.0")
 
 # Paths of the workflow (config.yaml, src/, results/) are relative to the working
@@ -43,6 +45,7 @@ include: "workflow/rules/saxe.smk"
 include: "workflow/rules/ttic.smk"
 include: "workflow/rules/finite_width.smk"
 include: "workflow/rules/trainability.smk"
+include: "workflow/rules/geometry.smk"
 include: "workflow/rules/answers.smk"
 include: "workflow/rules/book.smk"
 
@@ -50,6 +53,14 @@ include: "workflow/rules/book.smk"
 # Sweeps whose memory estimate exceeds their rule's mem_mb stop the run here, before any
 # job (each rule states its estimate beside its mem_mb; see common.smk).
 check_memory()
+
+
+# A directory standing where a rule writes a file would pass for an up-to-date output
+# ("Nothing to be done"): it stops the run here, before any job, named.
+try:
+    preflight.check_output_files(figure_targets() + ANSWER_TABLES)
+except preflight.PreflightError as err:
+    raise WorkflowError(str(err)) from None
 
 
 rule all:

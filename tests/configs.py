@@ -43,4 +43,10 @@ def tiny_config() -> dict:
     tr = cfg["trainability"]
     tr.update(sigma_w2=[1.0, 1.76, 3.0], depths=[2, 5], width=16, steps=30)
     tr["dropout"].update(depths=[2, 4], keep_probs=[0.8])
+    geo = cfg["geometry"]
+    geo["gradient_covariance"].update(widths=[20, 40], depth=6, n_nets=20, n_errors=2,
+                                      fit_layers=6, n_theory=20)  # fmt: skip
+    geo["gradient_covariance"]["sweep"].update(sigma_w2=[1.2, 2.5, 4.0], width=40, depth=6,
+                                               n_nets=20)  # fmt: skip
+    geo["curvature"].update(width=60, depth=4, n_points=64, n_exact=8, n_seeds=2)
     return cfg

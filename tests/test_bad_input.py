@@ -155,6 +155,113 @@ BAD = {
         "finite_width.shift.n_networks",
         "finite_width_simulation",
     ),
+    # whole numbers written as floats: refused here, never a TypeError in a job
+    "width written as a float": (
+        lambda c: _set(c, ("qmap", "width"), 200.0),
+        "qmap.width",
+        "integer (write 200, without the decimal point)",
+    ),
+    "depth written as a float": (
+        lambda c: _set(c, ("networks", "q_dynamics", "depth"), 15.0),
+        "networks.q_dynamics.depth",
+        "write 15",
+    ),
+    "grid size written as a float": (
+        lambda c: _set(c, ("meanfield", "phase_diagram", "sigma_w", "n"), 11.0),
+        "meanfield.phase_diagram.sigma_w.n",
+        "write 11",
+    ),
+    "job size written as a float": (
+        lambda c: _set(c, ("networks", "depth_scales", "sigmas_per_job"), 3.0),
+        "networks.depth_scales.sigmas_per_job",
+        "write 3",
+    ),
+    "whole number with a fraction": (
+        lambda c: _set(c, ("qmap", "width"), 200.5),
+        "qmap.width",
+        "allowed type: integer",
+    ),
+    # keys that constrain each other
+    "layer_min beyond the depth": (
+        lambda c: _set(c, ("networks", "qstar_empirical", "layer_min"), 50),
+        "networks.qstar_empirical.layer_min",
+        "0 <= layer_min < 30",
+    ),
+    "layer_min at the depth": (
+        lambda c: _set(c, ("networks", "qstar_empirical", "layer_min"), 30),
+        "networks.qstar_empirical.layer_min",
+        "networks.qstar_empirical.depth = 30",
+    ),
+    "more sigmas per job than sigmas": (
+        lambda c: _set(c, ("networks", "depth_scales", "sigmas_per_job"), 30),
+        "networks.depth_scales.sigmas_per_job",
+        "allowed: 1 to 9",
+    ),
+    "more seeds per job than seeds": (
+        lambda c: _set(c, ("trainability", "seeds_per_job"), 3),
+        "trainability.seeds_per_job",
+        "allowed: 1 to 2",
+    ),
+    "idx source without idx_dir": (
+        lambda c: _set(c, ("trainability", "data", "source"), "idx"),
+        "trainability.data.idx_dir",
+        "train-images-idx3-ubyte",
+    ),
+    "idx source with an empty idx_dir": (
+        lambda c: c["trainability"]["data"].update(source="idx", idx_dir=" "),
+        "trainability.data.idx_dir",
+        "the directory holding",
+    ),
+    # sweeps whose fixed point cannot be finite from the default start
+    "sigma_w whose square overflows": (
+        lambda c: _set(c, ("qmap", "sigma_w"), [1.3, 1e200]),
+        "qmap.sigma_w.1",
+        "sigma_w below about 1.3e154",
+    ),
+    "sigma_b grid whose square overflows": (
+        lambda c: _set(c, ("meanfield", "phase_diagram", "sigma_b", "max"), 1e200),
+        "meanfield.phase_diagram.sigma_b.max",
+        "sigma_b below about",
+    ),
+    "sigma_w^2 that overflows with sigma_b^2": (
+        lambda c: c["trainability"].update(sigma_w2=[1.0, 1.7e308], sigma_b2=1e308),
+        "trainability.sigma_w2.1",
+        "sigma_w2 below about 1.8e308",
+    ),
+    # the input covariance of Saxe's exercise
+    "non-symmetric sigma_x": (
+        lambda c: _set(
+            c,
+            ("saxe", "exercise1", "sigma_x"),
+            [[1, 5, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+        ),
+        "saxe.exercise1.sigma_x",
+        "not symmetric (entry [0][1] = 5 but [1][0] = 0)",
+    ),
+    "all-zero sigma_x": (
+        lambda c: _set(c, ("saxe", "exercise1", "sigma_x"), [[0] * 4 for _ in range(4)]),
+        "saxe.exercise1.sigma_x",
+        "symmetric positive definite",
+    ),
+    "sigma_x with a negative variance": (
+        lambda c: _set(
+            c,
+            ("saxe", "exercise1", "sigma_x"),
+            [[-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+        ),
+        "saxe.exercise1.sigma_x",
+        "not positive definite (smallest eigenvalue -1)",
+    ),
+    "nan in sigma_yx": (
+        lambda c: c["saxe"]["exercise1"]["sigma_yx"][2].__setitem__(1, float("nan")),
+        "saxe.exercise1.sigma_yx.2.1",
+        "finite numbers only",
+    ),
+    "absurd leaky slope": (
+        lambda c: _set(c, ("meanfield", "cmap", "activation"), "leaky_relu:1e308"),
+        "meanfield.cmap.activation",
+        "|slope| <= 1e+06",
+    ),
 }
 
 

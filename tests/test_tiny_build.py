@@ -167,6 +167,7 @@ def test_answers_documents_open_with_their_provenance(tiny_build):
         assert f"- commit: `{provenance.NOT_A_CHECKOUT}`" in head, (doc, head)
     assert sorted(p.stem for p in sections.glob("*.md")) == [
         "finite",
+        "geom",
         "saxe",
         "sheet2",
         "trainable",

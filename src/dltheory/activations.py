@@ -49,8 +49,8 @@ Where no closed form or asymptote is given the library integrates numerically (s
 but every function works). Names are the ones accepted everywhere an ``activation=``
 argument appears (and in ``config.yaml``); :func:`get` also takes an :class:`Activation`
 or any vectorised callable (see :meth:`Activation.from_function`). ``"leaky_relu:0.2"`` is
-a leaky relu with negative slope 0.2 (any finite real); plain ``"leaky_relu"`` has slope
-:data:`LEAKY_SLOPE` = 0.01.
+a leaky relu with negative slope 0.2 (any real with ``|slope| <=``
+:data:`MAX_LEAKY_SLOPE`); plain ``"leaky_relu"`` has slope :data:`LEAKY_SLOPE` = 0.01.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ Array = np.ndarray
 __all__ = [
     "LEAKY_SLOPE",
     "LOCALISED",
+    "MAX_LEAKY_SLOPE",
     "NAMES",
     "REGISTRY",
     "SELU_ALPHA",
@@ -85,6 +86,9 @@ __all__ = [
 
 #: negative slope of ``leaky_relu``
 LEAKY_SLOPE = 0.01
+#: largest |slope| of ``"leaky_relu:<slope>"``: the fourth moment of phi (slope^4) stays
+#: far from overflow, and for symmetric weights slope p is slope 1/p with sigma_w times |p|
+MAX_LEAKY_SLOPE = 1e6
 #: SELU constants (Klambauer et al. 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -505,10 +509,16 @@ _register(
 
 
 def leaky_relu(slope: float = LEAKY_SLOPE, name: str = "leaky_relu") -> Activation:
-    """Leaky relu phi(u) = u for u > 0, ``slope * u`` otherwise (any finite real slope)."""
-    slope = float(slope)
-    if not np.isfinite(slope):
-        raise ValueError(f"leaky_relu slope must be a finite number, got {slope}")
+    """Leaky relu phi(u) = u for u > 0, ``slope * u`` otherwise, for a real slope with
+    ``|slope| <=`` :data:`MAX_LEAKY_SLOPE`."""
+    from .checks import real_scalar
+
+    slope = real_scalar(slope, "leaky_relu slope")
+    if not (np.isfinite(slope) and abs(slope) <= MAX_LEAKY_SLOPE):
+        raise ValueError(
+            f"leaky_relu slope must be a finite number with |slope| <= {MAX_LEAKY_SLOPE:g}, "
+            f"got {slope!r} (in {name!r})"
+        )
 
     def torch_phi(x):
         return _torch().where(x > 0, x, slope * x)

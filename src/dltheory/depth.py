@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 
 from . import activations as _acts
+from .checks import integer as _integer
+from .checks import real_scalar as _real_scalar
 from .fixed_points import ConvergenceWarning, _q_or_q_star, chi1, chi_q, q_map, q_star
 from .kernel import c_star, chi_c
 from .quadrature import _check_q, _check_sigmas, _moments, _out
@@ -102,9 +104,7 @@ def critical_sigma_w(sigma_b, activation="tanh", lo=1e-3, hi=1e3, tol=1e-14):
     crossing: e.g. gelu and swish, whose q* jumps to inf (the unit-variance start lies
     above the unstable fixed point) before chi_1 reaches 1 for larger sigma_b.
     """
-    sb = np.asarray(sigma_b, dtype=float)
-    if np.any(sb < 0):
-        raise ValueError("sigma_b must be >= 0")
+    _, sb, _ = _check_sigmas(1.0, sigma_b)
     act = _acts.get(activation)
 
     def excess(log_sw):
@@ -149,13 +149,13 @@ def convergence_depth(q0, sigma_w, sigma_b, activation="tanh", tolerance=0.01, m
     those with q* = inf) get ``max_depth + 1`` (read: "more than max_depth"). q^0 itself
     counts as depth 0.
     """
+    tolerance = _real_scalar(tolerance, "tolerance")
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
-    if int(max_depth) < 1:
-        raise ValueError(f"max_depth must be >= 1, got {max_depth}")
-    q0, sw, sb = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (q0, sigma_w, sigma_b)))
-    if np.any(q0 < 0):
-        raise ValueError("q0 must be >= 0")
+    max_depth = _integer(max_depth, "max_depth", minimum=1)
+    sw, sb, _ = _check_sigmas(sigma_w, sigma_b)
+    q0 = _check_q(q0, "q0")
+    q0, sw, sb = np.broadcast_arrays(q0, sw, sb)
     act = _acts.get(activation)
     if q is None:
         qs = np.asarray(q_star(sw, sb, act, q0=q0), dtype=float)

@@ -81,9 +81,18 @@ def q_star(sigma_w, sigma_b, activation="tanh", rho=1.0, tol=1e-14, max_iter=100
     issued; never a point that is not a fixed point.
     """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
-    a, s = np.square(sw), np.square(sb)
+    with np.errstate(over="ignore"):  # an overflowing start is refused below
+        a, s = np.square(sw), np.square(sb)
     start = a + s if q0 is None else _check_q(q0, "q0")
     if not np.all(np.isfinite(start)):
+        if q0 is None:
+            bad = ~np.isfinite(np.broadcast_to(start, np.broadcast(sw, sb).shape))
+            w, b = (np.broadcast_to(x, bad.shape)[bad].ravel()[0] for x in (sw, sb))
+            raise ValueError(
+                "the default start q0 = sigma_w^2 + sigma_b^2 overflows at "
+                f"sigma_w = {float(w)!r}, sigma_b = {float(b)!r}: q* needs sigma_w and "
+                "sigma_b below about 1e154"
+            )
         raise ValueError("q0 must be finite")
     if not np.all(rho == 1.0):
         a = a / rho

@@ -34,6 +34,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import integer as _integer
+from .checks import real as _real
+from .checks import real_scalar as _real_scalar
+
 __all__ = [
     "S1",
     "CriticalPoint",
@@ -46,6 +50,7 @@ __all__ = [
     "jjt_variance",
     "log_singular_value_density",
     "s1",
+    "support_bounds",
     "zero_mass",
 ]
 
@@ -138,14 +143,14 @@ def critical_line_start(activation: str, q_max: float = 1e6) -> tuple[float, flo
 
 def jjt_variance(depth, moment_ratio, weights: str, mu1=1.0):
     """Variance of the J J^T spectrum: ``mu1^(2L) L (mu2/mu1^2 - 1 - s1)`` (broadcasts)."""
-    depth = np.asarray(depth, dtype=float)
-    m1 = np.asarray(mu1, dtype=float) ** depth
-    return m1**2 * depth * (np.asarray(moment_ratio, dtype=float) - 1.0 - s1(weights))
+    depth = _real(depth, "depth")
+    m1 = _real(mu1, "mu1") ** depth
+    return m1**2 * depth * (_real(moment_ratio, "moment_ratio") - 1.0 - s1(weights))
 
 
 def jjt_mean(depth, mu1=1.0):
     """Mean eigenvalue of J J^T: ``mu1^L`` (1 at criticality)."""
-    return np.asarray(mu1, dtype=float) ** np.asarray(depth, dtype=float)
+    return _real(mu1, "mu1") ** _real(depth, "depth")
 
 
 # ------------------------------------------------------------- the spectral density
@@ -185,7 +190,7 @@ def derivative_atoms(activation: str, q_star: float, sigma_w: float = 1.0):
     from . import activations
 
     act = activations.get(activation)
-    q_star, sigma_w = float(q_star), float(sigma_w)
+    q_star, sigma_w = _real_scalar(q_star, "q_star"), _real_scalar(sigma_w, "sigma_w")
     if not (np.isfinite(q_star) and q_star > 0 and np.isfinite(sigma_w) and sigma_w > 0):
         raise ValueError(f"need finite q_star > 0 and sigma_w > 0, got {q_star}, {sigma_w}")
     if act.smooth:
@@ -214,21 +219,54 @@ def derivative_atoms(activation: str, q_star: float, sigma_w: float = 1.0):
     return values, weights / weights.sum()
 
 
-def _residual(v, z, a, w, depth, weights):
-    """``f = rhs / z - 1`` of the equation above, ``d log(rhs) / dv`` and ``m``."""
+def _residual(v, log_z, a, w, depth, weights):
+    """``f = rhs / z - 1`` of the equation above, ``d log(rhs) / dv`` and ``m``.
+
+    ``m = E[a / (v - a)]`` is summed directly (not as ``v G_A(v) - 1``, which cancels to
+    a relative error of 1e-16 |v| / mu_1 far above the support), and ``rhs / z`` is
+    formed from logarithms (``log_z``: log z), so nothing overflows or underflows at large
+    or tiny ``z``.
+    """
     r = 1.0 / (v[..., None] - a)
-    g = np.sum(w * r, axis=-1)  # G_A(v)
-    dg = -np.sum(w * r * r, axis=-1)
-    m = v * g - 1.0
-    dm = g + v * dg
+    # r / max |r| (an atom a = 0 gives r = 1/v: r^2 would overflow for |v| < 1e-154)
+    scale = np.max(np.abs(r), axis=-1)
+    r = r / scale[..., None]
+    g = np.sum(w * r, axis=-1)  # G_A(v) / scale
+    m = np.sum(w * a * r, axis=-1)  # (v G_A(v) - 1) / scale
+    dg = -np.sum(w * r * r, axis=-1) * scale  # G_A'(v) / scale
+    dm = -np.sum(w * a * r * r, axis=-1) * scale
+    log_scale = np.log(scale)
     L = depth
     if weights == "gaussian":
-        rhs = v ** (L + 1) * g * m ** (L - 1)
+        log_ratio = (L + 1) * np.log(v) + np.log(g) + (L - 1) * np.log(m) + L * log_scale - log_z
         dlog = (L + 1) / v + dg / g + (L - 1) * dm / m
     else:
-        rhs = v * (m / g) ** (L - 1)
+        log_ratio = np.log(v) + (L - 1) * (np.log(m) - np.log(g)) - log_z
         dlog = 1.0 / v + (L - 1) * (dm / m - dg / g)
-    return rhs / z - 1.0, dlog, m
+    # the equation holds up to the branch of the logarithm: wrap the phase to (-pi, pi]
+    log_ratio = log_ratio.real + 1j * np.angle(np.exp(1j * log_ratio.imag))
+    return np.expm1(log_ratio), dlog, m * scale
+
+
+def support_bounds(depth: int, weights: str, atoms) -> tuple[float, float]:
+    """Bounds ``(lo, hi)`` of the support of the absolutely continuous J J^T spectrum.
+
+    ``hi``: ``max(a)^L`` times the edge of the product of L free Marchenko-Pastur laws,
+    ``(L+1)^(L+1) / L^L`` (Fuss-Catalan), for Gaussian weights, ``max(a)^L`` for orthogonal
+    ones (the norm of a product of free elements is at most the product of their norms).
+    ``lo``: ``min(a)^L`` for orthogonal weights when every atom is > 0 (the same bound for
+    the inverse), else 0. The density is 0 outside ``[lo, hi]``.
+    """
+    s1(weights)
+    depth = int(depth)
+    a = np.asarray(atoms[0], dtype=float)
+    log_hi = depth * np.log(float(np.max(a)))
+    if weights == "gaussian":
+        log_hi += (depth + 1) * np.log(depth + 1.0) - depth * np.log(float(depth))
+    lo = 0.0
+    if weights == "orthogonal" and np.min(a) > 0:
+        lo = float(np.exp(max(depth * np.log(float(np.min(a))), -745.0)))
+    return lo, float(np.exp(min(log_hi, 709.0)))
 
 
 def jjt_density(lam, depth: int, weights: str, atoms, eta: float = 1e-13, steps: int = 60):
@@ -241,56 +279,73 @@ def jjt_density(lam, depth: int, weights: str, atoms, eta: float = 1e-13, steps:
     analytic in the upper half plane, so the vertical path does not jump to another root).
     ``atoms = (a_i, w_i)`` from :func:`derivative_atoms`. Returns the absolutely continuous
     part: a point mass (at 0 when ``P(a = 0) > 0``, e.g. relu, see :func:`zero_mass`; at
-    ``mu_1^L`` for orthogonal linear nets) is not in it. Raises ``RuntimeError`` if the
-    residual does not reach 1e-9 or the root is off the physical branch (``Im G > 0``).
+    ``mu_1^L`` for orthogonal linear nets) is not in it. Outside :func:`support_bounds` the
+    density is 0 (returned without solving); elsewhere outside the support it is the
+    smoothing's tail, of order ``eta / lam``. Any ``lam`` in (0, 1e300] works (the
+    equation is solved in logarithms). Raises ``RuntimeError`` if the residual does not
+    reach 1e-9 or the root is off the physical branch (``Im G > 0``).
     """
     s1(weights)
-    depth = int(depth)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+    depth = _integer(depth, "depth", minimum=1)
     a, w = (np.asarray(v, dtype=float) for v in atoms)
-    lam = np.asarray(lam, dtype=float)
+    lam = _real(lam, "lam")
     if np.any(~np.isfinite(lam)) or np.any(lam <= 0):
         raise ValueError("lam must be finite and > 0 (the point mass at 0 is not a density)")
-    flat = lam.ravel()
+    eta = _real_scalar(eta, "eta")
+    if not (np.isfinite(eta) and 0 < eta < 1):
+        raise ValueError(f"eta must lie in (0, 1), got {eta}")
+    out = np.zeros(lam.size)
+    lo, hi = support_bounds(depth, weights, (a, w))
+    inside = np.flatnonzero((lam.ravel() >= lo) & (lam.ravel() <= hi))
+    if inside.size:
+        out[inside] = _density_inside(lam.ravel()[inside], depth, weights, a, w, eta, steps)
+    return out.reshape(lam.shape)
+
+
+def _density_inside(flat, depth, weights, a, w, eta, steps):
+    """:func:`jjt_density` at the points ``flat`` (1-D, below the support bound)."""
     mu1 = float(np.sum(w * a))
     m1, m2 = jjt_moments(depth, weights, [mu1, float(np.sum(w * a * a))])
-    top = 100.0 * (flat + m2 / m1)
+    # heights relative to lam: z = lam (1 + i t), from t = 100 (lam + m2/m1) / lam down to
+    # eta (z itself is never formed: eta lam underflows for lam below ~1e-295)
+    log_top = np.log10(100.0 * (flat + m2 / m1)) - np.log10(flat)
     # at least `steps` heights and at most a factor 10^(1/3) between two: continuation
     # needs small steps, and tiny lam spans many decades (1e-80 against 1e-2)
-    steps = max(int(steps), int(np.ceil(3.0 * np.log10(np.max(top / (eta * flat))))))
-    heights = np.geomspace(top, eta * flat, steps, axis=-1)
-    v = (flat + 1j * heights[:, 0]) / mu1 ** (depth - 1)
+    steps = max(int(steps), int(np.ceil(3.0 * np.max(log_top - np.log10(eta)))))
+    rel = 10.0 ** np.linspace(log_top, np.full(flat.shape, np.log10(eta)), steps, axis=-1)
+    log_lam = np.log(flat)
+    v = flat * (1.0 + 1j * rel[:, 0]) / mu1 ** (depth - 1)
     for j in range(steps):
-        z = flat + 1j * heights[:, j]
+        log_z = log_lam + np.log(1.0 + 1j * rel[:, j])
         active = np.ones(flat.size, dtype=bool)
         for _ in range(50):
-            f, dlog, _m = _residual(v[active], z[active], a, w, depth, weights)
+            f, dlog, _m = _residual(v[active], log_z[active], a, w, depth, weights)
             step = f / ((f + 1.0) * dlog)
-            # damp steps that would move v by more than half its size (stay on the branch)
-            size = np.abs(step)
-            step = np.where(
-                size > 0.5 * np.abs(v[active]),
-                step * 0.5 * np.abs(v[active]) / np.maximum(size, 1e-300),
-                step,
-            )
-            v[active] -= step
+            # damp steps that would move v by more than half its size (stay on the branch);
+            # the ratio first: |v| |step| underflows at tiny lam
+            with np.errstate(divide="ignore", over="ignore"):
+                shrink = np.minimum(1.0, 0.5 * np.abs(v[active]) / np.abs(step))
+            v[active] -= step * shrink
             idx = np.flatnonzero(active)
             active[idx[np.abs(f) < 1e-14]] = False
             if not active.any():
                 break
-    f, _dlog, m = _residual(v, z, a, w, depth, weights)
-    g = (1.0 + m) / z
-    bad = ~(np.abs(f) < 1e-9) | (g.imag > 1e-9 * np.abs(g))
-    # minus the point mass at 0, whose Lorentzian tail p0 eta / (pi lam) would otherwise
-    # dominate the density (and its high moments) far above the support
-    g = g - zero_mass((a, w)) / z
+    f, _dlog, _m = _residual(v, log_z, a, w, depth, weights)
+    # lam G = lam (1 + m) / z = v G_A(v) / (1 + i eta), minus the point mass at 0 (the
+    # atoms a = 0 contribute exactly that mass to v G_A(v)), whose Lorentzian tail
+    # p0 eta / (pi lam) would otherwise dominate the density far above the support;
+    # summed over the atoms a > 0 only, so nothing cancels as m -> -1 at small lam
+    pos = a > 0
+    shift = 1.0 + 1j * rel[:, -1]
+    lam_g = v * np.sum(w[pos] / (v[:, None] - a[pos]), axis=-1) / shift
+    full_g = lam_g + zero_mass((a, w)) / shift
+    bad = ~(np.abs(f) < 1e-9) | (full_g.imag > 1e-9 * np.abs(full_g))
     if np.any(bad):
         raise RuntimeError(
             f"S-transform equation not solved at lam = {flat[bad][:5]} "
             f"(depth {depth}, {weights}): residual {np.abs(f[bad][:5])}"
         )
-    return np.maximum(-g.imag / np.pi, 0.0).reshape(lam.shape)
+    return np.maximum(-lam_g.imag / np.pi, 0.0) / flat
 
 
 def log_singular_value_density(u, depth: int, weights: str, atoms, **kwargs):
@@ -298,7 +353,7 @@ def log_singular_value_density(u, depth: int, weights: str, atoms, **kwargs):
 
     ``rho_u(u) = rho_lam(lam) dlam/du = 2 ln(10) lam rho_lam(lam)``, ``lam = 10^(2u)``.
     """
-    lam = 10.0 ** (2.0 * np.asarray(u, dtype=float))
+    lam = 10.0 ** (2.0 * _real(u, "u"))
     return 2.0 * np.log(10.0) * lam * jjt_density(lam, depth, weights, atoms, **kwargs)
 
 

@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 
 from . import activations as _acts
+from .checks import integer as _integer
+from .checks import real as _real
 from .fixed_points import ConvergenceWarning, _q_or_q_star
 from .quadrature import (
     _CHUNK,
@@ -241,6 +243,15 @@ def _normalised_map(c, sw, sb, rho, q, act, which):
     return out
 
 
+def _check_c(c):
+    """c as a float array of correlations, in [-1, 1] (NaN passes and gives NaN)."""
+    c = _real(c, "c")
+    bad = np.abs(c) > 1
+    if np.any(bad):
+        raise ValueError(f"c must lie in [-1, 1] (a correlation), got {float(c[bad].ravel()[0])!r}")
+    return c
+
+
 def c_map(c, sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     """Correlation map C(c) at length ``q`` (default q*), broadcasting like a ufunc.
 
@@ -254,9 +265,7 @@ def c_map(c, sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     NaN with a :class:`ConvergenceWarning` where no limit exists.
     """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
-    c = np.asarray(c, dtype=float)
-    if np.any(np.abs(c) > 1):
-        raise ValueError("c must lie in [-1, 1]")
+    c = _check_c(c)
     act = _acts.get(activation)
     qs = _q_or_q_star(q, sw, sb, act, rho)
     c, sw, sb, rho, qs = np.broadcast_arrays(c, sw, sb, rho, qs)
@@ -267,10 +276,11 @@ def chi_c(c, sigma_w, sigma_b, activation="tanh", rho=1.0, q=None):
     """Slope dC/dc of the C-map at c and length ``q`` (default q*).
 
     ``sigma_w^2 q E[phi'(u1) phi'(u2)] / V(q)``; at a fixed point q/V(q) = 1 and at c = 1
-    without dropout this is chi_1. Limits at q = 0, inf as in :func:`c_map`.
+    without dropout this is chi_1. Limits at q = 0, inf as in :func:`c_map`. ``ValueError``
+    for c outside [-1, 1], where the map (and so its slope) is not defined.
     """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
-    c = np.asarray(c, dtype=float)
+    c = _check_c(c)
     act = _acts.get(activation)
     qs = _q_or_q_star(q, sw, sb, act, rho)
     c, sw, sb, rho, qs = np.broadcast_arrays(c, sw, sb, rho, qs)
@@ -478,7 +488,7 @@ def input_kernel(x1, x2, sigma_w, sigma_b):
     (W ~ N(0, sigma_w^2 / d)). Broadcasts over the leading axes.
     """
     sw, sb, _ = _check_sigmas(sigma_w, sigma_b)
-    x1, x2 = np.asarray(x1, dtype=float), np.asarray(x2, dtype=float)
+    x1, x2 = _real(x1, "x1"), _real(x2, "x2")
     d = x1.shape[-1]
     if x2.shape[-1] != d:
         raise ValueError(f"x1 and x2 need the same number of features, got {d}, {x2.shape[-1]}")
@@ -501,7 +511,7 @@ def kernel_map(q1, q2, q12, sigma_w, sigma_b, activation="tanh", rho=1.0):
     """
     sw, sb, rho = _check_sigmas(sigma_w, sigma_b, rho)
     q1, q2 = _check_q(q1, "q1"), _check_q(q2, "q2")
-    q12 = np.asarray(q12, dtype=float)
+    q12 = _real(q12, "q12")
     q1, q2, q12, sw, sb, rho = np.broadcast_arrays(q1, q2, q12, sw, sb, rho)
     if np.any(~np.isfinite(q1)) or np.any(~np.isfinite(q2)):
         raise ValueError("q1 and q2 must be finite")
@@ -524,10 +534,8 @@ def kernel_layers(q1, q2, q12, depth, sigma_w, sigma_b, activation="tanh", rho=1
     Start from :func:`input_kernel` for a network ``Dense, (phi, Dense) x depth`` as in
     neural-tangents' ``stax.serial``; the last entry is its NNGP kernel.
     """
-    depth = int(depth)
-    if depth < 0:
-        raise ValueError(f"depth must be >= 0, got {depth}")
-    state = tuple(np.asarray(x, dtype=float) for x in (q1, q2, q12))
+    depth = _integer(depth, "depth", minimum=0)
+    state = tuple(_real(x, n) for x, n in ((q1, "q1"), (q2, "q2"), (q12, "q12")))
     state = np.broadcast_arrays(*state)
     layers = [state]
     act = _acts.get(activation)

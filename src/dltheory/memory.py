@@ -20,7 +20,9 @@ from typing import Any
 
 __all__ = [
     "MemoryCheck",
+    "curvature_simulation",
     "finite_width_simulation",
+    "gradient_covariance_simulation",
     "init_unit_simulation",
     "meanfield_activation_comparison_theory",
     "meanfield_cmap_theory",
@@ -282,3 +284,29 @@ def resnet_variance_simulation(c: Mapping) -> float:
     return (
         2 * r["n_networks"] * r["batch"] * r["channels"] * r["image"] ** 2 * (r["n_layers"] + 1)
     ) * F64
+
+
+def gradient_covariance_simulation(c: Mapping) -> float:
+    """The largest setting of figure `gradient_covariance`: the conditional sampler keeps
+    h^l and W^l phi(h^{l-1}) of 32 networks at every layer and works on (32, N, 2 n_errors)
+    arrays; the weights sampler one N x N matrix at a time; plus the rows of a job's table
+    (settings_per_job settings of the largest size)."""
+    g = c["geometry"]["gradient_covariance"]
+    sweep = g["sweep"]
+    width = max(max(g["widths"]), sweep["width"])
+    depth = max(g["depth"], sweep["depth"])
+    columns = 2 * g["n_errors"] + 2
+    if g["sampler"] == "weights":
+        arrays = 3 * width**2 + (depth + 1) * width * 2 * 2 + 4 * width * columns
+    else:
+        arrays = 32 * width * ((depth + 1) * 2 * 2 + 6 * columns)
+    largest = max(g["n_nets"] * (g["depth"] + 1), sweep["n_nets"] * (sweep["depth"] + 1))
+    return arrays * F64 + g["settings_per_job"] * largest * ROW
+
+
+def curvature_simulation(c: Mapping) -> float:
+    """The circle's points and the exact angles' (h, v, a) through one layer, with the
+    shifted copies of the central differences, and one weight matrix."""
+    k = c["geometry"]["curvature"]
+    rows = k["n_points"] + 3 * k["n_exact"]
+    return (8 * rows * k["width"] + 2 * k["width"] ** 2) * F64

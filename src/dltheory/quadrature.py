@@ -20,6 +20,7 @@ import numpy as np
 from scipy import special
 
 from . import activations as _acts
+from .checks import real as _real
 
 __all__ = ["gaussian_expectation"]
 
@@ -123,7 +124,7 @@ def gaussian_expectation(f: Callable, q, activation="tanh"):
     """E_z[f(sqrt(q) z)], z ~ N(0, 1), with the quadrature rule suited to ``activation``
     (a name, an :class:`~dltheory.activations.Activation` or a callable)."""
     act = _acts.get(activation)
-    q = np.asarray(q, dtype=float)
+    q = _check_q(q)
     z, w = _rule(q, act)
     return _out(np.sum(f(np.sqrt(q)[..., None] * z) * w, axis=-1))
 
@@ -444,18 +445,26 @@ def _segments(act):
 
 
 def _check_sigmas(sigma_w, sigma_b, rho=1.0):
-    sw, sb, rho = (np.asarray(x, dtype=float) for x in (sigma_w, sigma_b, rho))
-    if np.any(sw < 0) or np.any(~np.isfinite(sw)):
-        raise ValueError("sigma_w must be finite and >= 0")
-    if np.any(sb < 0) or np.any(~np.isfinite(sb)):
-        raise ValueError("sigma_b must be finite and >= 0")
-    if np.any(rho <= 0) or np.any(rho > 1):
-        raise ValueError("rho (dropout keep probability) must be in (0, 1]")
+    """sigma_w, sigma_b, rho as float arrays: real numbers (not strings or booleans, see
+    :func:`dltheory.checks.real`), finite, sigma_w and sigma_b >= 0, rho in (0, 1]."""
+    sw, sb, rho = (_real(x, n) for x, n in ((sigma_w, "sigma_w"), (sigma_b, "sigma_b"),
+                                             (rho, "rho")))  # fmt: skip
+    for value, name in ((sw, "sigma_w"), (sb, "sigma_b")):
+        bad = ~np.isfinite(value) | (value < 0)
+        if np.any(bad):
+            first = float(value[bad].ravel()[0])
+            raise ValueError(f"{name} must be finite and >= 0, got {first!r}")
+    bad = ~np.isfinite(rho) | (rho <= 0) | (rho > 1)
+    if np.any(bad):
+        raise ValueError(
+            f"rho (dropout keep probability) must be in (0, 1], got {float(rho[bad].ravel()[0])!r}"
+        )
     return sw, sb, rho
 
 
 def _check_q(q, name="q"):
-    q = np.asarray(q, dtype=float)
+    """q as a float array: real numbers >= 0 (inf and NaN pass: they have meanings)."""
+    q = _real(q, name)
     if np.any(q < 0):
-        raise ValueError(f"{name} must be >= 0")
+        raise ValueError(f"{name} must be >= 0, got {float(q[q < 0].ravel()[0])!r}")
     return q

@@ -10,6 +10,7 @@ sweep's jobs do not depend on the mean-field engine.
 from __future__ import annotations
 
 import gzip
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def read_idx(path) -> np.ndarray:
         raise IdxDataError(f"IDX file {path} is malformed: truncated header")
     shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # exact: sizes up to 2^32 each
     if len(raw) - header != expected:
         raise IdxDataError(
             f"IDX file {path} is malformed: header says shape {shape} ({expected} bytes of "
@@ -164,29 +165,102 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(raw, dtype, offset=header).reshape(shape)
 
 
-def check_idx_dir(idx_dir) -> dict[str, int]:
-    """Validate an MNIST-style IDX directory; return its sizes (raises :class:`IdxDataError`).
+def _first(mask: np.ndarray) -> int:
+    """Index (along the first axis) of the first item where ``mask`` holds."""
+    return int(np.argmax(mask.reshape(mask.shape[0], -1).any(axis=1)))
 
-    Images must be 3-D (n, rows, cols), labels 1-D of the same n, labels in 0..255.
+
+def _check_images(path: Path, images: np.ndarray) -> None:
+    if images.ndim != 3:
+        raise IdxDataError(
+            f"IDX file {path}: images of shape {images.shape}; expected 3-D (n, rows, cols)"
+        )
+    if images.shape[0] == 0:
+        raise IdxDataError(f"IDX file {path}: no image (n = 0); expected at least one")
+    if images.shape[1] * images.shape[2] == 0:
+        raise IdxDataError(
+            f"IDX file {path}: images of {images.shape[1]}x{images.shape[2]} pixels (none); "
+            "expected rows, cols >= 1"
+        )
+    if images.dtype.kind == "f":
+        bad = ~np.isfinite(images)
+        if bad.any():
+            raise IdxDataError(
+                f"IDX file {path}: {int(bad.sum())} non-finite pixel(s) (NaN or inf), the "
+                f"first in image {_first(bad)}; expected finite numbers"
+            )
+
+
+def _check_labels(path: Path, labels: np.ndarray, n_images: int, images: Path) -> np.ndarray:
+    """The labels as int64, after checking their shape, count and values (>= 0, whole)."""
+    if labels.ndim != 1:
+        raise IdxDataError(f"IDX file {path}: labels of shape {labels.shape}; expected 1-D (n,)")
+    if labels.shape[0] != n_images:
+        raise IdxDataError(
+            f"IDX file {path}: {labels.shape[0]} labels for the {n_images} images of "
+            f"{images}; expected one label per image"
+        )
+    if labels.dtype.kind == "f":
+        bad = ~np.isfinite(labels) | (labels != np.floor(labels))
+        if bad.any():
+            i = _first(bad)
+            raise IdxDataError(
+                f"IDX file {path}: label {labels[i].item()!r} of image {i} ({int(bad.sum())} such) "
+                "is not a whole number; expected class numbers 0, 1, ..., n_classes - 1"
+            )
+    bad = labels < 0
+    if bad.any():
+        i = _first(bad)
+        raise IdxDataError(
+            f"IDX file {path}: label {labels[i].item()!r} of image {i} ({int(bad.sum())} such) is "
+            "negative; expected class numbers 0, 1, ..., n_classes - 1"
+        )
+    return labels.astype(np.int64)
+
+
+def check_idx_dir(idx_dir) -> dict[str, int]:
+    """Validate an MNIST-style IDX directory; return its sizes (raises :class:`IdxDataError`
+    naming the file and the problem).
+
+    Images 3-D (n, rows, cols) with at least one image and one pixel, finite pixels (float
+    types); one label per image; labels whole numbers >= 0, with at least two classes in
+    the training set; n_classes = the largest training label + 1, and every test label in
+    [0, n_classes); train and test images of the same size.
     """
     files = find_idx_files(idx_dir)
     arrays = {key: read_idx(p) for key, p in files.items()}
-    sizes = {}
+    sizes, labels = {}, {}
     for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise IdxDataError(
-                f"IDX directory {idx_dir}: {files[f'{part}_images'].name} has shape "
-                f"{images.shape} and {files[f'{part}_labels'].name} {labels.shape}; expected "
-                "(n, rows, cols) images with n labels"
-            )
-        if images.shape[0] == 0:
-            raise IdxDataError(f"IDX directory {idx_dir}: the {part} set is empty")
-        sizes[f"n_{part}"] = int(labels.shape[0])
+        images = arrays[f"{part}_images"]
+        image_path, label_path = files[f"{part}_images"], files[f"{part}_labels"]
+        _check_images(image_path, images)
+        labels[part] = _check_labels(
+            label_path, arrays[f"{part}_labels"], images.shape[0], image_path
+        )
+        sizes[f"n_{part}"] = int(images.shape[0])
     if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
-        raise IdxDataError(f"IDX directory {idx_dir}: train and test images differ in size")
+        raise IdxDataError(
+            f"IDX directory {idx_dir}: images of {files['train_images'].name} are "
+            f"{arrays['train_images'].shape[1:]} pixels, of {files['test_images'].name} "
+            f"{arrays['test_images'].shape[1:]}; expected the same size"
+        )
+    classes = np.unique(labels["train"])
+    if classes.size < 2:
+        raise IdxDataError(
+            f"IDX file {files['train_labels']}: a single class ({int(classes[0])}) in the "
+            "training labels; expected at least two classes"
+        )
+    n_classes = int(classes[-1]) + 1
+    beyond = labels["test"] >= n_classes
+    if beyond.any():
+        i = _first(beyond)
+        raise IdxDataError(
+            f"IDX file {files['test_labels']}: label {int(labels['test'][i])} of image {i} "
+            f"({int(beyond.sum())} such) is outside [0, {n_classes}), the classes of the "
+            f"training labels {files['train_labels'].name}"
+        )
     sizes["n_features"] = int(np.prod(arrays["train_images"].shape[1:]))
-    sizes["n_classes"] = int(max(arrays["train_labels"].max(), arrays["test_labels"].max())) + 1
+    sizes["n_classes"] = n_classes
     return sizes
 
 
@@ -195,13 +269,13 @@ def load_idx_data(idx_dir, n_train: int | None = None, n_test: int | None = None
 
     ``n_train`` / ``n_test`` (optional) keep a seeded random subset of each set.
     """
-    check_idx_dir(idx_dir)
+    n_classes = check_idx_dir(idx_dir)["n_classes"]
     files = find_idx_files(idx_dir)
     rng = np.random.default_rng(seed)
 
     def part(name, n_keep):
-        x = read_idx(files[f"{name}_images"]).reshape(len(read_idx(files[f"{name}_labels"])), -1)
         y = read_idx(files[f"{name}_labels"]).astype(np.int64)
+        x = read_idx(files[f"{name}_images"]).reshape(len(y), -1)
         if n_keep is not None and n_keep < len(y):
             keep = np.sort(rng.permutation(len(y))[: int(n_keep)])
             x, y = x[keep], y[keep]
@@ -209,8 +283,14 @@ def load_idx_data(idx_dir, n_train: int | None = None, n_test: int | None = None
 
     x_train, y_train = part("train", n_train)
     x_test, y_test = part("test", n_test)
+    kept = np.unique(y_train)
+    if kept.size < 2:
+        raise IdxDataError(
+            f"IDX directory {idx_dir}: the seeded subset of n_train = {n_train} training "
+            f"images holds a single class ({int(kept[0])}); expected at least two classes "
+            "(raise n_train)"
+        )
     x_train, x_test = standardise(x_train, x_test)
-    n_classes = int(max(y_train.max(), y_test.max())) + 1
     return Dataset(f"idx:{Path(idx_dir).name}", x_train, y_train, x_test, y_test, n_classes)
 
 

@@ -14,6 +14,10 @@ SECTIONS = {
     "ttic": ("TTIC 31230 Highways problems", ["initialisation"]),
     "finite": ("finite width", ["finite_width"]),
     "trainable": ("trainability", ["trainability"]),
+    "geom": (
+        "geometry of random networks: gradient covariance and curvature",
+        ["geometry"],
+    ),
 }
 ANSWER_SECTIONS = {
     name: [f"results/answers/{part}.parquet" for part in parts]
@@ -118,3 +122,8 @@ rule answers_finite:
 rule answers_trainable:
     input:
         "results/answers/sections/trainable.md",
+
+
+rule answers_geom:
+    input:
+        "results/answers/sections/geom.md",

@@ -35,9 +35,14 @@ ANSWER_TABLES = [
 
 
 def check_config(config, schema_path):
-    """Stop before any job with every config error, by key (dltheory.validation); then
-    Snakemake's own validation, which fills the schema's defaults."""
+    """Stop before any job with every config error, by key (dltheory.validation): the
+    config files read strictly (a key given twice, with its lines), nested --config
+    values read as YAML; then Snakemake's own validation, which fills the defaults."""
     try:
+        validation.check_config_files(workflow.configfiles)
+        validation.apply_config_args(
+            config, getattr(workflow.config_settings, "config_args", None)
+        )
         validation.validate_config(config, Path(workflow.basedir) / schema_path)
     except validation.ConfigError as err:
         raise WorkflowError(str(err)) from None
