@@ -93,8 +93,9 @@ def test_figures_are_deterministic(tmp_path):
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 #: package modules a script may import before its set-up (they import nothing heavy that
-#: can fail for a subject's reasons); every other dltheory import goes inside the block
-SET_UP_MODULES = {"io", "seeds", "style"}
+#: can fail for a subject's reasons; style imports activations for labels anyway); every
+#: other dltheory import goes inside the block
+SET_UP_MODULES = {"activations", "io", "seeds", "style"}
 
 FAKE_SNAKEMAKE = """
 class Params(dict):

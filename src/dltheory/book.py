@@ -46,6 +46,8 @@ ANSWER_ANCHORS: tuple[tuple[str, str], ...] = (
     (r"^ttic_p3", "resnet_variance"),
     (r"^finite_width_", "finite_width"),
     (r"^trainability_", "trainability"),
+    (r"^geometry_curvature_", "curvature"),
+    (r"^geometry_gradient_covariance_|^geometry_", "gradient_covariance"),
 )
 
 #: docutils settings for a caption: quiet, no file or raw inclusion, MathML mathematics

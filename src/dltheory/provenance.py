@@ -40,6 +40,8 @@ __all__ = [
     "flatten",
     "foreign_inputs",
     "lookup",
+    "main",
+    "outputs_made_elsewhere",
     "record",
     "used_config",
 ]

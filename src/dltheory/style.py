@@ -41,8 +41,11 @@ __all__ = [
     "caption",
     "check_overlaps",
     "figure",
+    "figure_texts",
     "iteration_legend",
     "iteration_panel",
+    "METADATA_KEY",
+    "read_metadata",
     "save",
 ]
 

@@ -13,7 +13,7 @@ from matplotlib import colors
 from matplotlib import patheffects as pe
 from matplotlib.lines import Line2D
 
-from dltheory import activations, io, meanfield, style
+from dltheory import activations, io, style
 
 #: open markers of the qmap settings, cycled when there are more settings
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "h"]
@@ -40,6 +40,8 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
+        from dltheory import meanfield
+
         log = job.log
         which = job.params.which
         qmap = job.params.qmap
