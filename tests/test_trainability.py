@@ -469,6 +469,57 @@ def test_workflow_chunks_resume_and_idx_check(workflow_dir):
     assert not (results / "data/trainability/runs/keep1_L2_g1.parquet").exists()
 
 
+@pytest.mark.slow
+def test_workflow_idx_digest_reruns_and_refuses_other_data(workflow_dir):
+    """The IDX files are inputs with their SHA-256 as a param: replacing one in place
+    reruns the data check and everything downstream, every chunk records the digests,
+    and a merge over chunks trained on other data is refused, naming the chunk."""
+    import shutil
+
+    from conftest import jobs_of_dry_run, run_snakemake, write_config
+
+    from dltheory import io, provenance
+
+    data_dir = workflow_dir / "mnist"
+    _write_mnist_like(data_dir, n_train=40, n_test=12)
+    cfg = _tiny_workflow_config()
+    cfg["trainability"]["data"].update(source="idx", idx_dir=str(data_dir))
+    cfg_path = write_config(workflow_dir / "tiny_idx.yaml", cfg)
+    merged = "results/data/trainability/runs_plain.parquet"
+    args = (merged, "--configfile", str(cfg_path))
+    run_snakemake(workflow_dir, *args, "--cores", "2")
+    results = workflow_dir / "results/data/trainability"
+    chunk = results / "runs/keep1_L2_g0.parquet"
+    images = data_dir / tr.IDX_FILES["train_images"]
+    digests = {p.name: provenance.file_digest(p) for p in data_dir.iterdir()}
+    for table in (results / "data.parquet", chunk, workflow_dir / merged):
+        assert io.read_provenance(table)["data"] == digests, table
+    assert jobs_of_dry_run(workflow_dir, *args) == {}
+
+    # the same file name with other images: the data check and all downstream rerun
+    old_chunk = workflow_dir / "chunk_of_old_data.parquet"
+    shutil.copy2(chunk, old_chunk)
+    rng = np.random.default_rng(1)
+    _write_idx(images, rng.integers(0, 256, (40, 4, 5)))
+    jobs = jobs_of_dry_run(workflow_dir, *args)
+    assert jobs == {"trainability_data_check": 1, "trainability_sweep": 2,
+                    "trainability_merge": 1}, jobs  # fmt: skip
+    run_snakemake(workflow_dir, *args, "--cores", "2")
+    new_digest = provenance.file_digest(images)
+    assert io.read_provenance(chunk)["data"][images.name] == new_digest
+
+    # a chunk of the old data put back (newer than its inputs): the merge refuses it
+    shutil.copyfile(old_chunk, chunk)
+    proc = run_snakemake(
+        workflow_dir, *args, "--cores", "1", "--forcerun", "trainability_merge",
+        "--rerun-triggers", "mtime", check=False,
+    )  # fmt: skip
+    log = (workflow_dir / "results/logs/trainability/merge_plain.log").read_text()
+    assert proc.returncode != 0, proc.stdout
+    assert str(chunk.relative_to(workflow_dir)) in log and images.name in log, log
+    assert "another" in log and new_digest[:12] in log, log
+
+
 def test_rmsprop_step_is_torch_rmsprop():
     """The fused one-pass update against torch.optim.RMSprop over steps whose gradients
     change scale by 1e4, with a NaN gradient element that stays in its own element."""

@@ -58,8 +58,6 @@ rule gradient_depth_scale:
         "results/logs/schoenholz/gradient_depth_scale.log",
     conda:
         CONDA_ENV
-    params:
-        cfg=config_slice("networks.gradients", "activation"),
     script:
         "../scripts/networks_plot_gradient_depth_scale.py"
 

@@ -194,6 +194,7 @@ rule trainability:
     input:
         caption=caption_template("trainability"),
         runs="results/data/trainability/runs_plain.parquet",
+        data=rules.trainability_data_check.output[0],
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_plot.py"),
     output:
@@ -212,6 +213,7 @@ use rule trainability as trainability_dropout with:
     input:
         caption=caption_template("trainability_dropout"),
         runs="results/data/trainability/runs_dropout.parquet",
+        data=rules.trainability_data_check.output[0],
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_plot.py"),
     output:

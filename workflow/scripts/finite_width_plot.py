@@ -1,5 +1,7 @@
 """Figure `finite_width`: network-to-network fluctuations and mean shift of q^l against 1/N."""
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -8,6 +10,7 @@ from dltheory import io, style
 
 SE = 2  # error bars: +-2 standard errors
 SE_RELU = 1  # panel (b): +-1 s.e. (heavy tails: +-2 would reach 0 on the log axis)
+MARKERS = ["o", "s", "^", "D", "v"]  # one per width in panels (c) and (d)
 
 
 def count_label(name, part, se=SE, spread="s.e."):
@@ -84,14 +87,26 @@ def relu_panel(ax, sim, th, widths):
     ax.plot([], [], "k-", lw=1, label=r"exact $(1+\frac{2}{N})(1+\frac{5}{N})^{l-1}-1$")
     ax.plot([], [], "k--", lw=1, label=r"1/N: $(2+5(l-1))/N$")
     ax.set(xlabel="depth / width  $l/N$", ylabel=r"$\mathrm{Var}(q^l)/K^2$", yscale="log")
-    ax.set_title(r"ReLU at criticality ($\sigma_w^2=2$, $\sigma_b=0$)")
+    sw2, sb = float(th["sigma_w"].iloc[0]) ** 2, float(th["sigma_b"].iloc[0])
+    ax.set_title(rf"ReLU at criticality ($\sigma_w^2={sw2:.3g}$, $\sigma_b={sb:g}$)")
+
+
+def setting_colours(th):
+    """(sigma_w, sigma_b) -> colour of its phase; a second setting of one phase takes
+    the next colour of the palette."""
+    colours, spare = {}, iter(style.PALETTE[2:])
+    for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
+        colour = style.REGIME_COLOURS[regime(t["chi1"].iloc[0])]
+        colours[sw, sb] = colour if colour not in colours.values() else next(spare)
+    return colours
 
 
 def shift_panel(ax, sim, th, widths):
     """(c) N (E[q^l] - K0^l) against K1^l for every setting, layer and width."""
-    markers = ["o", "s", "^", "D", "v"]
+    markers = MARKERS
+    colours = setting_colours(th)
     for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
-        colour = style.REGIME_COLOURS[regime(t["chi1"].iloc[0])]
+        colour = colours[sw, sb]
         for marker, width in zip(markers, widths, strict=False):
             s = sim[(sim["width"] == width) & np.isclose(sim["sigma_w"], sw)]
             s = s[np.isclose(s["sigma_b"], sb)].merge(t[["layer", "K0", "K1"]], on="layer")
@@ -100,9 +115,9 @@ def shift_panel(ax, sim, th, widths):
     lo = min(th["K1"].min(), 0.0) * 1.15 - 0.02
     ax.plot([lo, 0.02], [lo, 0.02], "k-", lw=1, label="$N(E[q^l]-K_0^l)=K_1^l$")
     ax.axhline(0, color="0.5", ls="--", lw=1, label="mean field (no shift)")
-    for name, colour in style.REGIME_COLOURS.items():
-        if any(regime(c) == name for c in th["chi1"]):
-            ax.plot([], [], "o", color=colour, mfc="none", label=name)
+    for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
+        ax.plot([], [], "o", color=colours[sw, sb], mfc="none",
+                label=f"{regime(t['chi1'].iloc[0])}, $\\sigma_w={sw:.3g}$")  # fmt: skip
     for marker, width in zip(markers, widths, strict=False):
         ax.plot([], [], marker, color="0.3", mfc="none", ls="none", label=f"N={width}")
     ax.set(xlabel=r"$K_1^l$ (theory)", ylabel=r"$N\,(E[q^l]-K_0^l)$ (simulated)")
@@ -111,10 +126,11 @@ def shift_panel(ax, sim, th, widths):
 
 def correlation_panel(ax, sim, th, widths):
     """(d) two inputs: N Var(c^l) against l, with the vertex and with its sampling part."""
-    markers = ["o", "s", "^", "D", "v"]
+    markers = MARKERS
     offsets = np.linspace(-0.15, 0.15, len(widths))
+    colours = setting_colours(th)
     for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
-        colour = style.REGIME_COLOURS[regime(t["chi1"].iloc[0])]
+        colour = colours[sw, sb]
         for marker, width, dx in zip(markers, widths, offsets, strict=False):
             s = sim[(sim["width"] == width) & np.isclose(sim["sigma_w"], sw)]
             s = s[np.isclose(s["sigma_b"], sb)]
@@ -132,12 +148,163 @@ def correlation_panel(ax, sim, th, widths):
     ax.set_title(f"two inputs, $c^0={c0:g}$: correlation")
 
 
+def check_sizes(sim, theory):
+    """Every setting and width gets a panel, a colour or a marker, or the job stops."""
+    n_fluct = theory[theory["panel"] == "fluctuations"].groupby(["sigma_w", "sigma_b"]).ngroups
+    if not 1 <= n_fluct <= 6:
+        raise ValueError(
+            f"config key finite_width.fluctuations.sigma_w gives {n_fluct} settings; the "
+            "figure draws 1 to 6 panels (a)"
+        )
+    limits = {"fluctuations": len(style.PALETTE), "relu": len(style.PALETTE)}
+    limits.update(shift=len(MARKERS), correlation=len(MARKERS))
+    for panel, limit in limits.items():
+        n = sim.loc[sim["panel"] == panel, "width"].nunique()
+        if not 1 <= n <= limit:
+            raise ValueError(
+                f"config key finite_width.{panel}.widths has {n} widths; the figure draws "
+                f"1 to {limit} (one colour or marker each)"
+            )
+    return n_fluct
+
+
+def caption_facts(sim, theory):
+    """The numbers the caption quotes, from the tables (z: deviation in standard errors)."""
+    facts = {}
+    # (a) N Var(q^l) against 2 K0^2 + V and against the Gaussian part 2 K0^2
+    fl = sim[sim["panel"] == "fluctuations"].merge(
+        theory[theory["panel"] == "fluctuations"][["sigma_w", "sigma_b", "layer", "K0", "n_var"]],
+        on=["sigma_w", "sigma_b", "layer"],
+    )
+    se = fl["width"] * fl["var_se"]
+    z = (fl["width"] * fl["var"] - fl["n_var"]) / se
+    z_gauss = (fl["width"] * fl["var"] - 2 * fl["K0"] ** 2) / se
+    deep = fl["layer"] >= 3
+    settings = []
+    for (sw, sb), t in theory[theory["panel"] == "fluctuations"].groupby(["sigma_w", "sigma_b"]):
+        last = t[t["layer"] == t["layer"].max()].iloc[0]
+        settings.append({"regime": regime(last.chi1), "sigma_w": float(sw), "sigma_b": float(sb),
+                         "chi1": float(last.chi1),
+                         "vertex_pct": 100 * float(last.n_var / (2 * last.K0**2) - 1)})  # fmt: skip
+    facts["a"] = {
+        "settings": settings,
+        "activation": str(fl["activation"].iloc[0]),
+        "widths": sorted(int(w) for w in fl["width"].unique()),
+        "n_networks": int(fl["n_networks"].iloc[0]),
+        "sampler": str(fl["sampler"].iloc[0]),
+        "depth": int(fl["layer"].max()),
+        "z_deep": float(z[deep].mean()),
+        "z_gauss_deep": float(z_gauss[deep].mean()),
+        "z_layer1": float(z[fl["layer"] == 1].mean()),
+        "n_layer1": int((fl["layer"] == 1).sum()),
+        "n_points": len(fl),
+        "beyond_pct": 100 * float((z.abs() > SE).mean()),
+    }
+    # (b) ReLU: measured Var(q^l)/K^2 against the exact law and its 1/N line
+    rl = sim[sim["panel"] == "relu"].merge(
+        theory[theory["panel"] == "relu"][
+            ["width", "layer", "K0", "n_var", "exact_var_ratio", "exact_mu4_ratio"]
+        ],
+        on=["width", "layer"],
+    )
+    y = rl["var"] / rl["K0"] ** 2
+    line = rl["n_var"] / (rl["width"] * rl["K0"] ** 2)
+    n, var, mu4 = rl["n_networks"], rl["exact_var_ratio"], rl["exact_mu4_ratio"]
+    z_exact = (y - var) / np.sqrt((mu4 - var**2 * (n - 3) / (n - 1)) / n)
+    x = rl["layer"] / rl["width"]
+    edges = np.linspace(0.0, float(x.max()), 5)
+    bins = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (x > lo) & (x <= hi)
+        if inside.any():
+            bins.append({"lo": float(lo), "hi": float(hi),
+                         "vs_line": float((y / line)[inside].median()),
+                         "vs_exact": float((y / var)[inside].median())})  # fmt: skip
+    widest = rl[rl["width"] == rl["width"].max()]
+    end = widest[widest["layer"] == widest["layer"].max()].iloc[0]
+    facts["b"] = {
+        "widths": sorted(int(w) for w in rl["width"].unique()),
+        "n_networks": int(rl["n_networks"].iloc[0]),
+        "sampler": str(rl["sampler"].iloc[0]),
+        "sigma_w2": float(rl["sigma_w"].iloc[0]) ** 2,
+        "sigma_b": float(rl["sigma_b"].iloc[0]),
+        "max_depth": int(rl["layer"].max()),
+        "max_l_over_n": float(x.max()),
+        "widest": int(end.width),
+        "end_exact": float(end.exact_var_ratio),
+        "end_line": float(end.n_var / (end.width * end.K0**2)),
+        "bins": bins,
+        "beyond_pct": 100 * float((z_exact.abs() > SE).mean()),
+        "z_max": float(z_exact.abs().max()),
+    }
+    # (c) mean shift N (E[q^l] - K0) against K1
+    sh = sim[sim["panel"] == "shift"].merge(
+        theory[theory["panel"] == "shift"][["sigma_w", "sigma_b", "layer", "K0", "K1", "chi1"]],
+        on=["sigma_w", "sigma_b", "layer"],
+    )
+    shift = sh["width"] * (sh["mean"] - sh["K0"])
+    shift_se = sh["width"] * sh["mean_se"]
+    z_shift = ((shift - sh["K1"]) / shift_se)[shift_se > 0]
+    narrow = sh[sh["width"] == sh["width"].min()]
+    at_end = []
+    for (sw, _sb), t in narrow.groupby(["sigma_w", "sigma_b"]):
+        r = t[t["layer"] == t["layer"].max()].iloc[0]
+        at_end.append({"regime": regime(r.chi1), "sigma_w": float(sw),
+                       "shift": float(r.width * (r["mean"] - r.K0)),
+                       "se": float(r.width * r.mean_se), "K1": float(r.K1)})  # fmt: skip
+    facts["c"] = {
+        "widths": sorted(int(w) for w in sh["width"].unique()),
+        "n_networks": int(sh["n_networks"].iloc[0]),
+        "sampler": str(sh["sampler"].iloc[0]),
+        "depth": int(sh["layer"].max()),
+        "narrow": int(narrow["width"].iloc[0]),
+        "at_end": at_end,
+        "n_points": int(z_shift.size),
+        "z_mean": float(z_shift.mean()),
+        "z_sd": float(z_shift.std()),
+        "z_max": float(z_shift.abs().max()),
+    }
+    # (d) two inputs: N Var(c^l) against the 2 x 2 vertex theory
+    co = sim[sim["panel"] == "correlation"].merge(
+        theory[theory["panel"] == "correlation"][
+            ["sigma_w", "sigma_b", "layer", "n_var_c", "n_var_c_wishart", "chi1"]
+        ],
+        on=["sigma_w", "sigma_b", "layer"],
+    )
+    wide = co[co["width"] == co["width"].max()]
+    z_c = (wide["width"] * wide["var"] - wide["n_var_c"]) / (wide["width"] * wide["var_se"])
+    rows = []
+    for (sw, _sb), t in wide.groupby(["sigma_w", "sigma_b"]):
+        r = t[t["layer"] == t["layer"].max()].iloc[0]
+        rows.append({"regime": regime(r.chi1), "sigma_w": float(sw), "theory": float(r.n_var_c),
+                     "wishart": float(r.n_var_c_wishart), "measured": float(r.width * r["var"]),
+                     "se": float(r.width * r.var_se)})  # fmt: skip
+    later = wide["layer"] >= 2
+    facts["d"] = {
+        "c0": float(co["c0"].iloc[0]),
+        "widths": sorted(int(w) for w in co["width"].unique()),
+        "n_networks": int(co["n_networks"].iloc[0]),
+        "sampler": str(co["sampler"].iloc[0]),
+        "depth": int(co["layer"].max()),
+        "wide": int(wide["width"].iloc[0]),
+        "at_end": rows,
+        "within_pct": 100 * float((z_c[later].abs() <= SE).mean()),
+        "n_later": int(later.sum()),
+    }
+    return facts
+
+
 def main(job):
     sim = pd.concat([io.read_table(p) for p in job.input.simulation], ignore_index=True)
     theory = io.read_table(job.input.theory)
+    n_fluct = check_sizes(sim, theory)
     style.apply()
+    # top row: one panel (a) per setting; bottom row: (b), (c), (d)
+    ncols = math.lcm(n_fluct, 3)
+    top = [f"a{i}" for i in range(n_fluct) for _ in range(ncols // n_fluct)]
+    bottom = [key for key in "bcd" for _ in range(ncols // 3)]
     fig, axes = plt.subplot_mosaic(
-        [["a0", "a1", "a2"], ["b", "c", "d"]], figsize=(11.5, 8.6), constrained_layout=True
+        [top, bottom], figsize=(11.5 * max(1.0, n_fluct / 3), 8.6), constrained_layout=True
     )
     fluct, th_f = sim[sim["panel"] == "fluctuations"], theory[theory["panel"] == "fluctuations"]
     widths = sorted(fluct["width"].unique())
@@ -169,7 +336,9 @@ def main(job):
     # the legends of the bottom row under their panels: the data fill every corner
     for key in "bcd":
         axes[key].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
-    job.save_figure(fig)
+    facts = caption_facts(sim, theory)
+    job.log.info("facts %s", facts)
+    job.save_figure(fig, facts=facts)
 
 
 if __name__ == "__main__":

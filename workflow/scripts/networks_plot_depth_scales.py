@@ -135,10 +135,11 @@ if __name__ == "__main__":
         q_vs_map = fit["xi_q_fit"] / fit["xi_q_map"] - 1
         map_vs_theory = fit["xi_c_map"] / xi_c_theory
         close = (c_vs_map.abs() <= 0.1).to_numpy()
+        fitted_c = c_vs_map.notna().to_numpy()
         crit_shown = min(shown, key=lambda s: abs(chi1[s] - 1))
         dev_crit, floor_crit = last_dev[crit_shown]
         facts = {
-            "activation": label,
+            "activation": act,
             "critical_sigma_w2": critical,
             "shown": [f"{s:g} ({phase})" for s, phase in shown.items()],
             "n_shown": len(shown),
@@ -148,13 +149,16 @@ if __name__ == "__main__":
             "n_sigma": len(fit),
             "q_last_min": int(fit["q_last"].min()),
             "q_last_max": int(fit["q_last"].max()),
+            # NaN where too few layers are above the floor for a fit
+            "n_q_fitted": int(q_vs_map.notna().sum()),
             "xi_q_fit_max": float(fit["xi_q_fit"].max()),
             "q_vs_map_min_pct": 100 * float(q_vs_map.min()),
             "q_vs_map_max_pct": 100 * float(q_vs_map.max()),
             "n_c_close": int(close.sum()),
             "c_close_sigmas": [float(s) for s in fit["sigma_w2"][close]],
-            "c_far_sigmas": [float(s) for s in fit["sigma_w2"][~close]],
-            "c_vs_map_far_pct": [100 * float(v) for v in c_vs_map[~close]],
+            "c_far_sigmas": [float(s) for s in fit["sigma_w2"][~close & fitted_c]],
+            "c_vs_map_far_pct": [100 * float(v) for v in c_vs_map[~close & fitted_c]],
+            "c_unfitted_sigmas": [float(s) for s in fit["sigma_w2"][~fitted_c]],
             "map_vs_theory_min": float(np.nanmin(map_vs_theory)),
             "map_vs_theory_min_sigma": float(fit["sigma_w2"][np.nanargmin(map_vs_theory)]),
             "crit_sigma": crit_shown,

@@ -5,40 +5,70 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
+
+def regime(chi1):
+    """The phase of a setting from its chi_1 (critical up to rounding)."""
+    if abs(chi1 - 1) < 1e-6:
+        return "critical"
+    return "ordered" if chi1 < 1 else "chaotic"
+
+
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
+        from dltheory import activations
+
         log = job.log
         theory = io.read_table(job.input.theory).sort_values("sigma_w")
         norms = io.read_table(job.input.norms)
+        if theory.empty:
+            raise ValueError("config key networks.gradients.sigma_w_factor gives no setting")
         depth = int(norms["layer"].max())
-        colours = [
-            style.REGIME_COLOURS[k] for k in ("ordered", "critical", "chaotic")
-        ] + style.PALETTE
+        label = activations.get(str(theory["activation"].iloc[0])).label
+        # the phase colour of each setting; a second setting of one phase takes the palette
+        colours, spare = [], iter(style.PALETTE)
+        for chi1 in theory["chi1"]:
+            colour = style.REGIME_COLOURS[regime(chi1)]
+            colours.append(colour if colour not in colours else next(spare))
         fig, ax = style.figure(width=4.2, height=3.4)
-        for colour, th in zip(colours, theory.itertuples(), strict=False):
-            sub = norms[norms["sigma_w"] == th.sigma_w]
+        rows = []
+        for colour, th in zip(colours, theory.itertuples(), strict=True):
+            sub = norms[np.isclose(norms["sigma_w"], th.sigma_w)]
             piv = sub.pivot(index="layer", columns="seed", values="grad_w_sq")
             rel = piv / piv.loc[depth]
             mean = rel.mean(axis=1)
             ax.plot(mean.index, mean, "o", ms=3.5, color=colour)
             layer = np.arange(1, depth + 1)
+            predicted = np.exp(-(depth - layer) / th.xi_grad)
             ax.plot(
                 layer,
-                np.exp(-(depth - layer) / th.xi_grad),
+                predicted,
                 color=colour,
                 # at chi_1 = 1 up to rounding xi_grad is ~1e15: say infinite
-                label=rf"$\chi_1={th.chi1:.2f}$, $\xi_\nabla="
+                label=rf"$\sigma_w={th.sigma_w:.3g}$, $\chi_1={th.chi1:.2f}$, $\xi_\nabla="
                 + (r"\infty$" if abs(th.xi_grad) > 1e6 else f"{th.xi_grad:.3g}$"),
+            )
+            ratio = (mean / np.exp(-(depth - mean.index) / th.xi_grad)).loc[1 : depth - 1]
+            rows.append(
+                {
+                    "regime": regime(th.chi1),
+                    "sigma_w": float(th.sigma_w),
+                    "chi1": float(th.chi1),
+                    "at_layer_1": float(mean.loc[1]),
+                    "ratio_below_top": float(ratio.loc[depth - 1]) if depth > 1 else np.nan,
+                    "ratio_min": float(ratio.min()) if len(ratio) else np.nan,
+                    "ratio_max": float(ratio.max()) if len(ratio) else np.nan,
+                    "decades": float(abs(np.log10(mean.loc[1]))),
+                }
             )
         ax.set(
             yscale="log",
             xlabel="layer $l$",
             ylabel=r"$|\partial E/\partial W^l|^2 / |\partial E/\partial W^L|^2$",
         )
-        ax.set_title(rf"tanh, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, L={depth}")
-        n_nets = norms.groupby("sigma_w")["seed"].nunique().min()  # seeds differ per setting
+        ax.set_title(rf"{label}, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, L={depth}")
+        n_nets = int(norms.groupby("sigma_w")["seed"].nunique().min())  # seeds differ per setting
         handles, labels = ax.get_legend_handles_labels()
         handles += [
             Line2D([], [], color="0.3"),
@@ -47,5 +77,13 @@ if __name__ == "__main__":
         labels += [r"theory $e^{-(L-l)/\xi_\nabla}$", f"mean over {n_nets} nets"]
         # beside the panel: the points fill the lower left and the lines the upper right
         fig.legend(handles, labels, loc="outside right center")
-        job.save_figure(fig)
+        facts = {
+            "activation": str(theory["activation"].iloc[0]),
+            "sigma_b": float(theory["sigma_b"].iloc[0]),
+            "depth": depth,
+            "n_nets": n_nets,
+            "settings": rows,
+        }
+        log.info("facts %s", facts)
+        job.save_figure(fig, facts=facts)
         log.info("wrote %s", list(job.output))

@@ -94,5 +94,56 @@ if __name__ == "__main__":
             f"{made['batch']}",
             fontsize=8,
         )
-        job.save_figure(fig)
+        # per panel and depth: the trained range against L < 6 xi_c (as in the answers)
+        data = io.read_table(job.input.data).iloc[0]
+        measured = trainability.trained_range(grid, threshold)
+        depth_rows = []
+        for row in measured.itertuples():
+            same_kp = np.isclose(grid["keep_prob"], row.keep_prob)
+            cells = grid[same_kp & (grid["depth"] == row.depth)]
+            curve = theory[
+                np.isclose(theory["keep_prob"], row.keep_prob)
+                & theory["sigma_w2"].between(cells["sigma_w2"].min(), cells["sigma_w2"].max())
+            ]
+            lo, hi = trainability.theory_range(curve, row.depth)
+            best = cells.loc[cells["mean"].idxmax()]
+            depth_rows.append(
+                {
+                    "keep_prob": float(row.keep_prob),
+                    "depth": int(row.depth),
+                    "lo": float(row.lo),
+                    "hi": float(row.hi),
+                    "n_trained": int(row.n_trained),
+                    "n_grid": int(row.n_grid),
+                    "best": float(best["mean"]),
+                    "best_sigma_w2": float(best["sigma_w2"]),
+                    "theory_lo": lo,
+                    "theory_hi": hi,
+                }
+            )
+        depth_rows.sort(key=lambda r: (-r["keep_prob"], r["depth"]))  # the panels' order
+        plain = theory[np.isclose(theory["keep_prob"], 1.0)]
+        six_xi_max = {
+            float(kp): float(theory.loc[np.isclose(theory["keep_prob"], kp), "six_xi_c"].max())
+            for kp in keep_probs
+        }
+        facts = {
+            "data_name": str(data["name"]),
+            "n_train": int(data["n_train"]),
+            "n_test": int(data["n_test"]),
+            "n_classes": int(data["n_classes"]),
+            "chance": 1.0 / int(data["n_classes"]),
+            "n_seeds": n_seeds,
+            "sigma_w2": [float(v) for v in sw2],
+            "depths": [int(d) for d in depths],
+            "keep_probs": [float(kp) for kp in keep_probs],
+            # where xi_c diverges without dropout (to the theory curve's spacing)
+            "critical_sigma_w2": float(plain.loc[plain["xi_c"].idxmax(), "sigma_w2"]),
+            "six_xi_max": [six_xi_max[float(kp)] for kp in keep_probs],
+            "per_depth": depth_rows,
+            "n_diverged": int(runs["diverged"].sum()),
+            "n_runs": len(runs),
+        }
+        job.log.info("facts %s", facts)
+        job.save_figure(fig, facts=facts)
         job.log.info("wrote %s", list(job.output))
