@@ -122,7 +122,7 @@ rule gradient_covariance:
     conda:
         CONDA_ENV
     params:
-        cfg=GRADIENT_COVARIANCE_CFG,
+        cfg=config_slice("geometry.gradient_covariance", "activation", "noise_factor"),
     script:
         "../scripts/gradient_covariance_plot.py"
 
@@ -177,7 +177,7 @@ rule curvature:
     conda:
         CONDA_ENV
     params:
-        cfg=CURVATURE_CFG,
+        cfg=config_slice("geometry.curvature", "activation", "resolution_tolerance"),
     script:
         "../scripts/curvature_plot.py"
 
