@@ -6,12 +6,13 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield, networks
+        from dltheory import activations, meanfield, networks
         from dltheory.answers import Answer, write_part
 
         log = job.log
         cfg = job.cfg  # qstar_empirical; the dw rows read their data only
         sim = io.read_table(job.input.qstar)
+        label = activations.get(cfg["activation"]).label
         q_star = float(meanfield.q_star(cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]))
         est = networks.empirical_fixed_point(sim, cfg["layer_min"])
         rows = []
@@ -21,7 +22,7 @@ if __name__ == "__main__":
                 Answer(
                     id=f"networks_sheet2_q1b_qstar_empirical_N{rec.width}",
                     sheet="Problem Sheet 2: networks at initialisation",
-                    question=f"Q1(b) q^l deep in a random tanh net of width N = {rec.width} "
+                    question=f"Q1(b) q^l deep in a random {label} net of width N = {rec.width} "
                     f"(sigma_w = {cfg['sigma_w']:g}, sigma_b = {cfg['sigma_b']:g})",
                     answer=f"{rec.q_mean:.4f} +/- {rec.q_se:.4f} (s.e., {rec.n_nets} nets); "
                     f"theory q* = {q_star:.4f}, z = {z:+.2f}",
@@ -34,17 +35,23 @@ if __name__ == "__main__":
             log.info("N=%d: %.5f +/- %.5f (q* %.5f)", rec.width, rec.q_mean, rec.q_se, q_star)
         traces = io.read_table(job.input.dw_traces)
         dw_theory = io.read_table(job.input.dw_theory).sort_values("sigma_w")
-        for regime, th in zip(
-            ("ordered", "critical", "chaotic"), dw_theory.itertuples(), strict=False
-        ):
+        dw_label = activations.get(dw_theory["activation"].iloc[0]).label
+        seen: dict[str, int] = {}
+        for th in dw_theory.itertuples():
+            regime = (
+                "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
+            )
+            seen[regime] = seen.get(regime, 0) + 1
+            # a second setting of the same regime gets its own id
+            suffix = "" if seen[regime] == 1 else f"_{seen[regime]}"
             t = traces[traces["sigma_w"] == th.sigma_w]["trace"]
             se = t.std(ddof=1) / len(t) ** 0.5
             rows.append(
                 Answer(
-                    id=f"networks_sheet2_q1_dw_trace_{regime}",
+                    id=f"networks_sheet2_q1_dw_trace_{regime}{suffix}",
                     sheet="Problem Sheet 2: networks at initialisation",
                     question=f"Q1(*) (1/N) Tr((DW)^T DW) measured against chi_1, {regime} "
-                    f"(sigma_w = {th.sigma_w:.4f}, sigma_b = {th.sigma_b:g}, tanh)",
+                    f"(sigma_w = {th.sigma_w:.4f}, sigma_b = {th.sigma_b:g}, {dw_label})",
                     answer=f"{t.mean():.4f} +/- {se:.4f} (s.e., {len(t)} layers x nets); "
                     f"chi_1 = {th.chi1:.4f} ({100 * (t.mean() / th.chi1 - 1):+.2f}%)",
                     value=float(t.mean()),

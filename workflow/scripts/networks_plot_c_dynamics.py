@@ -45,7 +45,10 @@ if __name__ == "__main__":
                 rf"$\chi_1={chi1:.3f}$"
             )
             # first layer from which the map has every pair within 0.01 of c*
-            far = (th.groupby("layer")["c"].agg(lambda c: np.abs(c - c_star).max()) > 0.01)
+            far = (
+                th.groupby("layer")["c"].agg(lambda c, c_star=c_star: np.abs(c - c_star).max())
+                > 0.01
+            )
             within = None if far.iloc[-1] else (int(far[far].index.max()) + 1 if far.any() else 0)
             late = means[means.index.get_level_values("layer") >= depth // 2]
             settings.append(
@@ -71,6 +74,15 @@ if __name__ == "__main__":
             )
         nets = "one net" if n_nets == 1 else f"mean of {n_nets} nets"
         style.iteration_legend(fig, axes[0][0], "c", "C-map", f"{nets}, N={width}")
+        if len(sigmas) < 3:  # one row of entries is wider than one or two panels
+            legend = fig.legends[-1]
+            fig.legend(
+                legend.legend_handles,
+                [t.get_text() for t in legend.get_texts()],
+                loc="outside lower center",
+                ncols=2 * len(sigmas),
+            )
+            legend.remove()
         job.save_figure(
             fig,
             facts={

@@ -58,7 +58,9 @@ if __name__ == "__main__":
                 ax.errorbar(
                     sm.mean().index, sm.mean(), yerr=sm.std(), fmt="o", ms=2.5, lw=0.8, color=colour
                 )
-            bottom = min(-0.05, sim[sim["c0"] == c0].groupby(["sigma_w", "layer"])["c"].mean().min())
+            per_layer = sim[sim["c0"] == c0].groupby(["sigma_w", "layer"])["c"]
+            # every error bar on the axes, also where chaotic nets wander below zero
+            bottom = min(-0.05, (per_layer.mean() - per_layer.std().fillna(0)).min())
             ax.set(xlabel="layer $l$", ylabel="$c^l$", ylim=(bottom - 0.02, 1.05))
             ax.set_title(rf"$c^0={c0:g}$, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, {label}")
         handles, labels = axes[0][0].get_legend_handles_labels()
@@ -71,7 +73,8 @@ if __name__ == "__main__":
             f"mean, s.d. over {n_nets} nets of N={width}",
         ]
         # below the panels: the curves fill every corner
-        fig.legend(handles, labels, loc="outside lower center", ncols=3)
+        # one column under a single panel: three would be wider than the figure
+        fig.legend(handles, labels, loc="outside lower center", ncols=1 if len(c0s) == 1 else 3)
         settings = []
         for sigma_w, fp in fixed.iterrows():
             th_last = theory[(theory["sigma_w"] == sigma_w) & (theory["layer"] == depth)]["c"]
@@ -96,6 +99,7 @@ if __name__ == "__main__":
                 "width": width,
                 "n_nets": n_nets,
                 "depth": depth,
+                "n_c0": len(c0s),
                 "settings": settings,
             },
         )

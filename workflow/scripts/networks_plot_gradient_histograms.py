@@ -38,9 +38,7 @@ if __name__ == "__main__":
             regime = (
                 "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
             )
-            ax.set_title(
-                rf"{label}, {regime}: $\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$"
-            )
+            ax.set_title(rf"{label}, {regime}: $\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
             sd_first = sub[sub["layer"] == 1]["value"].std()
             settings.append(
                 {

@@ -9,6 +9,7 @@ spectrum against depth on a log axis.
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import NullFormatter
 
 from dltheory import io, style
 
@@ -21,8 +22,19 @@ if __name__ == "__main__":
         theory = io.read_table(job.input.theory)
         density = io.read_table(job.input.density)
         acts = list(dict.fromkeys(sim["activation"]))
-        weights = ["gaussian", "orthogonal"]
+        weights = [w for w in ("gaussian", "orthogonal") if w in set(sim["weights"])]
+        rows, spreads = [], []
         depths = sorted(sim["depth"].unique())
+        if len(acts) > 6:
+            raise ValueError(
+                f"networks.jacobian_spectrum.activations has {len(acts)} entries; the "
+                "variance panel tells at most 6 apart"
+            )
+        if len(depths) > len(style.PALETTE):
+            raise ValueError(
+                f"networks.jacobian_spectrum.depths has {len(depths)} values; the figure tells "
+                f"at most {len(style.PALETTE)} apart"
+            )
         depth_colours = dict(zip(depths, style.PALETTE, strict=False))
         X_MIN = float(density["u_left"].iloc[0])  # log10 s below this: reported, not drawn
 
@@ -57,7 +69,9 @@ if __name__ == "__main__":
         style.apply()
         mosaic = [[f"{w}-{a}" for a in acts] + ["variance"] for w in weights]
         fig, axd = style.plt.subplot_mosaic(
-            mosaic, figsize=(3.0 * (len(acts) + 1), 5.8), constrained_layout=True
+            mosaic,
+            figsize=(3.0 * (len(acts) + 1), 1.2 + 2.3 * len(weights)),
+            constrained_layout=True,
         )
         for wts in weights:
             for act in acts:
@@ -77,6 +91,14 @@ if __name__ == "__main__":
                         # orthogonal linear nets are exact isometries: a point mass, no density
                         ax.axvline(np.log10(point), color=colour, lw=1.5, ls=(0, (4, 2 + d % 5)))
                         notes.append(f"L={d}: all s = {point:g} (measured spread {np.ptp(sv):.0e})")
+                        spreads.append(
+                            {
+                                "activation": act,
+                                "depth": int(d),
+                                "point": float(point),
+                                "spread": float(np.ptp(sv)),
+                            }
+                        )
                         continue
                     inside = (logs >= xlim[0]) & (logs <= xlim[1])
                     # weights 1/(n bin width): the histogram integrates to the fraction inside the
@@ -101,6 +123,18 @@ if __name__ == "__main__":
                             f"L={d}: {below_sim:.0%} below $10^{{{X_MIN:g}}}$ (theory "
                             f"{below_th:.0%})"
                         )
+                    rows.append(
+                        {
+                            "activation": act,
+                            "weights": wts,
+                            "depth": int(d),
+                            "below_sim": below_sim,
+                            "below_th": below_th,
+                            "zero_mass": float(th["zero_mass"].iloc[0]),
+                            "isolated": int(far.size),
+                            "isolated_at": float(10 ** far.mean()) if far.size else None,
+                        }
+                    )
                     log.info(
                         "%s %s L=%d: below 10^%g measured %.4f theory %.4f (zero mass %.2f)",
                         act,
@@ -168,6 +202,10 @@ if __name__ == "__main__":
             xscale="log",
             yscale="log",
         )
+        # ticks at the simulated depths: minor labels of a short log axis run together
+        ticks = sorted({1, *(int(d) for d in depths)})
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(r"free probability: $L(\mu_2/\mu_1^2-1-s_1)$", fontsize=8)
         handles = [Line2D([], [], color=c, lw=1.4) for c in depth_colours.values()]
         labels = [f"L={d}: theory (line), measured (steps)" for d in depth_colours]
@@ -179,16 +217,53 @@ if __name__ == "__main__":
             Line2D([], [], color="0.3", ls=styles[a], marker=markers[a], mfc="none") for a in acts
         ]
         labels += [f"{style.activation_name(a)}: theory, measured $\\pm$ s.e." for a in acts]
-        n_nets = sim.groupby(["activation", "weights", "depth"])["seed"].nunique().min()
+        n_nets = int(sim.groupby(["activation", "weights", "depth"])["seed"].nunique().min())
+        width = int(sim["index"].max()) + 1
         fig.legend(
             handles,
             labels,
             loc="outside lower center",
             ncols=4,
             fontsize=7,
-            title=f"N={int(sim['index'].max()) + 1}, {n_nets} nets per setting, "
-            f"tanh at $q^*$={theory['q_star'].iloc[0]:.4g}",
+            title=f"N={width}, {n_nets} nets per setting, "
+            f"critical point at $q^*$={theory['q_star'].iloc[0]:.4g} (linear and ReLU: any $q$)",
             title_fontsize=7,
         )
-        job.save_figure(fig)
+        points = theory.groupby("activation", sort=False)[
+            ["sigma_w", "sigma_b", "moment_ratio"]
+        ].first()
+        deepest = int(theory["depth"].max())
+        at_deepest = theory[theory["depth"] == deepest].set_index(["activation", "weights"])
+        job.save_figure(
+            fig,
+            facts={
+                "width": width,
+                "n_nets": n_nets,
+                "depths": [int(d) for d in depths],
+                "x_min": X_MIN,
+                "activations": [
+                    {
+                        "name": style.activation_name(a),
+                        "sigma_w": float(points.loc[a, "sigma_w"]),
+                        "sigma_b": float(points.loc[a, "sigma_b"]),
+                        "moment_ratio": float(points.loc[a, "moment_ratio"]),
+                        "variance": {
+                            # rounding leaves about 1e-14 where the variance is 0 (+ 0.0: no -0)
+                            w: round(float(at_deepest.loc[(a, w), "variance"]), 10) + 0.0
+                            for w in weights
+                            if (a, w) in at_deepest.index
+                        },
+                        "rows": [
+                            {**r, "name": style.activation_name(a)}
+                            for r in rows
+                            if r["activation"] == a
+                        ],
+                    }
+                    for a in acts
+                ],
+                "deepest": deepest,
+                "spreads": spreads,
+                "n_isolated": sum(1 for r in rows if r["isolated"]),
+            },
+        )
         log.info("variances %s", var.to_dict("records"))

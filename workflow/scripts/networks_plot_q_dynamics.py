@@ -68,6 +68,15 @@ if __name__ == "__main__":
             f"{nets}, N={width}, fresh weights per layer",
             ms=3.5,
         )
+        if len(sigmas) < 3:  # one row of entries is wider than one or two panels
+            legend = fig.legends[-1]
+            fig.legend(
+                legend.legend_handles,
+                [t.get_text() for t in legend.get_texts()],
+                loc="outside lower center",
+                ncols=2 * len(sigmas),
+            )
+            legend.remove()
         job.save_figure(
             fig,
             facts={
