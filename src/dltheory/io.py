@@ -520,6 +520,7 @@ class Job:
                 "provenance": self.provenance,
                 "own_config": _provenance.used_config(self.params),
                 "texts": texts,
+                "facts": json.loads(json.dumps(to_jsonable(dict(facts or {})), default=str)),
             },
         )
         captions = [p for p in self.output if str(p).endswith(".rst")]
