@@ -133,6 +133,8 @@ def test_a_config_slice_counts_the_keys_read():
     assert provenance.used_config({"cfg": part}) == {"s.a": 1, "s.b.c": 2, "s.d": 3}
     assert part.unread() == ["s.d"]  # recording provenance is not a read
     assert dict(part) == {"a": 1, "b": {"c": 2}, "d": 3} and part.unread() == []
+    with pytest.raises(provenance.MissingConfigKeyError, match=r"s\.e is not passed.*config_slice"):
+        part["e"]
 
 
 def test_scripts_read_config_only_through_their_params():

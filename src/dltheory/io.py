@@ -406,7 +406,12 @@ class Job:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        if (
+            isinstance(exc, KeyError)
+            and not isinstance(exc, _provenance.MissingConfigKeyError)
+            and exc.args
+            and isinstance(exc.args[0], str)
+        ):
             lacking = self._tables_without(exc.args[0])
             if lacking:
                 error = MissingColumnError(

@@ -32,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "ConfigSlice",
+    "MissingConfigKeyError",
     "NOT_A_CHECKOUT",
     "code_version",
     "config_slice",
@@ -48,6 +49,13 @@ __all__ = [
 
 NOT_A_CHECKOUT = "not a git checkout"
 _MISSING = object()
+
+
+class MissingConfigKeyError(KeyError):
+    """A script reads a config key that its rule does not pass."""
+
+    def __str__(self) -> str:  # KeyError would print the message as a repr
+        return str(self.args[0])
 
 
 class ConfigSlice(dict):
@@ -75,7 +83,14 @@ class ConfigSlice(dict):
     # reads are counted, so a job can say which given keys it never used
     def __getitem__(self, key):
         self.read.add(key)
-        return dict.__getitem__(self, key)
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            raise MissingConfigKeyError(
+                f"config key {self.path}.{key} is not passed to this rule (it passes "
+                f"{sorted(dict.keys(self))} of {self.path}): add it to the rule's "
+                "config_slice"
+            ) from None
 
     def get(self, key, default=None):
         self.read.add(key)
