@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "IDX_FILES",
+    "idx_input_files",
     "Dataset",
     "IdxDataError",
     "check_idx_dir",
@@ -102,6 +103,19 @@ def load_digits_data(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
 
 def _expected_names() -> str:
     return ", ".join(f"{n} (or {n}.gz)" for n in IDX_FILES.values())
+
+
+def idx_input_files(data_cfg) -> list[str]:
+    """The IDX files a ``trainability.data`` config reads (none for the bundled digits),
+    for the workflow's inputs. A missing directory or file gives none: the data check
+    then fails naming it."""
+    if data_cfg["source"] != "idx" or not data_cfg.get("idx_dir"):
+        return []
+    try:
+        files = find_idx_files(data_cfg["idx_dir"])
+    except IdxDataError:
+        return []
+    return [str(path) for path in files.values()]
 
 
 def find_idx_files(idx_dir) -> dict[str, Path]:

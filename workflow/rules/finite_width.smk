@@ -23,15 +23,17 @@ FINITE_WIDTH_THEORY_KEYS = {
 }
 
 
-def finite_width_theory_cfg():
-    """The finite_width keys the theory reads: q0 and each panel's theory keys."""
-    panels = {
-        panel: dict(config_slice(f"finite_width.{panel}", *keys))
-        for panel, keys in FINITE_WIDTH_THEORY_KEYS.items()
-    }
-    return provenance.ConfigSlice(
-        {**config_slice("finite_width", "q0"), **panels}, "finite_width"
-    )
+# the finite_width keys the theory reads: q0 and each panel's theory keys
+FINITE_WIDTH_THEORY_CFG = provenance.ConfigSlice(
+    {
+        **config_slice("finite_width", "q0"),
+        **{
+            panel: dict(config_slice(f"finite_width.{panel}", *keys))
+            for panel, keys in FINITE_WIDTH_THEORY_KEYS.items()
+        },
+    },
+    "finite_width",
+)
 
 
 rule finite_width_simulation:
@@ -69,7 +71,7 @@ rule finite_width_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=finite_width_theory_cfg(),
+        cfg=FINITE_WIDTH_THEORY_CFG,
     script:
         "../scripts/finite_width_theory.py"
 

@@ -26,20 +26,9 @@ TRAINABILITY_TRAINING_KEYS = [
 ]
 
 
-def trainability_data_files(data_cfg):
-    """The IDX files the data are read from (none for the bundled digits): inputs of the
-    rules that read the data. A missing directory or file gives none here: the data check
-    then fails naming it."""
-    if data_cfg["source"] != "idx" or not data_cfg.get("idx_dir"):
-        return []
-    try:
-        files = training_data.find_idx_files(data_cfg["idx_dir"])
-    except training_data.IdxDataError:
-        return []
-    return [str(path) for path in files.values()]
-
-
-TRAINABILITY_DATA_FILES = trainability_data_files(TRAINABILITY["data"])
+# the IDX files the data are read from (none for the bundled digits): inputs of the
+# rules that read the data
+TRAINABILITY_DATA_FILES = training_data.idx_input_files(TRAINABILITY["data"])
 # file name -> SHA-256 of each IDX file ({} for the digits): a param of every rule that
 # reads the data, so that replacing a file reruns the data check and everything
 # downstream; the chunks record it, and the merge (same param) refuses other data
