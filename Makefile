@@ -70,7 +70,7 @@ test: $(STAMP)
 	  exit $$rc
 
 # The long checks: every figure under two alternative configs, and every config key
-# changed in turn (about half an hour on 2 cores; CI runs them after make test).
+# changed in turn (about half an hour on 2 cores).
 test-long: $(STAMP)
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m long; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \

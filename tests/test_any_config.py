@@ -1,4 +1,4 @@
-"""Every output true for any valid config (long: ``make test-long``, run by CI).
+"""Every output true for any valid config (long: ``make test-long``).
 
 * Two alternative configs (the tiny config with the overlays of ``tests/alternatives``:
   one with every activation changed, one with grids, widths, counts and the seed changed)
