@@ -59,7 +59,17 @@ rule gradient_covariance_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=GRADIENT_COVARIANCE_CFG,
+        cfg=config_slice(
+            "geometry.gradient_covariance",
+            "activation",
+            "sigma_b2",
+            "c0",
+            "sigma_w2",
+            "depth",
+            "theory_range",
+            "n_theory",
+        ),
+        sweep=config_slice("geometry.gradient_covariance.sweep", "sigma_w2", "depth"),
     script:
         "../scripts/gradient_covariance_theory.py"
 
@@ -83,7 +93,19 @@ rule gradient_covariance_simulation:
         ),
         runtime=30,
     params:
-        cfg=GRADIENT_COVARIANCE_CFG,
+        cfg=config_slice(
+            "geometry.gradient_covariance",
+            "activation",
+            "sigma_b2",
+            "c0",
+            "sigma_w2",
+            "widths",
+            "depth",
+            "n_nets",
+            "n_errors",
+            "sampler",
+            "sweep",
+        ),
         indices=lambda wildcards: GRADIENT_COVARIANCE_CHUNKS[int(wildcards.chunk)],
         seed=config["seed"],
     script:
@@ -102,7 +124,7 @@ rule gradient_covariance_fit:
     conda:
         CONDA_ENV
     params:
-        cfg=GRADIENT_COVARIANCE_CFG,
+        cfg=config_slice("geometry.gradient_covariance", "noise_factor", "fit_layers"),
     script:
         "../scripts/gradient_covariance_fit.py"
 
@@ -122,7 +144,13 @@ rule gradient_covariance:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("geometry.gradient_covariance", "activation", "noise_factor"),
+        cfg=config_slice(
+            "geometry.gradient_covariance",
+            "activation",
+            "c0",
+            "noise_factor",
+            "fit_layers",
+        ),
     script:
         "../scripts/gradient_covariance_plot.py"
 
@@ -137,7 +165,9 @@ rule curvature_theory:
     conda:
         CONDA_ENV
     params:
-        cfg=CURVATURE_CFG,
+        cfg=config_slice(
+            "geometry.curvature", "activation", "sigma_w", "sigma_b", "depth"
+        ),
     script:
         "../scripts/curvature_theory.py"
 
@@ -157,7 +187,17 @@ rule curvature_simulation:
         mem_mb=MEMORY.budget("curvature_simulation", 2000, memory.curvature_simulation),
         runtime=30,
     params:
-        cfg=CURVATURE_CFG,
+        cfg=config_slice(
+            "geometry.curvature",
+            "activation",
+            "sigma_w",
+            "sigma_b",
+            "width",
+            "depth",
+            "n_points",
+            "n_exact",
+            "n_seeds",
+        ),
         indices=lambda wildcards: CURVATURE_CHUNKS[int(wildcards.chunk)],
         seed=config["seed"],
     script:
@@ -177,7 +217,9 @@ rule curvature:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("geometry.curvature", "activation", "resolution_tolerance"),
+        cfg=config_slice(
+            "geometry.curvature", "activation", "resolution_tolerance", "n_exact"
+        ),
     script:
         "../scripts/curvature_plot.py"
 
@@ -195,7 +237,11 @@ rule answers_geometry:
     conda:
         CONDA_ENV
     params:
-        gradient_covariance=GRADIENT_COVARIANCE_CFG,
-        curvature=CURVATURE_CFG,
+        gradient_covariance=config_slice(
+            "geometry.gradient_covariance", "activation", "sigma_b2"
+        ),
+        curvature=config_slice(
+            "geometry.curvature", "activation", "sigma_b", "resolution_tolerance"
+        ),
     script:
         "../scripts/geometry_answers.py"

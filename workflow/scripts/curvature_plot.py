@@ -8,6 +8,65 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
+
+def regime(chi1: float) -> str:
+    """ordered, critical or chaotic by chi_1 (within 1e-9 of 1: critical)."""
+    if abs(chi1 - 1.0) <= 1e-9:
+        return "critical"
+    return "ordered" if chi1 < 1.0 else "chaotic"
+
+
+def setting_facts(theory, fd, exact) -> list[dict]:
+    """Per sigma_w: the recursion's numbers at the input and the last layer, and the
+    simulation against it (exact derivatives) and the resolution of the differences."""
+    out = []
+    for sw, th in theory.groupby("sigma_w", sort=True):
+        th = th.set_index("layer").sort_index()
+        last = int(th.index.max())
+        chi1 = float(th["chi1"].iloc[0])
+        kstar = float(th["kappa_star"].iloc[0])
+        ex = exact[exact["sigma_w"] == sw].set_index("layer").sort_index()
+        f = fd[fd["sigma_w"] == sw].set_index("layer").sort_index()
+        layers = ex.index.intersection(th.index)
+        dev = {
+            col: ex.loc[layers, col] / th.loc[layers, col] - 1.0
+            for col in ("length_ratio", "grassmann", "kappa2")
+        }
+        unresolved = f.index[~f["resolved"].astype(bool)]
+        row = {
+            "sigma_w": float(sw),
+            "regime": regime(chi1),
+            "chi1": chi1,
+            "sqrt_chi1": chi1**0.5,
+            "last": last,
+            "kappa_input": float(th.loc[0, "kappa"]),
+            "kappa_last": float(th.loc[last, "kappa"]),
+            "kappa2_last": float(th.loc[last, "kappa2"]),
+            "length_last": float(th.loc[last, "length_ratio"]),
+            "grassmann_last": float(th.loc[last, "grassmann"]),
+            "grassmann_limit": float(th["grassmann_limit"].iloc[0]),
+            "kappa_star": kstar,
+            "finite_star": bool(np.isfinite(kstar)),
+            # exact derivatives against the recursion, every layer
+            "geometry_pct": 100
+            * float(max(dev["length_ratio"].abs().max(), dev["grassmann"].abs().max())),
+            "kappa2_above_pct": 100 * float(max(dev["kappa2"].max(), 0.0)),
+            "kappa2_below_pct": 100 * float(max(-dev["kappa2"].min(), 0.0)),
+            "kappa2_sim_last": float(ex.loc[last, "kappa2"]),
+            "kappa2_sd_last": float(ex.loc[last, "kappa2_sd"]),
+            "kappa2_rel_sd_last": float(ex.loc[last, "kappa2_sd"] / ex.loc[last, "kappa2"]),
+            "all_resolved": bool(len(unresolved) == 0),
+            "first_unresolved": int(unresolved.min()) if len(unresolved) else -1,
+            "fd_length_last": float(f.loc[last, "length_ratio"]),
+            "fd_kappa2_last": float(f.loc[last, "kappa2"]),
+        }
+        if row["finite_star"]:  # first layer where kbar^2 is within 3% of kbar*^2
+            near = th.index[(th["kappa2"] / kstar**2 - 1.0).abs() <= 0.03]
+            row["near_star_layer"] = int(near.min()) if len(near) else -1
+        out.append(row)
+    return out
+
+
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
@@ -76,6 +135,28 @@ if __name__ == "__main__":
             "tangent and acceleration propagated exactly",
         ]
         fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
-        job.save_figure(fig)
+        settings = setting_facts(theory, fd, exact)
+        facts = {
+            "activation": activations.get(cfg["activation"]).name,
+            "sigma_b": sb,
+            "width": width,
+            "n_points": n_points,
+            "n_nets": n_nets,
+            "n_exact": int(cfg["n_exact"]),
+            "tolerance_pct": 100 * float(cfg["resolution_tolerance"]),
+            "settings": settings,
+            "chaotic": [r for r in settings if r["finite_star"]],
+            "ordered": [r for r in settings if not r["finite_star"]],
+            "sigma_w": [r["sigma_w"] for r in settings],
+            "geometry_pct": max(r["geometry_pct"] for r in settings),
+            # the relative scatter of kbar^2 between networks at the last layer is largest
+            # in a setting where the curve shrinks
+            "scatter_largest_where_shrinking": bool(
+                any(not r["finite_star"] for r in settings)
+                and max(r["kappa2_rel_sd_last"] for r in settings if not r["finite_star"])
+                > max((r["kappa2_rel_sd_last"] for r in settings if r["finite_star"]), default=0)
+            ),
+        }
+        job.save_figure(fig, facts=facts)
         log.info("summary (central differences):\n%s", fd.to_string())
         log.info("wrote %s", list(job.output))

@@ -34,6 +34,95 @@ def xi_text(xi: float) -> str:
     return r"\infty" if not np.isfinite(xi) or abs(xi) > 1e6 else f"{xi:.3g}"
 
 
+def regime_facts(regimes, reg_sim, widths, nf) -> list[dict]:
+    """Per simulated sigma_w^2 of the first panels: its regime, the recursion's transient
+    and the simulation against the recursion at every width (the drawn points only)."""
+    out = []
+    for index, th in regimes.groupby("index", sort=True):
+        th = th.sort_values("from_top").set_index("from_top")
+        depth = int(th.index.max())
+        half = depth // 2
+        chi1 = float(th["chi1"].iloc[0])
+        row = {
+            "sigma_w2": float(th["sigma_w2"].iloc[0]),
+            "regime": regime(chi1),
+            "chi1": chi1,
+            "chi_c_star": float(th["chi_c_star"].iloc[0]),
+            "c_bottom": float(th.loc[depth, "c"]),
+            "c_top": float(th.loc[0, "c"]),
+            "recursion_bottom": float(th.loc[depth, "qt_ab"]),
+            "fixed_point_bottom": float(th.loc[depth, "qt_ab_fixed_point"]),
+            "chi1_bottom": chi1**depth,
+            "half": half,
+            "corr_half": float(th.loc[half, "corr"]),
+            "widths": [],
+        }
+        for width in widths:
+            sm = reg_sim[(reg_sim["index"] == index) & (reg_sim["width"] == width)]
+            pts = above_noise(sm, "qt_ab", nf).set_index("from_top")
+            if pts.empty:
+                continue
+            ref = th.loc[pts.index, "qt_ab"]
+            dev = pts["qt_ab"] / ref - 1.0
+            z = (pts["qt_ab"] - ref) / pts["qt_ab_se"]
+            sm = sm.set_index("from_top")
+            norm = sm["qt_aa"] / th.loc[sm.index, "qt_aa"] - 1.0
+            row["widths"].append(
+                {
+                    "width": int(width),
+                    "last": int(pts.index.max()),
+                    "max_pct": 100 * float(dev.abs().max()),
+                    "max_above_pct": 100 * float(max(dev.max(), 0.0)),
+                    "max_z": float(z.abs().max()),
+                    "norm_pct": 100 * float(norm.abs().max()),
+                }
+            )
+        out.append(row)
+    return out
+
+
+def sweep_facts(sweep, fit_layers: int) -> dict:
+    """The fitted depth scales of the sweep against xi_c and xi_grad: chaotic and ordered
+    values whose xi_c the fit range resolves (xi_c <= fit_layers), and the others."""
+    groups = {"chaotic": [], "ordered": [], "unresolved": []}
+    n_dropped = 0
+    for r in sweep.itertuples():
+        if not np.isfinite(r.xi_fit):
+            n_dropped += 1
+            continue
+        row = {
+            "sigma_w2": float(r.sigma_w2),
+            "xi_fit": float(r.xi_fit),
+            "xi_fit_se": float(r.xi_fit_se),
+            "xi_recursion": float(r.xi_recursion),
+            "xi_c": float(r.xi_c),
+            "xi_grad": abs(float(r.xi_grad)),
+            "z_c": abs(float(r.xi_fit - r.xi_c)) / float(r.xi_fit_se),
+            "regime": regime(float(r.chi1)),
+        }
+        if not row["xi_c"] <= fit_layers:
+            groups["unresolved"].append(row)
+        elif r.chi1 > 1.0:
+            groups["chaotic"].append(row)
+        else:
+            groups["ordered"].append(row)
+    chaotic, ordered = groups["chaotic"], groups["ordered"]
+    out = {f"{k}_sigma_w2": [r["sigma_w2"] for r in v] for k, v in groups.items()}
+    return (
+        out
+        | groups
+        | {
+            "chaotic_max_z": max((r["z_c"] for r in chaotic), default=float("nan")),
+            "chaotic_nearer_xi_c": all(
+                abs(r["xi_fit"] - r["xi_c"]) < abs(r["xi_fit"] - r["xi_grad"]) for r in chaotic
+            ),
+            "ordered_all_below": all(r["xi_fit"] < r["xi_c"] for r in ordered),
+            "unresolved_all_below": all(r["xi_fit"] < r["xi_c"] for r in groups["unresolved"]),
+            "n_dropped": n_dropped,
+        }
+    )
+
+
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
@@ -113,6 +202,21 @@ if __name__ == "__main__":
         # below the panels: the curves and points fill every corner
         fig.legend(handles + xi_handles, labels + xi_labels, loc="outside lower center", ncols=4,
                    fontsize=7)  # fmt: skip
-        job.save_figure(fig)
+        by_regime = regime_facts(regimes, reg_sim, widths, nf)
+        facts = {
+            "activation": activations.get(cfg["activation"]).name,
+            "sigma_b2": sb2,
+            "depth": depth,
+            "regimes": by_regime,
+            "widths": [int(w) for w in sorted(widths)],
+            "n_nets": int(reg_sim["n_nets"].min()),
+            "sweep_width": int(sweep["width"].iloc[0]),
+            "sweep_n_nets": int(sweep["n_nets"].min()),
+            "sweep_depth": int(layers[layers["panel"] == "sweep"]["from_top"].max()),
+            "jackknife_groups": gradient_covariance.JACKKNIFE_GROUPS,
+            "fit_layers": int(cfg["fit_layers"]),
+            **sweep_facts(sweep, int(cfg["fit_layers"])),
+        }
+        job.save_figure(fig, facts=facts)
         log.info("fits:\n%s", fit.to_string())
         log.info("wrote %s", list(job.output))

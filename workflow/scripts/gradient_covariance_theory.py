@@ -10,7 +10,20 @@ if __name__ == "__main__":
         from dltheory import gradient_covariance
 
         log = job.log
-        layers, scales = gradient_covariance.theory_table(job.cfg)
+        cfg, sweep = job.cfg, job.params.sweep
+        # settings() also lists the simulated widths and network counts, which no theory
+        # number depends on: placeholders, so that the rule needs only the theory's keys
+        theory_cfg = {
+            key: cfg[key]
+            for key in ("activation", "sigma_b2", "c0", "sigma_w2", "depth", "theory_range",
+                        "n_theory")
+        } | {
+            "widths": [0],
+            "n_nets": 0,
+            "sweep": {"sigma_w2": sweep["sigma_w2"], "depth": sweep["depth"], "width": 0,
+                      "n_nets": 0},
+        }  # fmt: skip
+        layers, scales = gradient_covariance.theory_table(theory_cfg)
         for (panel, sw2), th in layers.groupby(["panel", "sigma_w2"], sort=False):
             top = th.sort_values("from_top")
             log.info(
