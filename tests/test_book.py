@@ -396,16 +396,3 @@ def check_complete_book(results: Path) -> None:
     placed = re.findall(r'<div class="answer" id="answer-([^"]+)"', page)
     assert sorted(placed) == sorted(table["id"]) and len(placed) == len(table)
     assert "<math" in page
-
-
-def test_the_book_of_the_tiny_build(tiny_build):
-    assert tiny_build.proc.returncode == 0, tiny_build.proc.stderr[-3000:]
-    check_complete_book(tiny_build.workdir / "results")
-
-
-@pytest.mark.slow
-def test_the_book_of_the_tiny_build_in_chromium(tiny_build, tmp_path):
-    _need_chromium()
-    page = tiny_build.workdir / "results" / "solutions.html"
-    for width, height, mobile in VIEWPORTS:
-        _check_in_chromium(page, tmp_path / "screenshots", width, height, mobile)

@@ -180,3 +180,22 @@ def test_every_config_key_a_rule_is_given_is_read_by_its_script(tiny_build):
     # a key passed but not read reruns the rule for nothing when it changes
     unread = [line for line in tiny_build.logs().splitlines() if io.UNREAD_CONFIG in line]
     assert not unread, "\n".join(unread)
+
+
+# the book of the tiny build (in this file so that one worker holds the build)
+
+
+def test_the_book_of_the_tiny_build(tiny_build):
+    from test_book import check_complete_book
+
+    assert tiny_build.proc.returncode == 0, tiny_build.proc.stderr[-3000:]
+    check_complete_book(tiny_build.workdir / "results")
+
+
+def test_the_book_of_the_tiny_build_in_chromium(tiny_build, tmp_path):
+    from test_book import VIEWPORTS, _check_in_chromium, _need_chromium
+
+    _need_chromium()
+    page = tiny_build.workdir / "results" / "solutions.html"
+    for width, height, mobile in VIEWPORTS:
+        _check_in_chromium(page, tmp_path / "screenshots", width, height, mobile)

@@ -25,11 +25,11 @@ SRC = ROOT / "src" / "dltheory"
 SCRIPTS = ROOT / "workflow" / "scripts"
 MODULES = sorted(p.stem for p in SRC.glob("*.py") if p.stem != "__init__")
 #: modules edited one at a time in a dry run: a module nearly every rule reaches, one of a
-#: single section, one only the answers reach, one only plots reach, one deep in the theory.
+#: single section, one only the answers and the book reach.
 #: (Every module's reach is checked against the declared code inputs of every rule by
 #: test_every_script_rule_declares_its_code_inputs_and_env; these runs check that Snakemake
 #: acts on them.)
-EDITED = ["io", "saxe_trees", "answers", "style", "quadrature"]
+EDITED = ["io", "saxe_trees", "answers"]
 
 
 # -- an independent reading of the imports (regex over the text, not the syntax tree) --
