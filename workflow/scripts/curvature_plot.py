@@ -9,13 +9,6 @@ from matplotlib.lines import Line2D
 from dltheory import io, style
 
 
-def regime(chi1: float) -> str:
-    """ordered, critical or chaotic by chi_1 (within 1e-9 of 1: critical)."""
-    if abs(chi1 - 1.0) <= 1e-9:
-        return "critical"
-    return "ordered" if chi1 < 1.0 else "chaotic"
-
-
 def setting_facts(theory, fd, exact) -> list[dict]:
     """Per sigma_w: the recursion's numbers at the input and the last layer, and the
     simulation against it (exact derivatives) and the resolution of the differences."""
@@ -35,7 +28,7 @@ def setting_facts(theory, fd, exact) -> list[dict]:
         unresolved = f.index[~f["resolved"].astype(bool)]
         row = {
             "sigma_w": float(sw),
-            "regime": regime(chi1),
+            "regime": style.regime(chi1),
             "chi1": chi1,
             "sqrt_chi1": chi1**0.5,
             "last": last,

@@ -12,13 +12,6 @@ from dltheory import io, style
 MARKERS = ["o", "s", "^", "D", "v"]
 
 
-def regime(chi1: float) -> str:
-    """ordered, critical or chaotic by chi_1 (within 1e-9 of 1: critical)."""
-    if abs(chi1 - 1.0) <= 1e-9:
-        return "critical"
-    return "ordered" if chi1 < 1.0 else "chaotic"
-
-
 def above_noise(frame: pd.DataFrame, col: str, factor: float) -> pd.DataFrame:
     """The leading run of layers, from the top down, whose mean exceeds ``factor``
     standard errors (as in the fit): deeper points that pass the test by chance would be
@@ -45,7 +38,7 @@ def regime_facts(regimes, reg_sim, widths, nf) -> list[dict]:
         chi1 = float(th["chi1"].iloc[0])
         row = {
             "sigma_w2": float(th["sigma_w2"].iloc[0]),
-            "regime": regime(chi1),
+            "regime": style.regime(chi1),
             "chi1": chi1,
             "chi_c_star": float(th["chi_c_star"].iloc[0]),
             "c_bottom": float(th.loc[depth, "c"]),
@@ -98,7 +91,7 @@ def sweep_facts(sweep, fit_layers: int) -> dict:
             "xi_c": float(r.xi_c),
             "xi_grad": abs(float(r.xi_grad)),
             "z_c": abs(float(r.xi_fit - r.xi_c)) / float(r.xi_fit_se),
-            "regime": regime(float(r.chi1)),
+            "regime": style.regime(float(r.chi1)),
         }
         if not row["xi_c"] <= fit_layers:
             groups["unresolved"].append(row)
@@ -146,7 +139,7 @@ if __name__ == "__main__":
         for index, th in regimes.groupby("index", sort=True):
             th = th.sort_values("from_top")
             chi1 = float(th["chi1"].iloc[0])
-            colour = style.REGIME_COLOURS[regime(chi1)]
+            colour = style.REGIME_COLOURS[style.regime(chi1)]
             label = (
                 rf"$\sigma_w^2={th['sigma_w2'].iloc[0]:.3g}$: $\chi_1={chi1:.3f}$, "
                 rf"$\xi_c={xi_text(th['xi_c'].iloc[0])}$"

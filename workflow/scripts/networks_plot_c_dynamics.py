@@ -4,12 +4,6 @@ import numpy as np
 
 from dltheory import io, style
 
-
-def regime(chi1, tol=1e-3):
-    """ordered (chi_1 < 1), critical (chi_1 = 1 within ``tol``) or chaotic (chi_1 > 1)."""
-    return "critical" if abs(chi1 - 1) < tol else ("ordered" if chi1 < 1 else "chaotic")
-
-
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
@@ -55,7 +49,7 @@ if __name__ == "__main__":
                 {
                     "sigma_w": float(sigma_w),
                     "chi1": chi1,
-                    "regime": regime(chi1),
+                    "regime": style.regime(chi1),
                     "c_star": c_star,
                     "xi_c": float(-1 / np.log(chi1)) if chi1 < 1 else None,
                     "map_within": within,

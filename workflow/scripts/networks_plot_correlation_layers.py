@@ -4,24 +4,6 @@ from matplotlib.lines import Line2D
 
 from dltheory import io, style
 
-
-def regime(chi1, tol=1e-3):
-    """ordered (chi_1 < 1), critical (chi_1 = 1 within ``tol``) or chaotic (chi_1 > 1)."""
-    return "critical" if abs(chi1 - 1) < tol else ("ordered" if chi1 < 1 else "chaotic")
-
-
-def regime_colours(chi1s):
-    """One colour per setting: the regime's colour for the first of its regime, then the
-    palette (so two ordered settings are still told apart)."""
-    spare = [c for c in style.PALETTE if c not in style.REGIME_COLOURS.values()]
-    used, out = set(), []
-    for chi1 in chi1s:
-        name = regime(chi1)
-        out.append(style.REGIME_COLOURS[name] if name not in used else spare.pop(0))
-        used.add(name)
-    return out
-
-
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
@@ -40,7 +22,7 @@ if __name__ == "__main__":
                 f"networks.correlation_layers.sigma_w_factor has {len(fixed)} values; the "
                 f"figure tells at most {len(style.PALETTE) - 1} apart"
             )
-        colours = dict(zip(fixed.index, regime_colours(fixed["chi1"]), strict=True))
+        colours = dict(zip(fixed.index, style.regime_colours(fixed["chi1"]), strict=True))
         n_nets = int(sim.groupby("sigma_w")["seed"].nunique().min())
         width = int(sim["width"].iloc[0])
         fig, axes = style.figure(ncols=len(c0s), width=3.5, height=3.1, squeeze=False)
@@ -52,7 +34,7 @@ if __name__ == "__main__":
                     th["layer"],
                     th["c"],
                     color=colour,
-                    label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$ ({regime(chi1)})",
+                    label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$ ({style.regime(chi1)})",
                 )
                 sm = sim[(sim["sigma_w"] == sigma_w) & (sim["c0"] == c0)].groupby("layer")["c"]
                 ax.errorbar(
@@ -84,7 +66,7 @@ if __name__ == "__main__":
                 {
                     "sigma_w": float(sigma_w),
                     "chi1": float(fp["chi1"]),
-                    "regime": regime(fp["chi1"]),
+                    "regime": style.regime(fp["chi1"]),
                     "c_star": float(fp["c_star"]),
                     "map_lo": float(th_last.min()),
                     "map_hi": float(th_last.max()),

@@ -4,24 +4,6 @@ import numpy as np
 
 from dltheory import io, style
 
-
-def regime(chi1, tol=1e-3):
-    """ordered (chi_1 < 1), critical (chi_1 = 1 within ``tol``) or chaotic (chi_1 > 1)."""
-    return "critical" if abs(chi1 - 1) < tol else ("ordered" if chi1 < 1 else "chaotic")
-
-
-def regime_colours(chi1s):
-    """One colour per setting: the regime's colour for the first of its regime, then the
-    palette (so two ordered settings are still told apart)."""
-    spare = [c for c in style.PALETTE if c not in style.REGIME_COLOURS.values()]
-    used, out = set(), []
-    for chi1 in chi1s:
-        name = regime(chi1)
-        out.append(style.REGIME_COLOURS[name] if name not in used else spare.pop(0))
-        used.add(name)
-    return out
-
-
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
@@ -38,7 +20,7 @@ if __name__ == "__main__":
                 f"networks.dw.sigma_w_factor has {len(theory)} values; the figure tells at "
                 f"most {len(style.PALETTE) - 1} apart"
             )
-        colours = regime_colours(theory["chi1"])
+        colours = style.regime_colours(theory["chi1"])
         width = int(svs["index"].max()) + 1
 
         fig, (ax0, ax1) = style.figure(ncols=2, width=3.5, height=3.1)
@@ -69,7 +51,7 @@ if __name__ == "__main__":
                 {
                     "sigma_w": float(th.sigma_w),
                     "chi1": float(th.chi1),
-                    "regime": regime(th.chi1),
+                    "regime": style.regime(th.chi1),
                     "trace": float(t.mean()),
                     "pct": float(100 * (t.mean() / th.chi1 - 1)),
                     "sv_rms": float(np.sqrt(np.mean(sv**2))),
