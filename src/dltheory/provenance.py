@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m dltheory.provenance --configfile F [--allow-mixed] RESULTS``."""
     import argparse
 
-    import yaml
+    from .pipeline import load_yaml
 
     parser = argparse.ArgumentParser(
         prog="python -m dltheory.provenance",
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-mixed", action="store_true", help="report them, exit 0")
     args = parser.parse_args(argv)
     with open(args.configfile) as handle:
-        config = yaml.safe_load(handle) or {}
+        config = load_yaml(handle) or {}
     if Path(args.schema).exists():
         from snakemake.utils import validate  # fills the schema's defaults, as a run does
 

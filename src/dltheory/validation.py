@@ -34,6 +34,7 @@ import jsonschema
 import yaml
 
 from . import activations
+from .pipeline import YAML_LOADER, load_yaml
 
 __all__ = [
     "ACTIVATION_KEYWORD",
@@ -62,7 +63,7 @@ class ConfigError(ValueError):
 def load_schema(path: str | os.PathLike) -> dict:
     """The JSON schema (YAML) at ``path``."""
     with open(path) as fh:
-        return yaml.safe_load(fh)
+        return load_yaml(fh)
 
 
 def activation_names(kind: str) -> list[str]:
@@ -439,8 +440,12 @@ def read_config_file(path: str | os.PathLike) -> dict:
             raise ConfigError(f"Config file {path}: the top level must be a mapping of keys")
         return data
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = YAML_LOADER(text)
+        try:  # one parse: the node (for duplicate keys, with lines) and its data
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -510,7 +515,7 @@ def apply_config_args(config: MutableMapping, args: Iterable[str] | None) -> lis
         if not text.lstrip().startswith(("{", "[")):
             continue
         try:
-            value = yaml.safe_load(text)
+            value = load_yaml(text)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             where = f" at column {mark.column + 1}" if mark else ""
