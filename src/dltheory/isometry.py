@@ -318,6 +318,7 @@ def _density_inside(flat, depth, weights, a, w, eta, steps):
     for j in range(steps):
         log_z = log_lam + np.log(1.0 + 1j * rel[:, j])
         active = np.ones(flat.size, dtype=bool)
+        last = np.full(flat.size, np.inf)  # |f| of the previous iteration
         for _ in range(50):
             f, dlog, _m = _residual(v[active], log_z[active], a, w, depth, weights)
             step = f / ((f + 1.0) * dlog)
@@ -327,7 +328,12 @@ def _density_inside(flat, depth, weights, a, w, eta, steps):
                 shrink = np.minimum(1.0, 0.5 * np.abs(v[active]) / np.abs(step))
             v[active] -= step * shrink
             idx = np.flatnonzero(active)
-            active[idx[np.abs(f) < 1e-14]] = False
+            size = np.abs(f)
+            # converged, or at the rounding floor (a few 1e-15 above 1e-14 for some
+            # points): no longer decreasing once below 1e-12
+            done = (size < 1e-14) | ((size < 1e-12) & (size >= last[idx]))
+            last[idx] = size
+            active[idx[done]] = False
             if not active.any():
                 break
     f, _dlog, _m = _residual(v, log_z, a, w, depth, weights)
