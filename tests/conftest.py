@@ -54,9 +54,17 @@ def _launching_definitions(path: str) -> frozenset[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    # the tests of the shared tiny build first: under --dist loadfile their file goes to
-    # one worker at the start, which builds while the other runs the rest of the suite
-    items.sort(key=lambda item: "tiny_build" not in getattr(item, "fixturenames", ()))
+    # Under --dist loadfile a file goes to one worker. The files whose tests read the
+    # shared tiny build go first: one worker builds it while the other runs the rest of
+    # the suite; the files whose tests change a copy of it (tiny_copy) go last, when the
+    # build is there, so that no worker waits for it while other tests are left.
+    reads, changes = set(), set()
+    for item in items:
+        if "tiny_build" in getattr(getattr(item, "_fixtureinfo", None), "argnames", ()):
+            reads.add(item.path)
+        elif "tiny_copy" in getattr(item, "fixturenames", ()):
+            changes.add(item.path)
+    items.sort(key=lambda item: 0 if item.path in reads else 2 if item.path in changes else 1)
     for item in items:
         if getattr(item, "function", None) is None:
             continue
@@ -210,6 +218,24 @@ def tiny_build(tmp_path_factory) -> Build:
     record = json.loads(done.read_text())
     proc = subprocess.CompletedProcess(["snakemake", "all"], **record)
     return Build(workdir, configfile, config, proc)
+
+
+@pytest.fixture
+def tiny_copy(tiny_build, tmp_path) -> Build:
+    """A copy of the tiny build that a test may change: sources, results and Snakemake's
+    records, with their modification times, so nothing is to be done in the copy until
+    the test changes something (a moved checkout reruns nothing)."""
+    workdir = tmp_path / "wf"
+    shutil.copytree(
+        tiny_build.workdir,
+        workdir,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__", "locks", "incomplete"),
+    )
+    configfile = tmp_path / Path(tiny_build.configfile).name
+    shutil.copy2(tiny_build.configfile, configfile)
+    config = json.loads(json.dumps(tiny_build.config))
+    return Build(workdir, configfile, config, tiny_build.proc)
 
 
 def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:

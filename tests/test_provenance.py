@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import types
 
 import pandas as pd
 import pytest
-from conftest import copy_workflow, load_config, run_snakemake, write_config
+from conftest import copy_workflow, run_snakemake, write_config
 
 from dltheory import io, provenance, style
 
@@ -98,27 +99,25 @@ def test_a_job_importing_another_checkouts_package_is_refused(tmp_path):
         io.check_own_code(types.SimpleNamespace(scriptdir=str(scripts)))
 
 
-def test_a_table_copied_in_from_another_config_is_refused(tmp_path):
-    other = copy_workflow(tmp_path / "other")
-    cfg = load_config()
-    cfg["qmap"].update(sigma_b=0.5, width=50, n_theory=11, n_sim=3)
-    write_config(other / "other.yaml", cfg)
-    tables = [
+def test_a_table_copied_in_from_another_config_is_refused(tiny_copy, tmp_path):
+    other = tiny_copy.workdir  # built with the tiny config's qmap.sigma_b
+    cfg = tiny_copy.config
+    theirs = cfg["qmap"]["sigma_b"]
+    ours = 0.5 if theirs != 0.5 else 0.25
+    here = copy_workflow(tmp_path / "here")
+    cfg["qmap"]["sigma_b"] = ours
+    write_config(here / "here.yaml", cfg)
+    for table in (
         "results/data/poole/qmap_theory.parquet",
         "results/data/poole/qmap_simulation.parquet",
-    ]
-    run_snakemake(other, *tables, "--cores", "2", "--configfile", "other.yaml")
-    here = copy_workflow(tmp_path / "here")
-    cfg["qmap"]["sigma_b"] = 0.3
-    write_config(here / "here.yaml", cfg)
-    for table in tables:
+    ):
         (here / table).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(other / table, here / table)
     proc = run_snakemake(here, "qmap", "--cores", "1", "--configfile", "here.yaml", check=False)
     log = (here / "results/logs/poole/qmap.log").read_text()
     assert proc.returncode != 0
-    assert "ForeignTableError" in log and "qmap.sigma_b = 0.5" in log, log
-    assert "qmap.sigma_b = 0.3" in log and "--force" in log
+    assert "ForeignTableError" in log and f"qmap.sigma_b = {json.dumps(theirs)}" in log, log
+    assert f"qmap.sigma_b = {json.dumps(ours)}" in log and "--force" in log
     assert not (here / "results/figures/qmap.png").exists()
 
 

@@ -430,28 +430,39 @@ def _tiny_workflow_config():
 PART = "results/answers/trainability.parquet"
 
 
-@pytest.mark.slow
-def test_workflow_chunks_resume_and_idx_check(workflow_dir):
-    from conftest import jobs_of_dry_run, run_snakemake, write_config
+def test_workflow_chunks_resume_and_idx_check(tiny_copy):
+    """The tiny build's sweep: one job per (keep probability, depth, seed group), merged
+    runs and answers from its config; an interrupted sweep resumes with only its missing
+    chunk; a missing IDX directory stops at the data check."""
+    import math
+
+    from conftest import job_stats, jobs_of_dry_run, run_snakemake, write_config
 
     from dltheory import io
 
-    cfg = _tiny_workflow_config()
-    cfg_path = write_config(workflow_dir / "tiny.yaml", cfg)
-    args = ("trainability", "trainability_dropout", PART, "--configfile", str(cfg_path))
-    # one job per (keep probability, depth, seed group): 1 x 2 plain + 1 x 2 dropout
-    assert jobs_of_dry_run(workflow_dir, *args)["trainability_sweep"] == 4
-    run_snakemake(workflow_dir, *args, "--cores", "2")
+    workflow_dir, cfg = tiny_copy.workdir, tiny_copy.config
+    tr = cfg["trainability"]
+    groups = math.ceil(tr["n_seeds"] / tr["seeds_per_job"])
+    drop = tr["dropout"]
+    n_chunks = (len(tr["depths"]) + len(drop["depths"]) * len(drop["keep_probs"])) * groups
+    assert (
+        job_stats(tiny_copy.proc.stderr + tiny_copy.proc.stdout)["trainability_sweep"] == n_chunks
+    )
     results = workflow_dir / "results"
     for fid in ("trainability", "trainability_dropout"):
         assert (results / "figures" / f"{fid}.png").stat().st_size > 5000
     runs = io.read_table(results / "data/trainability/runs_plain.parquet")
-    assert len(runs) == 2 * 2 and set(runs["seed"]) == {0, 1}
+    assert len(runs) == len(tr["sigma_w2"]) * len(tr["depths"]) * tr["n_seeds"]
+    assert set(runs["seed"]) == set(range(tr["n_seeds"]))
     part = io.read_table(workflow_dir / PART)
-    assert set(part["id"]) == {"trainability_keep1_L2", "trainability_keep0.8_L2"}
+    expected = {f"trainability_keep1_L{d}" for d in tr["depths"]}
+    expected |= {f"trainability_keep{k:g}_L{d}" for k in drop["keep_probs"] for d in drop["depths"]}
+    assert set(part["id"]) == expected
     # a sweep interrupted before its merge (no merged tables, figures, answers) resumes:
     # only the missing chunk reruns
-    (results / "data/trainability/runs/keep1_L2_g1.parquet").unlink()
+    args = ("trainability", "trainability_dropout", PART, "--configfile", str(tiny_copy.configfile))
+    chunk = results / f"data/trainability/runs/keep1_L{tr['depths'][0]}_g0.parquet"
+    chunk.unlink()
     downstream = [*(results / "data/trainability").glob("runs_*.parquet"), workflow_dir / PART]
     downstream += list((results / "figures").glob("trainability*"))
     for path in downstream:
@@ -460,13 +471,13 @@ def test_workflow_chunks_resume_and_idx_check(workflow_dir):
     assert jobs["trainability_sweep"] == 1 and jobs["trainability_merge"] == 2, jobs
 
     # a missing IDX directory stops the run at the check, before any training job
-    cfg["trainability"]["data"].update(source="idx", idx_dir=str(workflow_dir / "no_mnist"))
-    write_config(cfg_path, cfg)
+    tr["data"].update(source="idx", idx_dir=str(workflow_dir / "no_mnist"))
+    write_config(tiny_copy.configfile, cfg)
     proc = run_snakemake(workflow_dir, *args, "--cores", "1", check=False)
     log = (results / "logs/trainability/data_check.log").read_text()
     assert proc.returncode != 0
     assert str(workflow_dir / "no_mnist") in log and "train-images-idx3-ubyte" in log
-    assert not (results / "data/trainability/runs/keep1_L2_g1.parquet").exists()
+    assert not chunk.exists()
 
 
 @pytest.mark.slow

@@ -12,7 +12,6 @@ import yaml
 from conftest import (
     ROOT,
     jobs_of_dry_run,
-    load_config,
     run_snakemake,
     write_config,
 )
@@ -102,42 +101,40 @@ def test_snakefmt_is_clean():
 PART = "results/answers/meanfield.parquet"  # the merged table would build every topic
 
 
-def _tiny_config() -> dict:
-    cfg = load_config()
-    cfg["qmap"].update(width=200, n_theory=21, n_sim=5)
-    return cfg
-
-
-@pytest.mark.slow
-def test_qmap_end_to_end_and_minimal_reruns(workflow_dir):
-    cfg_path = write_config(workflow_dir / "tiny.yaml", _tiny_config())
-    run_snakemake(workflow_dir, "qmap", PART, "--cores", "2", "--configfile", str(cfg_path))
+def test_qmap_end_to_end_and_minimal_reruns(tiny_copy):
+    """The tiny build's qmap figure, its tables and answers; then, in a copy of the build
+    in another directory, nothing to do (a moved checkout reruns nothing), a key of the
+    qmap rules reruns only those, a module edit only the rules that reach it."""
+    workflow_dir, cfg_path = tiny_copy.workdir, tiny_copy.configfile
+    qmap = tiny_copy.config["qmap"]
     figs = workflow_dir / "results" / "figures"
     for suffix in (".png", ".pdf"):
         out = figs / f"qmap{suffix}"
         assert out.stat().st_size > 5000, out
     assert (figs / "qmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     theory = dio.read_table(workflow_dir / "results/data/poole/qmap_theory.parquet")
-    assert len(theory) == 3 * 21
+    assert len(theory) == len(qmap["sigma_w"]) * qmap["n_theory"]
     params = dio.read_params(workflow_dir / "results/data/poole/qmap_theory.parquet")
-    assert params["cfg"]["n_theory"] == 21 and "width" not in params["cfg"]  # simulation only
+    assert params["cfg"]["n_theory"] == qmap["n_theory"]
+    assert "width" not in params["cfg"]  # simulation only
     record = dio.read_provenance(workflow_dir / "results/data/poole/qmap_simulation.parquet")
-    assert record["config"]["qmap.width"] == 200
+    assert record["config"]["qmap.width"] == qmap["width"]
     part = dio.read_table(workflow_dir / PART)
     assert part.set_index("id").loc["sheet2_q1a_qstar", "answer"] == "2.2538"
 
-    # second call: nothing to do
+    # the copy in another directory: nothing to do
     assert jobs_of_dry_run(workflow_dir, "qmap", PART, "--configfile", str(cfg_path)) == {}
 
     # a config value read only by the qmap rules reruns only those
-    cfg = _tiny_config()
-    cfg["qmap"]["sigma_b"] = 0.25
+    cfg = tiny_copy.config
+    sigma_b = cfg["qmap"]["sigma_b"]
+    cfg["qmap"]["sigma_b"] = sigma_b * 0.8
     write_config(cfg_path, cfg)
     jobs = jobs_of_dry_run(workflow_dir, "qmap", PART, "--configfile", str(cfg_path))
     assert set(jobs) == {"qmap_theory", "qmap_simulation", "qmap"}, jobs
 
     # editing a package module reruns the rules that list it, and nothing else
-    cfg["qmap"]["sigma_b"] = 0.3
+    cfg["qmap"]["sigma_b"] = sigma_b
     write_config(cfg_path, cfg)
     mf = workflow_dir / "src" / "dltheory" / "networks.py"
     mf.write_text(mf.read_text() + "\n# touched by the test\n")

@@ -11,9 +11,9 @@ BOOK_INPUTS = {
         "results/figures/{id}.{ext}", id=list(FIGURES), ext=["png", "pdf", "rst"]
     ),
     "answers": [p for parts in ANSWER_SECTIONS.values() for p in parts],
+    "catalogue": CATALOGUE,
 }
 BOOK_PARAMS = {
-    "catalogue": str(Path(workflow.basedir) / CATALOGUE),
     "sections": ANSWER_SECTIONS,
     "titles": ANSWER_TITLES,
     "configfiles": CONFIG_FILES,
@@ -44,6 +44,7 @@ rule book_available:
     input:
         figures=lambda w: [p for p in BOOK_INPUTS["figures"] if Path(p).exists()],
         answers=lambda w: [p for p in BOOK_INPUTS["answers"] if Path(p).exists()],
+        catalogue=CATALOGUE,
         template="workflow/report/book.html.j2",
         code=code_inputs("book.py"),
     output:

@@ -97,8 +97,9 @@ def figure_outputs(figure_id):
 
 def caption_template(figure_id):
     """The caption template of a figure (Jinja2 over reST), an input of its rule: the
-    figure's job renders it with the numbers of this build."""
-    return str(Path(workflow.basedir) / "workflow" / FIGURES[figure_id].caption)
+    figure's job renders it with the numbers of this build. Relative to the workflow's
+    directory (where Snakemake runs): a moved checkout reruns nothing."""
+    return os.path.join("workflow", FIGURES[figure_id].caption)
 
 
 def config_slice(section, *keys):

@@ -13,7 +13,7 @@ if __name__ == "__main__":
 
         params = job.params
         contents = book.collect(
-            pipeline.read_catalogue(params.catalogue),
+            pipeline.read_catalogue(job.input.catalogue),
             Path(job.output.html).parent,  # the results folder
             params.sections,
             params.titles,
