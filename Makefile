@@ -65,14 +65,14 @@ book: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES) --resources mem_mb=$(MEM_MB) book --configfile $(CONFIG)
 
 test: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not long"; rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not long"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 
 # The long checks: every figure under two alternative configs, and every config key
 # changed in turn (about half an hour on 2 cores).
 test-long: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m long; rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m long; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 

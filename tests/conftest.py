@@ -54,17 +54,6 @@ def _launching_definitions(path: str) -> frozenset[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    # Under --dist loadfile a file goes to one worker. The files whose tests read the
-    # shared tiny build go first: one worker builds it while the other runs the rest of
-    # the suite; the files whose tests change a copy of it (tiny_copy) go last, when the
-    # build is there, so that no worker waits for it while other tests are left.
-    reads, changes = set(), set()
-    for item in items:
-        if "tiny_build" in getattr(getattr(item, "_fixtureinfo", None), "argnames", ()):
-            reads.add(item.path)
-        elif "tiny_copy" in getattr(item, "fixturenames", ()):
-            changes.add(item.path)
-    items.sort(key=lambda item: 0 if item.path in reads else 2 if item.path in changes else 1)
     for item in items:
         if getattr(item, "function", None) is None:
             continue
@@ -78,6 +67,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.workflow)
         elif used & _launching_definitions(str(item.path)):
             item.add_marker(pytest.mark.workflow)
+    # Under `--dist loadfile --no-loadscope-reorder` (make test) a file goes to one worker,
+    # in this order. The file whose tests read the shared tiny build goes first: one
+    # worker builds it while the other runs the files that launch Snakemake (the longer
+    # ones), then the library tests; the files whose tests change a copy of the build
+    # (tiny_copy) go last, when it is there, so that no worker waits for it.
+    rank = {}
+    for item in items:
+        if "tiny_build" in getattr(getattr(item, "_fixtureinfo", None), "argnames", ()):
+            here = 0
+        elif "tiny_copy" in getattr(item, "fixturenames", ()):
+            here = 3
+        else:
+            here = 1 if item.get_closest_marker("workflow") else 2
+        rank[item.path] = (
+            here
+            if item.path not in rank
+            else (0 if 0 in (here, rank[item.path]) else max(here, rank[item.path]))
+        )
+    items.sort(key=lambda item: rank[item.path])
 
 
 #: the test being run (set by the autouse fixture below), for the check in the runners

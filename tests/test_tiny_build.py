@@ -35,8 +35,13 @@ def test_every_figure_renders_without_overlaps(tiny_build):
     ]
     proc = tiny_build.proc
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    from PIL import Image
+
+    from dltheory import style
+
     for fid in figures:
-        assert (tiny_build.workdir / "results" / "figures" / f"{fid}.png").exists(), fid
+        with Image.open(tiny_build.workdir / "results" / "figures" / f"{fid}.png") as png:
+            assert png.width >= style.PNG_WIDTH, (fid, png.size)  # for slides
 
 
 def test_section_end_to_end_and_minimal_reruns(tiny_build):

@@ -134,6 +134,8 @@ class FigureOverlapError(RuntimeError):
 OVERLAP_MODES = ("warn", "error")
 #: the PNG text key (the PDF uses its Subject) holding a figure's provenance and texts
 METADATA_KEY = "dltheory"
+#: the width (px) of a figure's PNG at least: legible on a slide or a projector
+PNG_WIDTH = 1600
 
 
 def _axes_titles(ax) -> list:
@@ -407,8 +409,11 @@ def save(
         else:
             info = {}
         with atomic_path(out) as tmp:
-            # PNGs for slides: >= 1600 px wide and >= 300 dpi; PDFs at savefig.dpi as before
-            png_dpi = max(300, np.ceil(1600 / fig.get_figwidth())) if fmt == "png" else None
+            # PNGs for slides: PNG_WIDTH px wide (the wider figures stay at savefig.dpi);
+            # PDFs at savefig.dpi
+            png_dpi = None
+            if fmt == "png":
+                png_dpi = max(plt.rcParams["savefig.dpi"], np.ceil(PNG_WIDTH / fig.get_figwidth()))
             fig.savefig(tmp, format=fmt, metadata=info, dpi=png_dpi)
         written.append(out)
     plt.close(fig)
