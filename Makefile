@@ -14,6 +14,8 @@ MEM_MB ?= 20000
 # answers made under another config than CONFIG unless ALLOW_MIXED=1.
 TARGETS ?=
 PYTEST_WORKERS ?= 2
+# one file per worker, in the order tests/conftest.py gives (the tiny build first)
+PYTEST_DIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
@@ -65,14 +67,14 @@ book: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES) --resources mem_mb=$(MEM_MB) book --configfile $(CONFIG)
 
 test: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not long"; rc=$$?; \
+	@$(PY) -m pytest $(PYTEST_DIST) -m "not long"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 
 # The long checks: every figure under two alternative configs, and every config key
 # changed in turn (about half an hour on 2 cores).
 test-long: $(STAMP)
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m long; rc=$$?; \
+	@$(PY) -m pytest $(PYTEST_DIST) -m long; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 

@@ -9,6 +9,8 @@ without the mark, so the mark cannot silently go missing.
 from __future__ import annotations
 
 import ast
+import collections
+import copy
 import dataclasses
 import fcntl
 import functools
@@ -72,19 +74,16 @@ def pytest_collection_modifyitems(config, items):
     # worker builds it while the other runs the files that launch Snakemake (the longer
     # ones), then the library tests; the files whose tests change a copy of the build
     # (tiny_copy) go last, when it is there, so that no worker waits for it.
-    rank = {}
+    ranks = collections.defaultdict(set)
     for item in items:
         if "tiny_build" in getattr(getattr(item, "_fixtureinfo", None), "argnames", ()):
-            here = 0
+            ranks[item.path].add(0)
         elif "tiny_copy" in getattr(item, "fixturenames", ()):
-            here = 3
+            ranks[item.path].add(3)
         else:
-            here = 1 if item.get_closest_marker("workflow") else 2
-        rank[item.path] = (
-            here
-            if item.path not in rank
-            else (0 if 0 in (here, rank[item.path]) else max(here, rank[item.path]))
-        )
+            ranks[item.path].add(1 if item.get_closest_marker("workflow") else 2)
+    # a file's place: first if any of its tests reads the build, else its latest rank
+    rank = {path: 0 if 0 in found else max(found) for path, found in ranks.items()}
     items.sort(key=lambda item: rank[item.path])
 
 
@@ -242,8 +241,7 @@ def tiny_copy(tiny_build, tmp_path) -> Build:
     )
     configfile = tmp_path / Path(tiny_build.configfile).name
     shutil.copy2(tiny_build.configfile, configfile)
-    config = json.loads(json.dumps(tiny_build.config))
-    return Build(workdir, configfile, config, tiny_build.proc)
+    return Build(workdir, configfile, copy.deepcopy(tiny_build.config), tiny_build.proc)
 
 
 def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:
