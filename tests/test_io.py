@@ -181,6 +181,33 @@ def test_importing_the_package_changes_no_global_state():
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
 
 
+#: the modules that simulate or train networks in torch; every other module of the package
+#: (theory, fits, tables, plotting, answers, the pipeline) loads without torch, so that a
+#: theory, plotting or answers job does not pay torch's start-up
+TORCH_MODULES = {"networks", "saxe", "saxe_nets", "training", "ugrnn"}
+
+
+def test_only_the_simulation_modules_load_torch():
+    import pkgutil
+
+    import dltheory
+
+    light = sorted(
+        m.name for m in pkgutil.iter_modules(dltheory.__path__) if m.name not in TORCH_MODULES
+    )
+    assert {"meanfield", "network_fits", "curvature", "finite_width", "style"} <= set(light)
+    code = (
+        "import sys\n"
+        f"for name in {light!r}:\n"
+        "    __import__('dltheory.' + name)\n"
+        "    assert 'torch' not in sys.modules, f'importing dltheory.{name} loads torch'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    loads = "import sys, dltheory.networks; assert 'torch' in sys.modules"
+    subprocess.run([sys.executable, "-c", loads], check=True, capture_output=True)
+
+
 class _Params(dict):
     def __getattr__(self, name):
         return self[name]

@@ -29,21 +29,21 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def digits():
-    return tr.load_digits_data(0.25, seed=3)
+    return training.load_digits_data(0.25, seed=3)
 
 
 def small(**kw):
     base = dict(depth=3, width=32, steps=8, batch=16, lr=1e-3, optimizer="rmsprop")
     base.update(kw)
-    return tr.Settings(**base)
+    return training.Settings(**base)
 
 
 # ------------------------------------------------------------------------------ data
 
 
 def test_digits_split_is_seeded_disjoint_and_standardised(digits):
-    again = tr.load_digits_data(0.25, seed=3)
-    other = tr.load_digits_data(0.25, seed=4)
+    again = training.load_digits_data(0.25, seed=3)
+    other = training.load_digits_data(0.25, seed=4)
     assert np.array_equal(digits.x_train, again.x_train)
     assert not np.array_equal(digits.y_train, other.y_train)
     assert len(digits.y_train) + len(digits.y_test) == 1797
@@ -61,7 +61,7 @@ def test_digits_split_is_seeded_disjoint_and_standardised(digits):
 
 def test_split_rejects_bad_fraction():
     with pytest.raises(ValueError, match="test_fraction"):
-        tr.load_digits_data(1.0)
+        training.load_digits_data(1.0)
 
 
 def _write_idx(path, array, dtype_code=0x08, gz=False):
@@ -83,7 +83,7 @@ def _write_mnist_like(root, n_train=30, n_test=12, gz=False, rng_seed=0):
         "test_labels": rng.integers(0, 3, n_test),
     }
     for key, arr in arrays.items():
-        name = tr.IDX_FILES[key] + (".gz" if gz else "")
+        name = training.IDX_FILES[key] + (".gz" if gz else "")
         _write_idx(root / name, arr, gz=gz)
     return arrays
 
@@ -92,13 +92,15 @@ def _write_mnist_like(root, n_train=30, n_test=12, gz=False, rng_seed=0):
 def test_idx_round_trip_and_training(tmp_path, gz):
     arrays = _write_mnist_like(tmp_path / "mnist", gz=gz)
     assert np.array_equal(
-        tr.read_idx(tmp_path / "mnist" / (tr.IDX_FILES["train_images"] + (".gz" if gz else ""))),
+        training.read_idx(
+            tmp_path / "mnist" / (training.IDX_FILES["train_images"] + (".gz" if gz else ""))
+        ),
         arrays["train_images"],
     )
-    sizes = tr.check_idx_dir(tmp_path / "mnist")
+    sizes = training.check_idx_dir(tmp_path / "mnist")
     assert sizes == {"n_train": 30, "n_test": 12, "n_features": 20, "n_classes": 3}
-    full = tr.load_data({"source": "idx", "idx_dir": str(tmp_path / "mnist")}, 0)
-    ref_train, ref_test = tr.standardise(
+    full = training.load_data({"source": "idx", "idx_dir": str(tmp_path / "mnist")}, 0)
+    ref_train, ref_test = training.standardise(
         arrays["train_images"].reshape(30, -1) / 255.0,
         arrays["test_images"].reshape(12, -1) / 255.0,
     )
@@ -106,30 +108,32 @@ def test_idx_round_trip_and_training(tmp_path, gz):
     np.testing.assert_array_equal(full.x_test, ref_test)
     np.testing.assert_array_equal(full.y_test, arrays["test_labels"])
     assert full.n_classes == 3
-    data = tr.load_data({"source": "idx", "idx_dir": str(tmp_path / "mnist"), "n_train": 20}, 0)
+    data = training.load_data(
+        {"source": "idx", "idx_dir": str(tmp_path / "mnist"), "n_train": 20}, 0
+    )
     assert data.x_train.shape == (20, 20) and data.x_test.shape == (12, 20)
     kept = np.bincount(data.y_train, minlength=3)
     assert (kept <= np.bincount(arrays["train_labels"], minlength=3)).all()  # a subset
-    rec = tr.train_batched(data, [1.0, 2.0], [0], small(batch=8), base_seed=1)
+    rec = training.train_batched(data, [1.0, 2.0], [0], small(batch=8), base_seed=1)
     assert not rec["diverged"].any() and rec["train_acc"].between(0, 1).all()
 
 
 def test_idx_missing_directory_names_path_and_files(tmp_path):
     missing = tmp_path / "nowhere"
-    with pytest.raises(tr.IdxDataError) as err:
-        tr.check_idx_dir(missing)
+    with pytest.raises(training.IdxDataError) as err:
+        training.check_idx_dir(missing)
     msg = str(err.value)
     assert str(missing) in msg
-    assert all(name in msg for name in tr.IDX_FILES.values())
-    with pytest.raises(tr.IdxDataError, match="idx_dir"):
-        tr.load_data({"source": "idx"}, 0)
+    assert all(name in msg for name in training.IDX_FILES.values())
+    with pytest.raises(training.IdxDataError, match="idx_dir"):
+        training.load_data({"source": "idx"}, 0)
 
 
 def test_idx_missing_file_is_named(tmp_path):
     _write_mnist_like(tmp_path)
-    (tmp_path / tr.IDX_FILES["test_labels"]).unlink()
-    with pytest.raises(tr.IdxDataError) as err:
-        tr.check_idx_dir(tmp_path)
+    (tmp_path / training.IDX_FILES["test_labels"]).unlink()
+    with pytest.raises(training.IdxDataError) as err:
+        training.check_idx_dir(tmp_path)
     assert str(tmp_path) in str(err.value) and "lacks t10k-labels-idx1-ubyte" in str(err.value)
 
 
@@ -144,26 +148,26 @@ def test_idx_missing_file_is_named(tmp_path):
 )
 def test_idx_malformed_file(tmp_path, corrupt):
     _write_mnist_like(tmp_path)
-    path = tmp_path / tr.IDX_FILES["train_images"]
+    path = tmp_path / training.IDX_FILES["train_images"]
     path.write_bytes(corrupt(path.read_bytes()))
-    with pytest.raises(tr.IdxDataError, match="malformed") as err:
-        tr.check_idx_dir(tmp_path)
+    with pytest.raises(training.IdxDataError, match="malformed") as err:
+        training.check_idx_dir(tmp_path)
     assert str(path) in str(err.value)
 
 
 def test_idx_inconsistent_counts(tmp_path):
     _write_mnist_like(tmp_path)
-    _write_idx(tmp_path / tr.IDX_FILES["train_labels"], np.zeros(29, dtype=np.uint8))
-    with pytest.raises(tr.IdxDataError, match="expected"):
-        tr.check_idx_dir(tmp_path)
+    _write_idx(tmp_path / training.IDX_FILES["train_labels"], np.zeros(29, dtype=np.uint8))
+    with pytest.raises(training.IdxDataError, match="expected"):
+        training.check_idx_dir(tmp_path)
 
 
 def test_idx_bad_gzip(tmp_path):
     _write_mnist_like(tmp_path, gz=True)
-    path = tmp_path / (tr.IDX_FILES["test_images"] + ".gz")
+    path = tmp_path / (training.IDX_FILES["test_images"] + ".gz")
     path.write_bytes(b"not gzip at all")
-    with pytest.raises(tr.IdxDataError, match=str(path.name)):
-        tr.check_idx_dir(tmp_path)
+    with pytest.raises(training.IdxDataError, match=str(path.name)):
+        training.check_idx_dir(tmp_path)
 
 
 # --------------------------------------------------------------------------- training
@@ -193,11 +197,11 @@ def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob, dtype, at
     outliers = 1e-3 if (optimizer, dtype) == ("rmsprop", "float32") else 0.0
     s = small(optimizer=optimizer, lr=lr, keep_prob=keep_prob, steps=6, dtype=dtype)
     sw2, seeds = [1.0, SW2_CRIT, 3.0], [0, 5]
-    rec, (w, b, losses) = tr.train_batched(digits, sw2, seeds, s, 11, return_state=True)
+    rec, (w, b, losses) = training.train_batched(digits, sw2, seeds, s, 11, return_state=True)
     assert list(rec["seed"]) == [0, 0, 0, 5, 5, 5]
     assert np.allclose(rec["sigma_w2"], sw2 * 2)
     for g, (seed, sigma) in enumerate((k, x) for k in seeds for x in sw2):
-        one, (w1, b1, l1) = tr.train_single(digits, sigma, seed, s, 11, return_state=True)
+        one, (w1, b1, l1) = training.train_single(digits, sigma, seed, s, 11, return_state=True)
         diffs = torch.cat([
             (stacked[layer][g].reshape(single[layer].shape) - single[layer]).abs().ravel()
             for stacked, single in ((w, w1), (b, b1)) for layer in range(len(single))
@@ -211,7 +215,7 @@ def test_batched_matches_single_loop(digits, optimizer, lr, keep_prob, dtype, at
         for col in ("train_acc", "test_acc", "final_loss"):
             assert abs(rec[col].iloc[g] - one[col].iloc[0]) < 10 * atol, col
     # the steps moved the weights: the comparison is not of initial values only
-    again, (w0, _, _) = tr.train_batched(digits, sw2, seeds, tr.Settings(
+    again, (w0, _, _) = training.train_batched(digits, sw2, seeds, training.Settings(
         **{**s.__dict__, "steps": 1}), 11, return_state=True)  # fmt: skip
     assert float((w0[1] - w[1]).abs().max()) > 1e-4
 
@@ -220,9 +224,9 @@ def test_evaluation_in_chunks_matches_one_pass(digits):
     """The final evaluation in chunks of eval_batch rows (the last one partial, reusing
     the buffers of the first) gives the accuracies and losses of one pass."""
     s = small(keep_prob=0.9)
-    one = tr.train_batched(digits, [1.0, 2.5], [0, 1], s, 6)
-    chunked = tr.train_batched(
-        digits, [1.0, 2.5], [0, 1], tr.Settings(**{**s.__dict__, "eval_batch": 100}), 6
+    one = training.train_batched(digits, [1.0, 2.5], [0, 1], s, 6)
+    chunked = training.train_batched(
+        digits, [1.0, 2.5], [0, 1], training.Settings(**{**s.__dict__, "eval_batch": 100}), 6
     )
     assert len(digits.y_train) % 100 and len(digits.y_test) % 100  # partial last chunks
     pd.testing.assert_frame_equal(
@@ -233,9 +237,9 @@ def test_evaluation_in_chunks_matches_one_pass(digits):
 
 
 def test_same_seed_same_records(digits):
-    a = tr.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
-    b = tr.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
-    c = tr.train_batched(digits, [1.5, 2.0], [2], small(keep_prob=0.9), 4)
+    a = training.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
+    b = training.train_batched(digits, [1.5, 2.0], [1], small(keep_prob=0.9), 4)
+    c = training.train_batched(digits, [1.5, 2.0], [2], small(keep_prob=0.9), 4)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["final_loss"], c["final_loss"])
 
@@ -243,14 +247,14 @@ def test_same_seed_same_records(digits):
 def test_shallow_critical_trains_deep_ordered_does_not(digits):
     # critical sigma_w^2, 2 layers: clearly above chance (0.1) after 100 RMSProp steps
     s = dict(width=32, steps=100, batch=32)
-    shallow = tr.train_batched(digits, [SW2_CRIT], [0, 1], small(depth=2, **s), 2)
+    shallow = training.train_batched(digits, [SW2_CRIT], [0, 1], small(depth=2, **s), 2)
     assert (shallow["train_acc"] > 0.8).all() and (shallow["test_acc"] > 0.7).all()
     # far in the ordered phase (xi_c ~ 1 layer), 40 layers: distances between inputs shrink
     # like exp(-l / (2 xi_c)), below float32 resolution; every input gives the same output,
     # so the best is the majority class (~0.11)
     deep_sw2 = 0.4
     assert float(meanfield.depth_scales(math.sqrt(deep_sw2), math.sqrt(SB2))["xi_c"]) < 1.1
-    deep = tr.train_batched(digits, [deep_sw2], [0, 1], small(depth=40, **s), 2)
+    deep = training.train_batched(digits, [deep_sw2], [0, 1], small(depth=40, **s), 2)
     majority = np.bincount(digits.y_train).max() / len(digits.y_train)
     assert (deep["train_acc"] <= majority + 0.02).all(), deep
     assert not deep["diverged"].any()
@@ -259,18 +263,18 @@ def test_shallow_critical_trains_deep_ordered_does_not(digits):
 def test_divergence_is_flagged_and_contained(digits):
     s = small(steps=4)
     # sigma_w = 1e40 overflows float32: inf weights, NaN loss from the first step
-    rec = tr.train_batched(digits, [1.5, 1e80, 2.0], [0], s, 9)
+    rec = training.train_batched(digits, [1.5, 1e80, 2.0], [0], s, 9)
     assert rec["diverged"].tolist() == [False, True, False]
     bad = rec.iloc[1]
     assert bad["train_acc"] == bad["test_acc"] == 0.1  # chance for 10 classes
     assert not np.isfinite(bad["final_loss"])
     # the other networks are untouched by their diverged neighbour
-    ref = tr.train_batched(digits, [1.5, 2.0], [0], s, 9)
+    ref = training.train_batched(digits, [1.5, 2.0], [0], s, 9)
     np.testing.assert_array_equal(rec.drop(index=1)["final_loss"], ref["final_loss"])
     # an exploding learning rate: flagged, not raised
-    sgd = tr.train_batched(digits, [1.76], [0], small(optimizer="sgd", lr=1e38, steps=20), 9)
+    sgd = training.train_batched(digits, [1.76], [0], small(optimizer="sgd", lr=1e38, steps=20), 9)
     assert sgd["diverged"].all() and (sgd["train_acc"] == 0.1).all()
-    single = tr.train_single(digits, 1e80, 0, s, 9)
+    single = training.train_single(digits, 1e80, 0, s, 9)
     assert single["diverged"].all()
 
 
@@ -293,7 +297,7 @@ def test_settings_validation(kw, match):
 @pytest.mark.parametrize("sw2", [[], [0.0], [math.nan], [math.inf], [-1.0]])
 def test_sigma_grid_validation(digits, sw2):
     with pytest.raises(ValueError, match="sigma_w2"):
-        tr.train_batched(digits, sw2, [0], small(), 0)
+        training.train_batched(digits, sw2, [0], small(), 0)
 
 
 # ----------------------------------------------------------------------------- theory
@@ -501,7 +505,7 @@ def test_workflow_idx_digest_reruns_and_refuses_other_data(workflow_dir):
     run_snakemake(workflow_dir, *args, "--cores", "2")
     results = workflow_dir / "results/data/trainability"
     chunk = results / "runs/keep1_L2_g0.parquet"
-    images = data_dir / tr.IDX_FILES["train_images"]
+    images = data_dir / training.IDX_FILES["train_images"]
     digests = {p.name: provenance.file_digest(p) for p in data_dir.iterdir()}
     for table in (results / "data.parquet", chunk, workflow_dir / merged):
         assert io.read_provenance(table)["data"] == digests, table

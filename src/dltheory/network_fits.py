@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import meanfield
+from . import activations, meanfield
 
 __all__ = [
+    "circle_setting",
     "empirical_fixed_point",
     "fit_decay_length",
     "fitted_depth_scales",
     "iterate_map",
+    "length_growth",
     "map_depth_scale",
     "price_bound",
     "regime_settings",
@@ -148,3 +150,25 @@ def map_depth_scale(f, x0, x_star, layer_min: int, layer_max: int) -> float:
     x = iterate_map(f, x0, layer_max)
     layer = np.arange(layer_min, layer_max + 1)
     return fit_decay_length(layer, np.abs(x[layer_min:] - x_star))
+
+
+def length_growth(sigma_w, sigma_b, activation: str):
+    """Mean-field per-layer growth ``sqrt(chi_1)`` of a curve's length (Poole et al. 2016).
+
+    A tangent vector of a curve whose points all sit at the fixed point q* has its squared
+    length multiplied by ``chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]`` in every layer, so the
+    length grows (chaotic, chi_1 > 1) or shrinks (ordered) by ``sqrt(chi_1)``. For
+    homogeneous activations at ``sigma_b = 0`` this holds at any input length (sigma_w /
+    sqrt(2) for ReLU, sigma_w for abs and linear). Broadcasts like ``meanfield.chi1``.
+    """
+
+    return np.sqrt(meanfield.chi1(sigma_w, sigma_b, activation))
+
+
+def circle_setting(activation: str, sigma_w: float, sigma_b: float, q0: float):
+    """(sigma_b, q0) of the input circle: homogeneous phi at sigma_b = 0 and the given q0,
+    any other phi on its fixed point q* (where :func:`length_growth` applies)."""
+
+    if activations.get(activation).homogeneous:
+        return 0.0, float(q0)
+    return float(sigma_b), float(meanfield.q_star(sigma_w, sigma_b, activation))

@@ -36,10 +36,12 @@ import torch
 
 from . import activations, isometry, meanfield, seeds
 from .network_fits import (
+    circle_setting,
     empirical_fixed_point,
     fit_decay_length,
     fitted_depth_scales,
     iterate_map,
+    length_growth,
     map_depth_scale,
     price_bound,
     regime_settings,
@@ -47,7 +49,6 @@ from .network_fits import (
 
 __all__ = [
     "DTYPE",
-    "HOMOGENEOUS",
     "WEIGHTS",
     "Propagation",
     "circle_setting",
@@ -459,33 +460,6 @@ def jacobian_spectrum_table(
                 if log:
                     log.info("%s %s depth %d: %d Jacobians", act, wts, depth, n_seeds)
     return pd.concat(rows, ignore_index=True)
-
-
-#: activations with phi(a x) = |a| phi(x)-type homogeneity (degree 1), for which the length
-#: map with sigma_b = 0 is linear, q -> chi_1 q, and a curve's tangent scales like its radius
-HOMOGENEOUS = ("relu", "abs", "linear")
-
-
-def length_growth(sigma_w, sigma_b, activation: str):
-    """Mean-field per-layer growth ``sqrt(chi_1)`` of a curve's length (Poole et al. 2016).
-
-    A tangent vector of a curve whose points all sit at the fixed point q* has its squared
-    length multiplied by ``chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]`` in every layer, so the
-    length grows (chaotic, chi_1 > 1) or shrinks (ordered) by ``sqrt(chi_1)``. For
-    homogeneous activations at ``sigma_b = 0`` this holds at any input length (sigma_w /
-    sqrt(2) for ReLU, sigma_w for abs and linear). Broadcasts like ``meanfield.chi1``.
-    """
-
-    return np.sqrt(meanfield.chi1(sigma_w, sigma_b, activation))
-
-
-def circle_setting(activation: str, sigma_w: float, sigma_b: float, q0: float):
-    """(sigma_b, q0) of the input circle: homogeneous phi at sigma_b = 0 and the given q0,
-    any other phi on its fixed point q* (where :func:`length_growth` applies)."""
-
-    if activation in HOMOGENEOUS:
-        return 0.0, float(q0)
-    return float(sigma_b), float(meanfield.q_star(sigma_w, sigma_b, activation))
 
 
 def trajectory_table(

@@ -36,6 +36,7 @@ from .saxe_dynamics import (
     analytic_shallow,
     euler_deep,
     euler_shallow,
+    exercise1,
     half_time,
     learning_time,
     singular_values,
@@ -98,66 +99,6 @@ def mode_projection(maps, u, v):
     ``u`` (n_out x r), ``v`` (n_items x r) the singular vectors of :math:`\Sigma^{yx}`.
     """
     return np.einsum("...io,or,ir->...r", np.asarray(maps), np.asarray(u), np.asarray(v))
-
-
-def exercise1(
-    sigma_yx=SIGMA_YX,
-    sigma_x=SIGMA_X,
-    hidden=16,
-    dt=0.1,
-    tau=2.5,
-    t_max=15.0,
-    init_var=0.01,
-    a0=0.001,
-    seed=0,
-):
-    """Exercise 1 as a tidy table: Euler and analytic singular values of both networks.
-
-    Columns: ``net`` (deep, shallow), ``curve`` (euler; theory_a0: equations (4)/(5) from
-    ``a0``; theory_own: the same from the simulation's own initial singular values, matched
-    by rank), ``t``, ``mode`` (0 = largest), ``value``, ``s`` (target singular value).
-    Deep and shallow runs start from independent draws (streams ``(seed, "deep")`` and
-    ``(seed, "shallow")`` of :mod:`dltheory.seeds`).
-    """
-    import pandas as pd
-
-    steps = int(round(t_max / dt))
-    if steps < 1 or not math.isclose(steps * dt, t_max, rel_tol=1e-9):
-        raise ValueError(f"t_max={t_max} must be a positive multiple of dt={dt}")
-    s = singular_values(sigma_yx)
-    t = np.arange(steps + 1) * dt
-    deep_seed, shallow_seed = seeds.derive(seed, "deep"), seeds.derive(seed, "shallow")
-    runs = {
-        "deep": (
-            euler_deep(sigma_yx, sigma_x, hidden, dt, tau, steps, init_var, deep_seed),
-            analytic_deep,
-        ),
-        "shallow": (
-            euler_shallow(sigma_yx, sigma_x, dt, tau, steps, init_var, shallow_seed),
-            analytic_shallow,
-        ),
-    }
-    frames = []
-    for net, (sim, formula) in runs.items():
-        curves = {
-            "euler": sim,
-            "theory_a0": formula(t[:, None], s, a0, tau),
-            "theory_own": formula(t[:, None], s, sim[0], tau),
-        }
-        for curve, values in curves.items():
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "net": net,
-                        "curve": curve,
-                        "t": np.repeat(t, s.size),
-                        "mode": np.tile(np.arange(s.size), t.size),
-                        "value": values.ravel(),
-                        "s": np.tile(s, t.size),
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
 
 
 def _theory_times(s, a0, tau, n_layers):

@@ -7,9 +7,9 @@ finite with dropout (keep probability ``rho``). :func:`depth_scale_curve` gives 
 curve from :func:`dltheory.meanfield.depth_scales`; :func:`accuracy_grid`,
 :func:`trained_range` and :func:`theory_range` compare it with the trained networks.
 
-The networks, the data and the batched trainer are in :mod:`dltheory.training` (kept
-free of the mean-field engine so that edits of the engine do not retrain the sweep);
-its public names are re-exported here.
+The networks and the batched trainer are in :mod:`dltheory.training`, the data sets and
+the sweep's record schema in :mod:`dltheory.training_data` (both kept free of the
+mean-field engine, so that edits of the engine do not retrain the sweep).
 """
 
 from __future__ import annotations
@@ -20,44 +20,12 @@ import numpy as np
 import pandas as pd
 
 from . import meanfield
-from .training import (
-    IDX_FILES,
-    OPTIMIZERS,
-    RECORD_SCHEMA,
-    Dataset,
-    IdxDataError,
-    Settings,
-    check_idx_dir,
-    find_idx_files,
-    load_data,
-    load_digits_data,
-    load_idx_data,
-    read_idx,
-    standardise,
-    train_batched,
-    train_single,
-)
 
 __all__ = [
-    "IDX_FILES",
-    "OPTIMIZERS",
-    "RECORD_SCHEMA",
-    "Dataset",
-    "IdxDataError",
-    "Settings",
     "accuracy_grid",
     "cell_edges",
-    "check_idx_dir",
     "depth_scale_curve",
-    "find_idx_files",
-    "load_data",
-    "load_digits_data",
-    "load_idx_data",
-    "read_idx",
-    "standardise",
     "theory_range",
-    "train_batched",
-    "train_single",
     "trained_range",
 ]
 

@@ -45,13 +45,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import torch
 import torch.nn.functional as F
 
 from .seeds import torch_generator
 from .training_data import (
     IDX_FILES,
+    RECORD_SCHEMA,
     Dataset,
     IdxDataError,
     check_idx_dir,
@@ -84,20 +84,6 @@ __all__ = [
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 OPTIMIZERS = ("sgd", "rmsprop")
-
-#: one row per trained network
-RECORD_SCHEMA = pa.schema(
-    [
-        ("sigma_w2", pa.float64()),
-        ("depth", pa.int64()),
-        ("seed", pa.int64()),
-        ("keep_prob", pa.float64()),
-        ("train_acc", pa.float64()),
-        ("test_acc", pa.float64()),
-        ("final_loss", pa.float64()),
-        ("diverged", pa.bool_()),
-    ]
-)
 
 
 # ------------------------------------------------------------------------- training

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 __all__ = [
     "IDX_FILES",
+    "RECORD_SCHEMA",
     "idx_input_files",
     "Dataset",
     "IdxDataError",
@@ -29,6 +31,21 @@ __all__ = [
     "read_idx",
     "standardise",
 ]
+
+#: the table of a trainability sweep: one row per trained network
+RECORD_SCHEMA = pa.schema(
+    [
+        ("sigma_w2", pa.float64()),
+        ("depth", pa.int64()),
+        ("seed", pa.int64()),
+        ("keep_prob", pa.float64()),
+        ("train_acc", pa.float64()),
+        ("test_acc", pa.float64()),
+        ("final_loss", pa.float64()),
+        ("diverged", pa.bool_()),
+    ]
+)
+
 
 #: IDX file names of MNIST and Fashion-MNIST (each may also end in ``.gz``).
 IDX_FILES = {

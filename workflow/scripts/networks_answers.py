@@ -6,7 +6,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import activations, meanfield, networks
+        from dltheory import activations, meanfield, network_fits
         from dltheory.answers import Answer, write_part
 
         log = job.log
@@ -14,7 +14,7 @@ if __name__ == "__main__":
         sim = io.read_table(job.input.qstar)
         label = activations.get(cfg["activation"]).label
         q_star = float(meanfield.q_star(cfg["sigma_w"], cfg["sigma_b"], cfg["activation"]))
-        est = networks.empirical_fixed_point(sim, cfg["layer_min"])
+        est = network_fits.empirical_fixed_point(sim, cfg["layer_min"])
         rows = []
         for rec in est.itertuples():
             z = (rec.q_mean - q_star) / rec.q_se

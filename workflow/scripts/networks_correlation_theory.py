@@ -9,15 +9,15 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield, networks
+        from dltheory import meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
         act = cfg["activation"]
         c0 = np.asarray(cfg["c0"], dtype=float)
         frames = []
-        for sw, sb in networks.regime_settings(cfg):
-            c = networks.iterate_map(
+        for sw, sb in network_fits.regime_settings(cfg):
+            c = network_fits.iterate_map(
                 lambda x, sw=sw, sb=sb: meanfield.c_map(x, sw, sb, act), c0, cfg["depth"]
             )
             layer, k = np.meshgrid(np.arange(c.shape[0]), np.arange(c0.size), indexing="ij")

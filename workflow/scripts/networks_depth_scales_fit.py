@@ -9,7 +9,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield, networks
+        from dltheory import meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
@@ -24,7 +24,7 @@ if __name__ == "__main__":
         )
         lengths = io.read_table(job.input.lengths)
         correlations = io.read_table(job.input.correlations)
-        fit = networks.fitted_depth_scales(lengths, correlations, fixed)
+        fit = network_fits.fitted_depth_scales(lengths, correlations, fixed)
         fit.insert(0, "sigma_w2", np.asarray(cfg["sigma_w2"], dtype=float))
 
         def simulated_start(table, column, sigma_w):
@@ -41,7 +41,7 @@ if __name__ == "__main__":
             sw = fp.sigma_w
             c0 = simulated_start(correlations, "c0", sw)
             xi_q_map.append(
-                networks.map_depth_scale(
+                network_fits.map_depth_scale(
                     lambda q, sw=sw: meanfield.q_map(q, sw, sb, act),
                     simulated_start(lengths, "q0", sw),
                     fp.q_star,
@@ -50,7 +50,7 @@ if __name__ == "__main__":
                 )
             )
             xi_c_map.append(
-                networks.map_depth_scale(
+                network_fits.map_depth_scale(
                     lambda c, sw=sw: meanfield.c_map(c, sw, sb, act), c0, fp.c_star, 1, row.c_last
                 )
             )

@@ -9,7 +9,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield, networks
+        from dltheory import meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
@@ -18,7 +18,7 @@ if __name__ == "__main__":
         iterates, scales = [], []
         sw2 = np.linspace(cfg["theory_range"][0], cfg["theory_range"][1], cfg["n_theory"])
         for rho in cfg["rho"]:
-            c = networks.iterate_map(
+            c = network_fits.iterate_map(
                 lambda x, rho=rho: meanfield.c_map(x, sw, sb, act, rho=rho), c0, cfg["depth"]
             )
             layer, k = np.meshgrid(np.arange(c.shape[0]), np.arange(c0.size), indexing="ij")

@@ -19,7 +19,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import activations, meanfield, networks
+        from dltheory import activations, meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
@@ -64,10 +64,10 @@ if __name__ == "__main__":
                     if len(layers) < 2:
                         log.info("rho %g: fewer than 2 layers above the noise, no fit", rho)
                         continue
-                    xi_fit = networks.fit_decay_length(
+                    xi_fit = network_fits.fit_decay_length(
                         layers, np.abs(mean[window] - c_star), se=se[window]
                     )
-                    xi_map = networks.fit_decay_length(layers, map_dev[window])
+                    xi_map = network_fits.fit_decay_length(layers, map_dev[window])
                     xi_theory = float(meanfield.depth_scales(sw, sb, act, rho=rho)["xi_c"])
                     fits.append(
                         {

@@ -36,7 +36,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import activations, finite_width, meanfield, networks
+        from dltheory import activations, finite_width, meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
@@ -54,7 +54,7 @@ if __name__ == "__main__":
                 f"q* diverges for networks.qstar_empirical (activation {act}, sigma_w {sw:g}, "
                 f"sigma_b {sb:g}): choose a sigma_w with a finite fixed point"
             )
-        est = networks.empirical_fixed_point(sim, cfg["layer_min"])
+        est = network_fits.empirical_fixed_point(sim, cfg["layer_min"])
         spread = measured_spread(sim, cfg["layer_min"], job.seed)
 
         fig, (ax0, ax1, ax2) = style.figure(ncols=3, width=3.3, height=3.2)

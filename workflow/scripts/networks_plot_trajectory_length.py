@@ -35,7 +35,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import networks
+        from dltheory import activations
 
         log = job.log
         cfg = job.cfg
@@ -70,7 +70,7 @@ if __name__ == "__main__":
                     ax.plot(th["layer"], th["price_bound"], ":", color=colour, lw=1.4)
                 ax.errorbar(sm.mean().index, sm.mean(), yerr=sm.std(), fmt="o", ms=3, color=colour)
             sigma_b = th_act["sigma_b"].iloc[0]
-            homogeneous = act in networks.HOMOGENEOUS
+            homogeneous = activations.get(act).homogeneous
             at = f"$q^0$={cfg['q0']:g}" if homogeneous else "at $q^*$"
             ax.set(yscale="log", xlabel="layer $l$", ylabel=r"length ratio $\ell(z^l)/\ell(x)$")
             ax.set_title(

@@ -9,7 +9,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield, networks
+        from dltheory import meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
@@ -18,7 +18,7 @@ if __name__ == "__main__":
         sb, act = cfg["sigma_b"], cfg["activation"]
         for sigma_w in np.atleast_1d(cfg["sigma_w"]):
             sw = float(sigma_w)
-            q = networks.iterate_map(
+            q = network_fits.iterate_map(
                 lambda x, sw=sw: meanfield.q_map(x, sw, sb, act), q0, cfg["depth"]
             )
             layer, inp = np.meshgrid(np.arange(q.shape[0]), np.arange(q0.size), indexing="ij")

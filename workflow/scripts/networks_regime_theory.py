@@ -8,13 +8,13 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import meanfield, networks
+        from dltheory import meanfield, network_fits
 
         log = job.log
         cfg = job.cfg
         act = cfg["activation"]
         rows = []
-        for sw, sb in networks.regime_settings(cfg):
+        for sw, sb in network_fits.regime_settings(cfg):
             scales = meanfield.depth_scales(sw, sb, act)
             rows.append(
                 {

@@ -19,7 +19,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import activations, networks
+        from dltheory import activations, network_fits
 
         log = job.log
         cfg = job.cfg
@@ -29,10 +29,10 @@ if __name__ == "__main__":
             # the theorem is for ReLU: phi(u) = u for u > 0, 0 otherwise (slopes 1 and 0)
             is_relu = activations.get(activation).slopes == (1.0, 0.0)
             for sigma_w in cfg["sigma_w"]:
-                sigma_b, q0 = networks.circle_setting(
+                sigma_b, q0 = network_fits.circle_setting(
                     activation, sigma_w, cfg["sigma_b"], cfg["q0"]
                 )
-                growth = float(networks.length_growth(sigma_w, sigma_b, activation))
+                growth = float(network_fits.length_growth(sigma_w, sigma_b, activation))
                 frames.append(
                     pd.DataFrame(
                         {
@@ -43,13 +43,13 @@ if __name__ == "__main__":
                             "layer": layer,
                             "mean_field": growth**layer,
                             "price_bound": (
-                                networks.price_bound(sigma_w, cfg["width"], layer)
+                                network_fits.price_bound(sigma_w, cfg["width"], layer)
                                 * float(cfg["width"]) ** (layer / 2.0)
                                 if is_relu
                                 else np.nan
                             ),
                             "price_bound_row": (
-                                networks.price_bound(sigma_w, cfg["width"], layer)
+                                network_fits.price_bound(sigma_w, cfg["width"], layer)
                                 if is_relu
                                 else np.nan
                             ),

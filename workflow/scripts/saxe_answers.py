@@ -19,7 +19,7 @@ def fmt(values, spec):
 def exercise1_rows(ex, cfg):
     """Exercise 1: the spectrum of Sigma_yx, the Euler run and the analytic solution."""
     # imported here, not at the top: the set-up logs a failing import (tests call this too)
-    from dltheory import saxe
+    from dltheory import saxe_dynamics
     from dltheory.answers import Answer
 
     deep = ex[ex["net"] == "deep"]
@@ -36,7 +36,9 @@ def exercise1_rows(ex, cfg):
     gap = (wide["theory_a0"] - wide["euler"]).abs()
     t_gap, m_gap = gap.idxmax()
     gap_own = (wide["theory_own"] - wide["euler"]).abs().max()
-    t_sim = saxe.half_time(np.unique(deep["t"]), euler["value"].to_numpy().reshape(-1, s.size), s)
+    t_sim = saxe_dynamics.half_time(
+        np.unique(deep["t"]), euler["value"].to_numpy().reshape(-1, s.size), s
+    )
     t_half = tau / (2 * s) * np.log(s / a0 - 1)
     error = float(np.max(np.abs(final - s)))
     return [
@@ -86,13 +88,13 @@ def exercise1_rows(ex, cfg):
 
 def tree_rows(tree_theory, tcfg):
     """Exercise 2.3: the tree data's spectrum and the learning epoch of each mode."""
-    from dltheory import saxe
+    from dltheory import saxe_trees
     from dltheory.answers import Answer
 
     lin = tree_theory[tree_theory["variant"] == "linear"]
     by_mode = tree_theory.groupby(["variant", "mode"])["t_half"].mean().unstack("variant")
     s_tree = tree_theory.groupby("mode")["s"].first().to_numpy()
-    _, lam, mult = saxe.tree_spectrum(tcfg["depth"], tcfg["branching"], tcfg["epsilon"])
+    _, lam, mult = saxe_trees.tree_spectrum(tcfg["depth"], tcfg["branching"], tcfg["epsilon"])
     expected = ", ".join(
         f"{math.sqrt(tcfg['n_features'] * v):.2f} (x{k})" for v, k in zip(lam, mult, strict=True)
     )

@@ -8,11 +8,11 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import saxe
+        from dltheory import saxe_dynamics
 
         log = job.log
         cfg = job.cfg
-        frame = saxe.exercise1(
+        frame = saxe_dynamics.exercise1(
             sigma_yx=np.asarray(cfg["sigma_yx"], dtype=float),
             sigma_x=np.asarray(cfg["sigma_x"], dtype=float),
             hidden=cfg["hidden"],

@@ -9,7 +9,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import saxe
+        from dltheory import saxe_dynamics
 
         log = job.log
         data = io.read_table(job.input.data)
@@ -44,7 +44,7 @@ if __name__ == "__main__":
         times = np.sort(sim["t"].unique())
         s = sim.groupby("mode")["s"].first().sort_index().to_numpy()
         deep = sim[sim["net"] == "deep"].pivot_table(index="t", columns="mode", values="value")
-        half = saxe.half_time(times, deep.loc[times].to_numpy(), s)
+        half = saxe_dynamics.half_time(times, deep.loc[times].to_numpy(), s)
         end = sim[sim["t"] == t_end].pivot_table(index="net", columns="mode", values="value")
         sigma_x = np.asarray(cfg["sigma_x"], dtype=float)
         n_out, n_in = np.shape(cfg["sigma_yx"])

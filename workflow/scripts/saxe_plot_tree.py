@@ -86,7 +86,7 @@ def tree_row(ax, ax_t, curves, theory, branching, title, max_level):
 
 def row_facts(curves, theory, tree, lr, level_of, max_level):
     """The caption's numbers of one row, from its tables."""
-    from dltheory import saxe
+    from dltheory import saxe_trees
 
     mean = theory.groupby("mode").agg(
         s=("s", "first"),
@@ -96,7 +96,7 @@ def row_facts(curves, theory, tree, lr, level_of, max_level):
         all_missing=("t_half", lambda t: bool(t.isna().all())),
     )
     mean["level"] = mean.index.map(level_of)
-    _, lam, _ = saxe.tree_spectrum(tree["depth"], tree["branching"], tree["epsilon"])
+    _, lam, _ = saxe_trees.tree_spectrum(tree["depth"], tree["branching"], tree["epsilon"])
     levels = []
     for lev, rows in mean.groupby("level"):
         done = rows[rows["some"] == 0]

@@ -8,11 +8,11 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import training
+        from dltheory import training_data
 
         cfg = job.cfg
         # a missing or malformed IDX directory raises IdxDataError naming the path and the files
-        data = training.load_data(cfg, seeds.derive(job.base_seed, "trainability_data"))
+        data = training_data.load_data(cfg, seeds.derive(job.base_seed, "trainability_data"))
         summary = pd.DataFrame(
             {
                 "name": [data.name],

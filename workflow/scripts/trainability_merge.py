@@ -10,7 +10,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import training
+        from dltheory import training_data
 
         # chunks differ in their seeds only; a chunk left by another configuration stops here
         made_with = {
@@ -27,4 +27,4 @@ if __name__ == "__main__":
         runs = pd.concat([io.read_table(p) for p in job.input.chunks], ignore_index=True)
         runs = runs.sort_values(["keep_prob", "depth", "seed", "sigma_w2"], ignore_index=True)
         job.log.info("%d runs from %d chunks", len(runs), len(job.input.chunks))
-        io.write_table(runs, job.output[0], schema=training.RECORD_SCHEMA, params=job.params)
+        io.write_table(runs, job.output[0], schema=training_data.RECORD_SCHEMA, params=job.params)
