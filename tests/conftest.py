@@ -108,10 +108,10 @@ def _require_workflow_mark() -> None:
 
 
 def snakemake_env(workdir: Path) -> dict[str, str]:
-    # the copy's own package first (the venv's editable install points at the checkout)
-    return dict(
-        os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONPATH=str(Path(workdir) / "src")
-    )
+    # the copy's own package first (the venv's editable install points at the checkout);
+    # bytecode written (as `make` does): without it every job compiles the package again
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return dict(env, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONPATH=str(Path(workdir) / "src"))
 
 
 def start_snakemake(workdir: Path, *args: str, **popen_kw) -> subprocess.Popen:

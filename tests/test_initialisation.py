@@ -125,16 +125,17 @@ def _tiny_config() -> dict:
         (("ugrnn", "stpes"), [2], "initialisation.ugrnn", "allowed keys"),
     ],
 )
-def test_bad_section_config_is_rejected_by_key(workflow_dir, path, value, named, allowed):
-    from conftest import run_snakemake, write_config
+def test_bad_section_config_is_rejected_by_key(path, value, named, allowed):
+    """The config check the Snakefile runs before any job (validation.validate_config; that
+    Snakemake stops on it is tested once, in tests/test_bad_input.py)."""
+    from conftest import ROOT
+
+    from dltheory import validation
 
     cfg = _tiny_config()
     cfg["initialisation"][path[0]][path[1]] = value
-    cfg_path = write_config(workflow_dir / "bad.yaml", cfg)
-    proc = run_snakemake(
-        workflow_dir, "-n", "resnet_variance", "--configfile", str(cfg_path), check=False
-    )
-    message = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    with pytest.raises(validation.ConfigError) as err:
+        validation.validate_config(cfg, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    message = str(err.value)
     assert f"config key '{named}'" in message, message
     assert allowed in message, message

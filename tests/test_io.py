@@ -204,8 +204,6 @@ def test_only_the_simulation_modules_load_torch():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    loads = "import sys, dltheory.networks; assert 'torch' in sys.modules"
-    subprocess.run([sys.executable, "-c", loads], check=True, capture_output=True)
 
 
 class _Params(dict):

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import load_config, run_snakemake, write_config
+from conftest import ROOT, load_config
 from scipy.integrate import solve_ivp
 
-from dltheory import saxe, seeds
+from dltheory import saxe, seeds, validation
 
 TAU = 2.5
 
@@ -369,15 +369,13 @@ def test_depth_experiment_scales_the_rate_as_one_over_layers():
         ("tree_wide", "learning_rate", 0.2, "Additional properties"),
     ],
 )
-def test_bad_saxe_config_is_rejected_by_key(workflow_dir, section, key, value, expected):
+def test_bad_saxe_config_is_rejected_by_key(section, key, value, expected):
+    """The config check the Snakefile runs before any job (validation.validate_config)."""
     cfg = load_config()
     cfg["saxe"][section][key] = value
-    path = write_config(workflow_dir / "bad.yaml", cfg)
-    proc = run_snakemake(
-        workflow_dir, "-n", "saxe_relu_tree", "--configfile", str(path), check=False
-    )
-    message = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    with pytest.raises(validation.ConfigError) as err:
+        validation.validate_config(cfg, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    message = str(err.value)
     name = f"saxe.{section}" if expected == "Additional properties" else f"saxe.{section}.{key}"
     assert f"config key '{name}'" in message and expected in message, message
 

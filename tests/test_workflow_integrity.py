@@ -4,6 +4,7 @@ config, scripts runnable alone."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -56,7 +57,8 @@ def _without_strings(path: Path) -> str:
     return "".join(out)
 
 
-def _direct_imports(path: Path) -> set[str]:
+@functools.cache  # files do not change during a run; tokenizing every module is slow
+def _direct_imports(path: Path) -> frozenset[str]:
     found = set()
     for source, names, plain in _IMPORT.findall(_without_strings(path)):
         if plain:
@@ -68,17 +70,18 @@ def _direct_imports(path: Path) -> set[str]:
         else:
             names = names.replace("(", "").replace(")", "").split(",")
             found.update(n.split()[0] for n in names if n.strip())
-    return {m for m in found if m in MODULES}
+    return frozenset(m for m in found if m in MODULES)
 
 
-def _reach(script: Path) -> set[str]:
+@functools.cache
+def _reach(script: Path) -> frozenset[str]:
     todo, seen = list(_direct_imports(script)), set()
     while todo:
         m = todo.pop()
         if m not in seen:
             seen.add(m)
             todo.extend(_direct_imports(SRC / f"{m}.py"))
-    return seen
+    return frozenset(seen)
 
 
 def _dry_run_blocks(workdir: Path, *args: str) -> list[dict]:
