@@ -298,8 +298,11 @@ class WebDriver:
             self.process.wait(30)
 
 
-def _full_fake_book(tmp_path) -> Path:
-    """The book of every catalogue figure (small fakes) and a hard-to-wrap answer."""
+@pytest.fixture(scope="module")
+def full_fake_book(tmp_path_factory) -> Path:
+    """The book of every catalogue figure (small fakes) and a hard-to-wrap answer, made
+    once for the viewports that read it."""
+    tmp_path = tmp_path_factory.mktemp("full_fake_book")
     figures = pipeline.read_catalogue(CATALOGUE)
     results = tmp_path / "results"
     for i, figure in enumerate(figures):
@@ -375,10 +378,9 @@ def _check_in_chromium(page: Path, shots: Path, width: int, height: int, mobile:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("width", "height", "mobile"), VIEWPORTS, ids=["laptop", "phone"])
-def test_book_in_chromium(tmp_path, width, height, mobile):
+def test_book_in_chromium(full_fake_book, tmp_path, width, height, mobile):
     _need_chromium()
-    page = _full_fake_book(tmp_path)
-    _check_in_chromium(page, tmp_path / "screenshots", width, height, mobile)
+    _check_in_chromium(full_fake_book, tmp_path / "screenshots", width, height, mobile)
 
 
 def check_complete_book(results: Path) -> None:

@@ -252,30 +252,6 @@ def test_mock_snakemake_from_argv_refuses_bad_arguments():
         io.mock_snakemake_from_argv("x.py", ["rule_a", "rule_b"])
 
 
-@pytest.mark.slow
-def test_a_script_runs_alone_through_mock_snakemake(tmp_path):
-    """``python workflow/scripts/<script>.py [rule] [--configfile F]`` runs the rule's job."""
-    from conftest import copy_workflow, load_config, write_config
-
-    wf = copy_workflow(tmp_path / "wf")
-    cfg = load_config()
-    cfg["qmap"].update(n_theory=11)
-    write_config(tmp_path / "tiny.yaml", cfg)
-    env = dict(os.environ, PYTHONPATH=str(wf / "src"), MPLBACKEND="Agg")
-    script = wf / "workflow" / "scripts" / "qmap_theory.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--configfile", str(tmp_path / "tiny.yaml")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    table = io.read_table(wf / "results" / "data" / "poole" / "qmap_theory.parquet")
-    assert table["q_in"].nunique() == 11
-    assert (wf / "results" / "logs" / "poole" / "qmap_theory.log").exists()
-
-
 def _is_set_up_block(node: ast.stmt) -> bool:
     """``if __name__ == "__main__":`` + the mock fallback + ``with io.job(snakemake) as job:``."""
     if not (isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"):

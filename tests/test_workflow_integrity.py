@@ -382,15 +382,16 @@ def test_all_lists_every_public_function():
 
 @pytest.mark.slow
 def test_a_script_runs_alone_for_debugging(tmp_path):
-    """pypsa-eur's mock_snakemake: `python workflow/scripts/<x>.py [rule]` works."""
+    """pypsa-eur's mock_snakemake: `python workflow/scripts/<x>.py [rule]` works, from any
+    directory (the workflow is found from the script's path)."""
     wf = copy_workflow(tmp_path / "wf")
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(wf / "src"))
     cfg = load_config()
     cfg["qmap"].update(n_theory=11)
-    write_config(wf / "small.yaml", cfg)
+    write_config(tmp_path / "small.yaml", cfg)
     proc = subprocess.run(
-        [sys.executable, "workflow/scripts/qmap_theory.py", "--configfile", "small.yaml"],
-        cwd=wf,
+        [sys.executable, str(wf / "workflow/scripts/qmap_theory.py"), "--configfile", "small.yaml"],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
