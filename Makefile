@@ -29,7 +29,7 @@ unexport PYTHONDONTWRITEBYTECODE
 help:
 	@echo "make run       - bootstrap .venv, then build every figure and results/answers.md"
 	@echo "make test      - bootstrap .venv, then run the test suite"
-	@echo "make test-long - every figure under two other configs, every config key changed in turn"
+	@echo "make test-long - every figure under two other configs, every config key changed, references recomputed"
 	@echo "make test-fast - the quick tests: no Snakemake, no Slurm, nothing slow (edit-test loop)"
 	@echo "make venv      - only create/refresh .venv from requirements.lock"
 	@echo "make lint      - ruff, snakemake --lint, snakefmt --check"
@@ -84,8 +84,8 @@ test: $(STAMP)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \
 	  exit $$rc
 
-# The long checks: every figure under two alternative configs, and every config key
-# changed in turn (about half an hour on 2 cores).
+# The long checks: every figure under two alternative configs, every config key changed
+# in turn, and the stored mpmath references recomputed (about half an hour on 2 cores).
 test-long: $(STAMP)
 	@$(PY) -m pytest $(PYTEST_DIST) -m long; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as failure"; fi; \

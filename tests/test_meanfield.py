@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import mp_references
 import mpmath as mp
 import numpy as np
 import pytest
@@ -93,31 +94,12 @@ def test_critical_sigma_w_agrees_with_edge_of_chaos():
     np.testing.assert_allclose(sb_back, sb, rtol=1e-9)
 
 
-def mp_kernel(c, q, dps=15):
-    """E[tanh(u1) tanh(u2)] by nested mpmath quadrature."""
-    with mp.workdps(dps):
-        c, q = mp.mpf(c), mp.mpf(q)
-        s, r = mp.sqrt(q), mp.sqrt(1 - c * c)
-
-        def inner(z1):
-            m, sig = s * c * z1, s * r
-            w0 = -m / sig
-            pts = sorted({-mp.inf, -12, w0 - 3 / sig, w0, w0 + 3 / sig, 12, mp.inf})
-            if abs(w0) >= 12:
-                pts = [-mp.inf, -12, 0, 12, mp.inf]
-            return mp.quad(lambda w: mp.tanh(m + sig * w) * mp.npdf(w), pts)
-
-        return mp.quad(
-            lambda z: mp.tanh(s * z) * inner(z) * mp.npdf(z),
-            [-mp.inf, -10, -1 / s, 0, 1 / s, 10, mp.inf],
-        )
-
-
-@pytest.mark.slow
 def test_two_dimensional_kernel_matches_mpmath_in_the_near_step_regime():
     # q = 400: tanh(20 z) is a near step; c = 0.6 puts the inner transition anywhere
-    ref = mp_kernel(0.6, 400.0, dps=12)  # reference good to ~1e-13 at this precision
-    assert abs(kern._kernel(0.6, 400.0, activations.get("tanh"), 0) / float(ref) - 1) <= RTOL
+    case = mp_references.CASES["tanh_kernel_near_step"]
+    ref = mp_references.stored("tanh_kernel_near_step")  # good to ~1e-13 at 12 digits
+    got = kern._kernel(case["c"], case["q1"], activations.get("tanh"), 0)
+    assert abs(got / ref - 1) <= RTOL
 
 
 @pytest.mark.parametrize("asymptote", [True, False])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import mpmath as mp
+import mp_references
 import numpy as np
 import pytest
 
@@ -67,28 +67,10 @@ def test_leaky_relu_kernel_from_the_relu_kernel():
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
 
 
-def mp_tanh_kernel(q1, q2, c, dps=12):
-    """E[tanh(u1) tanh(u2)] by nested mpmath quadrature."""
-    with mp.workdps(dps):
-        s1, s2, c = mp.sqrt(q1), mp.sqrt(q2), mp.mpf(c)
-        r = mp.sqrt(1 - c * c)
-
-        def inner(z1):
-            m, sig = s2 * c * z1, s2 * r
-            w0 = -m / sig
-            pts = sorted({-mp.inf, -12, w0 - 3 / sig, w0, w0 + 3 / sig, 12, mp.inf})
-            if abs(w0) >= 12:
-                pts = [-mp.inf, -12, 0, 12, mp.inf]
-            return mp.quad(lambda w: mp.tanh(m + sig * w) * mp.npdf(w), pts)
-
-        return mp.quad(lambda z: mp.tanh(s1 * z) * inner(z) * mp.npdf(z),
-                       [-mp.inf, -10, -1 / s1, 0, 1 / s1, 10, mp.inf])  # fmt: skip
-
-
-@pytest.mark.slow
 def test_tanh_kernel_at_unequal_lengths_matches_mpmath():
-    q1, q2, c = 0.5, 20.0, 0.6
-    ref = float(mp_tanh_kernel(q1, q2, c))
+    case = mp_references.CASES["tanh_kernel_unequal_lengths"]
+    q1, q2, c = case["q1"], case["q2"], case["c"]
+    ref = mp_references.stored("tanh_kernel_unequal_lengths")
     assert kern._kernel(c, q1, activations.get("tanh"), 0, q2) == pytest.approx(ref, rel=1e-10)
     # symmetric in the two inputs
     assert kern._kernel(c, q2, activations.get("tanh"), 0, q1) == pytest.approx(ref, rel=1e-10)
@@ -207,3 +189,10 @@ def test_leaky_relu_slope_is_a_parameter():
     assert mf.critical_sigma_w(0.0, "leaky_relu:0.2") == pytest.approx(np.sqrt(1 / gain))
     # and differs from the default slope
     assert mf.q_star(1.1, 0.5, "leaky_relu") != mf.q_star(1.1, 0.5, "leaky_relu:0.2")
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("name", sorted(mp_references.CASES))
+def test_stored_mpmath_references_are_reproduced(name):
+    """The stored references (tests/mp_references.py) recomputed from scratch."""
+    assert mp_references.compute(name) == pytest.approx(mp_references.stored(name), rel=1e-15)
