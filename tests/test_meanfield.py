@@ -5,6 +5,7 @@ Tolerance: relative error <= 1e-10 (the engine's target; it reaches ~1e-15).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 
@@ -12,6 +13,7 @@ import mp_references
 import mpmath as mp
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from dltheory import activations, depth, quadrature
 from dltheory import kernel as kern
@@ -319,3 +321,51 @@ def test_depth_scales_are_plus_infinity_where_a_chi_is_one(sigma_w, sigma_b, act
     assert scales["xi_c"] == np.inf and scales["xi_grad"] == np.inf
     if scales["q_star"] == 0.0:
         assert abs(scales["chi_q"] - 1.0) <= depth.CHI_IS_ONE and scales["xi_q"] == np.inf
+
+
+def test_phase_of_a_setting_over_the_whole_line():
+    assert mf.phase(0.0) == mf.phase(0.5) == "ordered"
+    assert mf.phase(1.0) == mf.phase(1 - 1e-7) == mf.phase(1 + 1e-7) == "critical"
+    assert mf.phase(1.01) == mf.phase(np.inf) == "chaotic"
+    assert mf.phase(1 + 1e-7, tol=1e-9) == "chaotic" and mf.phase(1.05, tol=0.1) == "critical"
+    # a setting on the edge of chaos from the solver is critical; just off it is not
+    sw = float(mf.critical_sigma_w(0.3))
+    assert mf.phase(mf.chi1(sw, 0.3)) == "critical"
+    assert mf.phase(mf.chi1(sw * 1.01, 0.3)) == "chaotic"
+    with pytest.raises(ValueError, match="NaN"):
+        mf.phase(float("nan"))
+
+
+def _compares_chi1_with_one(test) -> bool:
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            named = any(
+                "chi1" in ast.unparse(side) or "chi_1" in ast.unparse(side) for side in sides
+            )
+            # chi1 > 1, 1 <= chi1, abs(chi1 - 1) < tol: a 1 anywhere in the comparison
+            one = any(isinstance(n, ast.Constant) and n.value == 1 for n in ast.walk(node))
+            if named and one:
+                return True
+    return False
+
+
+def test_no_script_decides_the_phase_itself():
+    """Scripts ask meanfield.phase: a branch of their own on chi_1 against 1 that picks a
+    phase name would drift from it (two once used a tolerance of 1e-3 against 1e-6)."""
+    names = {"ordered", "critical", "chaotic"}
+    for path in sorted((ROOT / "workflow" / "scripts").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.If | ast.IfExp) and _compares_chi1_with_one(node.test):
+                branches = node.body if isinstance(node, ast.If) else [node.body]
+                branches = [
+                    *branches,
+                    *([node.orelse] if isinstance(node, ast.IfExp) else node.orelse),
+                ]
+                picked = {
+                    n.value
+                    for b in branches
+                    for n in ast.walk(b)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                }
+                assert not picked & names, f"{path.name}:{node.lineno}: {ast.unparse(node.test)}"

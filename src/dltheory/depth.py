@@ -17,13 +17,39 @@ from .fixed_points import ConvergenceWarning, _q_or_q_star, chi1, chi_q, q_map, 
 from .kernel import c_star, chi_c
 from .quadrature import _check_q, _check_sigmas, _moments, _out
 
-__all__ = ["convergence_depth", "critical_sigma_w", "depth_scales", "edge_of_chaos"]
+__all__ = [
+    "CRITICAL_TOLERANCE",
+    "convergence_depth",
+    "critical_sigma_w",
+    "depth_scales",
+    "edge_of_chaos",
+    "phase",
+]
+
+#: |chi_1 - 1| within which a setting is called critical (on the edge of chaos) in labels,
+#: colours and answers: settings put on the edge by :func:`critical_sigma_w` land within
+#: about 1e-12 of 1, settings chosen off it much further away
+CRITICAL_TOLERANCE = 1e-6
 
 
 #: a slope chi within this distance of 1 counts as 1 (a depth scale of +inf): chi_1 at a
 #: critical sigma_w solved to the last ulp lands 1e-16..1e-14 either side of 1, which would
 #: otherwise give depth scales of +-1e14..1e16 with either sign
 CHI_IS_ONE = 1e-12
+
+
+def phase(chi1, tol: float = CRITICAL_TOLERANCE) -> str:
+    """The phase of a setting from its ``chi_1``: ``"ordered"`` (chi_1 < 1), ``"critical"``
+    (``|chi_1 - 1| <= tol``) or ``"chaotic"`` (chi_1 > 1, +inf included).
+
+    Raises ``ValueError`` for NaN (a setting whose chi_1 could not be computed has no phase).
+    """
+    chi1 = float(chi1)
+    if np.isnan(chi1):
+        raise ValueError("phase: chi_1 is NaN")
+    if abs(chi1 - 1.0) <= tol:
+        return "critical"
+    return "ordered" if chi1 < 1.0 else "chaotic"
 
 
 def _depth_scale(chi):

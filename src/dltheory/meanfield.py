@@ -58,12 +58,20 @@ re-exported here unchanged:
 
 from __future__ import annotations
 
-from .depth import convergence_depth, critical_sigma_w, depth_scales, edge_of_chaos
+from .depth import (
+    CRITICAL_TOLERANCE,
+    convergence_depth,
+    critical_sigma_w,
+    depth_scales,
+    edge_of_chaos,
+    phase,
+)
 from .fixed_points import ConvergenceWarning, chi1, chi_q, q_map, q_star
 from .kernel import c_map, c_star, chi_c, input_kernel, kernel_layers, kernel_map
 from .quadrature import gaussian_expectation
 
 __all__ = [
+    "CRITICAL_TOLERANCE",
     "ConvergenceWarning",
     "c_map",
     "c_star",
@@ -78,6 +86,7 @@ __all__ = [
     "input_kernel",
     "kernel_layers",
     "kernel_map",
+    "phase",
     "q_map",
     "q_star",
 ]

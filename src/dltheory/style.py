@@ -27,6 +27,7 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 from . import activations  # noqa: E402
+from .depth import phase  # noqa: E402
 from .io import atomic_path  # noqa: E402
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "iteration_panel",
     "METADATA_KEY",
     "read_metadata",
-    "regime",
     "regime_colours",
     "save",
 ]
@@ -57,27 +57,15 @@ __all__ = [
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#882255", "#E69F00"]
 
 
-#: a chi_1 within this distance of 1 is the critical point (settings placed on it by a
-#: solver land within rounding of 1)
-CRITICAL_TOLERANCE = 1e-6
-
-
-def regime(chi1: float, tol: float = CRITICAL_TOLERANCE) -> str:
-    """``"ordered"`` (chi_1 < 1), ``"critical"`` (chi_1 = 1 within ``tol``) or
-    ``"chaotic"`` (chi_1 > 1): the phase a setting's colour and label say."""
-    if abs(chi1 - 1.0) <= tol:
-        return "critical"
-    return "ordered" if chi1 < 1.0 else "chaotic"
-
-
 def regime_colours(chi1s) -> list[str]:
-    """One colour per setting: its regime's colour (:data:`REGIME_COLOURS`) for the
+    """One colour per setting: its phase's colour (:data:`REGIME_COLOURS`, the phase from
+    :func:`dltheory.depth.phase`) for the
     first setting of each regime, then the rest of the palette (so two ordered settings
     are still told apart)."""
     spare = [c for c in PALETTE if c not in REGIME_COLOURS.values()]
     used, out = set(), []
     for chi1 in chi1s:
-        name = regime(chi1)
+        name = phase(chi1)
         out.append(REGIME_COLOURS[name] if name not in used else spare.pop(0))
         used.add(name)
     return out

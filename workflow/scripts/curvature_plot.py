@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 
 def setting_facts(theory, fd, exact) -> list[dict]:
@@ -28,7 +28,7 @@ def setting_facts(theory, fd, exact) -> list[dict]:
         unresolved = f.index[~f["resolved"].astype(bool)]
         row = {
             "sigma_w": float(sw),
-            "regime": style.regime(chi1),
+            "regime": meanfield.phase(chi1),
             "chi1": chi1,
             "sqrt_chi1": chi1**0.5,
             "last": last,

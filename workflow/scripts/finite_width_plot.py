@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 SE = 2  # error bars: +-2 standard errors
 SE_RELU = 1  # panel (b): +-1 s.e. (heavy tails: +-2 would reach 0 on the log axis)
@@ -21,7 +21,7 @@ def count_label(name, part, se=SE, spread="s.e."):
 
 def setting_title(row):
     return (
-        f"{style.regime(row.chi1)}: $\\sigma_w={row.sigma_w:.3g}$, $\\sigma_b={row.sigma_b:g}$, "
+        f"{meanfield.phase(row.chi1)}: $\\sigma_w={row.sigma_w:.3g}$, $\\sigma_b={row.sigma_b:g}$, "
         f"$\\chi_1={row.chi1:.2f}$"
     )
 
@@ -90,7 +90,7 @@ def setting_colours(th):
     the next colour of the palette."""
     colours, spare = {}, iter(style.PALETTE[2:])
     for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
-        colour = style.REGIME_COLOURS[style.regime(t["chi1"].iloc[0])]
+        colour = style.REGIME_COLOURS[meanfield.phase(t["chi1"].iloc[0])]
         colours[sw, sb] = colour if colour not in colours.values() else next(spare)
     return colours
 
@@ -111,7 +111,7 @@ def shift_panel(ax, sim, th, widths):
     ax.axhline(0, color="0.5", ls="--", lw=1, label="mean field (no shift)")
     for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
         ax.plot([], [], "o", color=colours[sw, sb], mfc="none",
-                label=f"{style.regime(t['chi1'].iloc[0])}, $\\sigma_w={sw:.3g}$")  # fmt: skip
+                label=f"{meanfield.phase(t['chi1'].iloc[0])}, $\\sigma_w={sw:.3g}$")  # fmt: skip
     for marker, width in zip(markers, widths, strict=False):
         ax.plot([], [], marker, color="0.3", mfc="none", ls="none", label=f"N={width}")
     ax.set(xlabel=r"$K_1^l$ (theory)", ylabel=r"$N\,(E[q^l]-K_0^l)$ (simulated)")
@@ -131,7 +131,7 @@ def correlation_panel(ax, sim, th, widths):
             ax.errorbar(s["layer"] + dx, width * s["var"], yerr=SE * width * s["var_se"],
                         fmt=marker, ms=3, lw=0.8, color=colour, mfc="none")  # fmt: skip
         ax.plot(t["layer"], t["n_var_c"], color=colour, lw=1.2,
-                label=f"{style.regime(t['chi1'].iloc[0])}, $\\sigma_w={sw:.3g}$")  # fmt: skip
+                label=f"{meanfield.phase(t['chi1'].iloc[0])}, $\\sigma_w={sw:.3g}$")  # fmt: skip
         ax.plot(t["layer"], t["n_var_c_wishart"], color=colour, lw=1, ls="--")
     ax.plot([], [], "k-", lw=1.2, label="with the 2x2 vertex")
     ax.plot([], [], "k--", lw=1, label=r"sampling part $(1-c^2)^2$")
@@ -177,7 +177,7 @@ def caption_facts(sim, theory):
     settings = []
     for (sw, sb), t in theory[theory["panel"] == "fluctuations"].groupby(["sigma_w", "sigma_b"]):
         last = t[t["layer"] == t["layer"].max()].iloc[0]
-        settings.append({"regime": style.regime(last.chi1), "sigma_w": float(sw),
+        settings.append({"regime": meanfield.phase(last.chi1), "sigma_w": float(sw),
                          "sigma_b": float(sb), "chi1": float(last.chi1),
                          "vertex_pct": 100 * float(last.n_var / (2 * last.K0**2) - 1)})  # fmt: skip
     facts["a"] = {
@@ -243,7 +243,7 @@ def caption_facts(sim, theory):
     at_end = []
     for (sw, _sb), t in narrow.groupby(["sigma_w", "sigma_b"]):
         r = t[t["layer"] == t["layer"].max()].iloc[0]
-        at_end.append({"regime": style.regime(r.chi1), "sigma_w": float(sw),
+        at_end.append({"regime": meanfield.phase(r.chi1), "sigma_w": float(sw),
                        "shift": float(r.width * (r["mean"] - r.K0)),
                        "se": float(r.width * r.mean_se), "K1": float(r.K1)})  # fmt: skip
     facts["c"] = {
@@ -270,7 +270,7 @@ def caption_facts(sim, theory):
     rows = []
     for (sw, _sb), t in wide.groupby(["sigma_w", "sigma_b"]):
         r = t[t["layer"] == t["layer"].max()].iloc[0]
-        rows.append({"regime": style.regime(r.chi1), "sigma_w": float(sw),
+        rows.append({"regime": meanfield.phase(r.chi1), "sigma_w": float(sw),
                      "theory": float(r.n_var_c), "wishart": float(r.n_var_c_wishart),
                      "measured": float(r.width * r["var"]),
                      "se": float(r.width * r.var_se)})  # fmt: skip

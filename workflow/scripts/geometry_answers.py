@@ -18,6 +18,7 @@ def _key(x: float) -> str:
 
 
 def covariance_rows(fit: pd.DataFrame, cfg) -> list:
+    from dltheory import meanfield
     from dltheory.answers import Answer
 
     rows = []
@@ -44,7 +45,8 @@ def covariance_rows(fit: pd.DataFrame, cfg) -> list:
             )
         )
     regimes = fit[fit["panel"] == "regimes"]
-    chaotic = regimes[regimes["chi1"] > 1.0].sort_values(["sigma_w2", "width"])
+    chaotic = regimes[regimes["chi1"].map(meanfield.phase) == "chaotic"]
+    chaotic = chaotic.sort_values(["sigma_w2", "width"])
     if len(chaotic):
         r = chaotic.iloc[-1]
         rows.append(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 #: markers of the simulated widths, widest first
 MARKERS = ["o", "s", "^", "D", "v"]
@@ -38,7 +38,7 @@ def regime_facts(regimes, reg_sim, widths, nf) -> list[dict]:
         chi1 = float(th["chi1"].iloc[0])
         row = {
             "sigma_w2": float(th["sigma_w2"].iloc[0]),
-            "regime": style.regime(chi1),
+            "regime": meanfield.phase(chi1),
             "chi1": chi1,
             "chi_c_star": float(th["chi_c_star"].iloc[0]),
             "c_bottom": float(th.loc[depth, "c"]),
@@ -91,11 +91,11 @@ def sweep_facts(sweep, fit_layers: int) -> dict:
             "xi_c": float(r.xi_c),
             "xi_grad": abs(float(r.xi_grad)),
             "z_c": abs(float(r.xi_fit - r.xi_c)) / float(r.xi_fit_se),
-            "regime": style.regime(float(r.chi1)),
+            "regime": meanfield.phase(float(r.chi1)),
         }
         if not row["xi_c"] <= fit_layers:
             groups["unresolved"].append(row)
-        elif r.chi1 > 1.0:
+        elif row["regime"] == "chaotic":
             groups["chaotic"].append(row)
         else:
             groups["ordered"].append(row)
@@ -139,7 +139,7 @@ if __name__ == "__main__":
         for index, th in regimes.groupby("index", sort=True):
             th = th.sort_values("from_top")
             chi1 = float(th["chi1"].iloc[0])
-            colour = style.REGIME_COLOURS[style.regime(chi1)]
+            colour = style.REGIME_COLOURS[meanfield.phase(chi1)]
             label = (
                 rf"$\sigma_w^2={th['sigma_w2'].iloc[0]:.3g}$: $\chi_1={chi1:.3f}$, "
                 rf"$\xi_c={xi_text(th['xi_c'].iloc[0])}$"

@@ -38,9 +38,7 @@ if __name__ == "__main__":
         dw_label = activations.get(dw_theory["activation"].iloc[0]).label
         seen: dict[str, int] = {}
         for th in dw_theory.itertuples():
-            regime = (
-                "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
-            )
+            regime = meanfield.phase(th.chi1)
             seen[regime] = seen.get(regime, 0) + 1
             # a second setting of the same regime gets its own id
             suffix = "" if seen[regime] == 1 else f"_{seen[regime]}"

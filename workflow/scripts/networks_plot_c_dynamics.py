@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
@@ -49,7 +49,7 @@ if __name__ == "__main__":
                 {
                     "sigma_w": float(sigma_w),
                     "chi1": chi1,
-                    "regime": style.regime(chi1),
+                    "regime": meanfield.phase(chi1),
                     "c_star": c_star,
                     "xi_c": float(-1 / np.log(chi1)) if chi1 < 1 else None,
                     "map_within": within,

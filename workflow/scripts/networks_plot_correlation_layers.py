@@ -2,7 +2,7 @@
 
 from matplotlib.lines import Line2D
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
@@ -34,7 +34,8 @@ if __name__ == "__main__":
                     th["layer"],
                     th["c"],
                     color=colour,
-                    label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$ ({style.regime(chi1)})",
+                    label=rf"$\sigma_w={sigma_w:.3f}$, $\chi_1={chi1:.2f}$ "
+                    f"({meanfield.phase(chi1)})",
                 )
                 sm = sim[(sim["sigma_w"] == sigma_w) & (sim["c0"] == c0)].groupby("layer")["c"]
                 ax.errorbar(
@@ -66,7 +67,7 @@ if __name__ == "__main__":
                 {
                     "sigma_w": float(sigma_w),
                     "chi1": float(fp["chi1"]),
-                    "regime": style.regime(fp["chi1"]),
+                    "regime": meanfield.phase(fp["chi1"]),
                     "c_star": float(fp["c_star"]),
                     "map_lo": float(th_last.min()),
                     "map_hi": float(th_last.max()),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
@@ -51,7 +51,7 @@ if __name__ == "__main__":
                 {
                     "sigma_w": float(th.sigma_w),
                     "chi1": float(th.chi1),
-                    "regime": style.regime(th.chi1),
+                    "regime": meanfield.phase(th.chi1),
                     "trace": float(t.mean()),
                     "pct": float(100 * (t.mean() / th.chi1 - 1)),
                     "sv_rms": float(np.sqrt(np.mean(sv**2))),

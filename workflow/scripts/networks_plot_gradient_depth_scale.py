@@ -3,7 +3,7 @@
 import numpy as np
 from matplotlib.lines import Line2D
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
@@ -21,7 +21,7 @@ if __name__ == "__main__":
         # the phase colour of each setting; a second setting of one phase takes the palette
         colours, spare = [], iter(style.PALETTE)
         for chi1 in theory["chi1"]:
-            colour = style.REGIME_COLOURS[style.regime(chi1)]
+            colour = style.REGIME_COLOURS[meanfield.phase(chi1)]
             colours.append(colour if colour not in colours else next(spare))
         fig, ax = style.figure(width=4.2, height=3.4)
         rows = []
@@ -44,7 +44,7 @@ if __name__ == "__main__":
             ratio = (mean / np.exp(-(depth - mean.index) / th.xi_grad)).loc[1 : depth - 1]
             rows.append(
                 {
-                    "regime": style.regime(th.chi1),
+                    "regime": meanfield.phase(th.chi1),
                     "sigma_w": float(th.sigma_w),
                     "chi1": float(th.chi1),
                     "at_layer_1": float(mean.loc[1]),

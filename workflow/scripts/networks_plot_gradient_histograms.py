@@ -3,7 +3,7 @@
 import numpy as np
 from matplotlib.lines import Line2D
 
-from dltheory import io, style
+from dltheory import io, meanfield, style
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
@@ -35,9 +35,7 @@ if __name__ == "__main__":
                 )
                 ax.axvline(np.log10(sd), color=colour, ls=":", lw=1.2)
             ax.set(xlabel=r"$\log_{10} |\partial E/\partial W^l_{ij}|$", ylabel="density")
-            regime = (
-                "critical" if abs(th.chi1 - 1) < 1e-3 else ("ordered" if th.chi1 < 1 else "chaotic")
-            )
+            regime = meanfield.phase(th.chi1)
             ax.set_title(rf"{label}, {regime}: $\sigma_w={th.sigma_w:.3f}$, $\chi_1={th.chi1:.2f}$")
             sd_first = sub[sub["layer"] == 1]["value"].std()
             settings.append(
