@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from dltheory import io, meanfield, style
+from dltheory import io, style
 
 
 def setting_facts(theory, fd, exact) -> list[dict]:
     """Per sigma_w: the recursion's numbers at the input and the last layer, and the
     simulation against it (exact derivatives) and the resolution of the differences."""
+    from dltheory import meanfield
+
     out = []
     for sw, th in theory.groupby("sigma_w", sort=True):
         th = th.set_index("layer").sort_index()

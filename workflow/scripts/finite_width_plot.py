@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dltheory import io, meanfield, style
+from dltheory import io, style
 
 SE = 2  # error bars: +-2 standard errors
 SE_RELU = 1  # panel (b): +-1 s.e. (heavy tails: +-2 would reach 0 on the log axis)
@@ -20,6 +20,8 @@ def count_label(name, part, se=SE, spread="s.e."):
 
 
 def setting_title(row):
+    from dltheory import meanfield
+
     return (
         f"{meanfield.phase(row.chi1)}: $\\sigma_w={row.sigma_w:.3g}$, $\\sigma_b={row.sigma_b:g}$, "
         f"$\\chi_1={row.chi1:.2f}$"
@@ -88,6 +90,8 @@ def relu_panel(ax, sim, th, widths):
 def setting_colours(th):
     """(sigma_w, sigma_b) -> colour of its phase; a second setting of one phase takes
     the next colour of the palette."""
+    from dltheory import meanfield
+
     colours, spare = {}, iter(style.PALETTE[2:])
     for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
         colour = style.REGIME_COLOURS[meanfield.phase(t["chi1"].iloc[0])]
@@ -97,6 +101,8 @@ def setting_colours(th):
 
 def shift_panel(ax, sim, th, widths):
     """(c) N (E[q^l] - K0^l) against K1^l for every setting, layer and width."""
+    from dltheory import meanfield
+
     markers = MARKERS
     colours = setting_colours(th)
     for (sw, sb), t in th.groupby(["sigma_w", "sigma_b"], sort=True):
@@ -120,6 +126,8 @@ def shift_panel(ax, sim, th, widths):
 
 def correlation_panel(ax, sim, th, widths):
     """(d) two inputs: N Var(c^l) against l, with the vertex and with its sampling part."""
+    from dltheory import meanfield
+
     markers = MARKERS
     offsets = np.linspace(-0.15, 0.15, len(widths))
     colours = setting_colours(th)
@@ -164,6 +172,8 @@ def check_sizes(sim, theory):
 
 def caption_facts(sim, theory):
     """The numbers the caption quotes, from the tables (z: deviation in standard errors)."""
+    from dltheory import meanfield
+
     facts = {}
     # (a) N Var(q^l) against 2 K0^2 + V and against the Gaussian part 2 K0^2
     fl = sim[sim["panel"] == "fluctuations"].merge(

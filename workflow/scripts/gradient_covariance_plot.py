@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from dltheory import io, meanfield, style
+from dltheory import io, style
 
 #: markers of the simulated widths, widest first
 MARKERS = ["o", "s", "^", "D", "v"]
@@ -30,6 +30,8 @@ def xi_text(xi: float) -> str:
 def regime_facts(regimes, reg_sim, widths, nf) -> list[dict]:
     """Per simulated sigma_w^2 of the first panels: its regime, the recursion's transient
     and the simulation against the recursion at every width (the drawn points only)."""
+    from dltheory import meanfield
+
     out = []
     for index, th in regimes.groupby("index", sort=True):
         th = th.sort_values("from_top").set_index("from_top")
@@ -77,6 +79,8 @@ def regime_facts(regimes, reg_sim, widths, nf) -> list[dict]:
 def sweep_facts(sweep, fit_layers: int) -> dict:
     """The fitted depth scales of the sweep against xi_c and xi_grad: chaotic and ordered
     values whose xi_c the fit range resolves (xi_c <= fit_layers), and the others."""
+    from dltheory import meanfield
+
     groups = {"chaotic": [], "ordered": [], "unresolved": []}
     n_dropped = 0
     for r in sweep.itertuples():
@@ -120,7 +124,7 @@ if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import activations, gradient_covariance
+        from dltheory import activations, gradient_covariance, meanfield
 
         log = job.log
         cfg = job.cfg

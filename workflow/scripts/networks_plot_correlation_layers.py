@@ -2,13 +2,13 @@
 
 from matplotlib.lines import Line2D
 
-from dltheory import io, meanfield, style
+from dltheory import io, style
 
 if __name__ == "__main__":
     if "snakemake" not in globals():  # run alone: python <this script> [rule] [--configfile F]
         snakemake = io.mock_snakemake_from_argv(__file__)
     with io.job(snakemake) as job:
-        from dltheory import activations
+        from dltheory import activations, meanfield
 
         log = job.log
         theory = io.read_table(job.input.theory)
