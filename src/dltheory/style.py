@@ -59,9 +59,8 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#8
 
 def regime_colours(chi1s) -> list[str]:
     """One colour per setting: its phase's colour (:data:`REGIME_COLOURS`, the phase from
-    :func:`dltheory.depth.phase`) for the
-    first setting of each regime, then the rest of the palette (so two ordered settings
-    are still told apart)."""
+    :func:`dltheory.depth.phase`) for the first setting of each phase, then the rest of the
+    palette (so two ordered settings are still told apart)."""
     spare = [c for c in PALETTE if c not in REGIME_COLOURS.values()]
     used, out = set(), []
     for chi1 in chi1s:
