@@ -55,6 +55,31 @@ def _launching_definitions(path: str) -> frozenset[str]:
     return frozenset(launching)
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--store-mpmath",
+        action="store_true",
+        help="compute every mpmath reference the tests ask for and add it to "
+        "tests/fixtures/mpmath_references.json (run with -n 0); see tests/mp_references.py",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--store-mpmath"):
+        import mp_references
+
+        mp_references.RECORD = True
+
+
+def pytest_unconfigure(config):
+    if config.getoption("--store-mpmath"):
+        import mp_references
+
+        changed = mp_references.write_recorded()
+        n = len(mp_references.RECORDED)
+        print(f"\n{mp_references.STORE}: {n} reference(s), {changed} new or changed")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if getattr(item, "function", None) is None:

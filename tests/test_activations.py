@@ -12,10 +12,11 @@ import dataclasses
 import re
 from pathlib import Path
 
-import mpmath as mp
 import numpy as np
 import pytest
 import torch
+from mp_references import c_star as mp_c_star
+from mp_references import chi1, fixed_point, gauss_moment, reference
 from scipy import special
 
 from dltheory import activations, finite_width, networks, quadrature
@@ -24,51 +25,9 @@ from dltheory import meanfield as mf
 RTOL = 1e-10
 SRC = Path(__file__).resolve().parents[1] / "src" / "dltheory"
 
-MP_PHI = {"softsign": lambda u: u / (1 + abs(u)), "sin": mp.sin}
-MP_DPHI = {"softsign": lambda u: 1 / (1 + abs(u)) ** 2, "sin": mp.cos}
 # (sigma_w, sigma_b): ordered phase (chi_1 < 1, c* = 1) and chaotic phase (c* < 1)
 ORDERED = {"softsign": [(1.2, 0.3), (0.8, 0.05)], "sin": [(1.2, 0.3), (0.8, 0.05)]}
 CHAOTIC = {"softsign": [(2.5, 0.5), (4.0, 0.1)], "sin": [(1.6, 0.3), (2.5, 0.5)]}
-
-
-def mp_gauss(f, q, dps=25):
-    """E_z[f(sqrt(q) z)] by mpmath quad, split at 0 (softsign's kink)."""
-    with mp.workdps(dps):
-        s = mp.sqrt(mp.mpf(q))
-        return mp.quad(lambda z: f(s * z) * mp.npdf(z), [-mp.inf, -1, 0, 1, mp.inf])
-
-
-def mp_q_star(name, sw, sb, start):
-    phi = MP_PHI[name]
-    with mp.workdps(25):
-        return mp.findroot(
-            lambda q: mp.mpf(sw) ** 2 * mp_gauss(lambda u: phi(u) ** 2, q) + mp.mpf(sb) ** 2 - q,
-            mp.mpf(start),
-        )
-
-
-def mp_kernel(name, q, c, dps=12):
-    """E[phi(u1) phi(u2)], u1, u2 ~ N(0, q) with correlation c = cos(theta0), by mp.quad in
-    polar coordinates z = r (cos t, sin t): u1 = sqrt(q) r cos t, u2 = sqrt(q) r cos(t -
-    theta0). The radial integral is smooth; the angular one is split where either argument
-    changes sign (softsign's kink), over [0, pi] only (phi odd: period pi in t)."""
-    phi = MP_PHI[name]
-    if name == "sin":  # E_w[sin(m + s w)] = sin(m) exp(-s^2/2): a 1-D mp.quad suffices
-        with mp.workdps(dps):
-            q, c = mp.mpf(q), mp.mpf(c)
-            damp = mp.exp(-q * (1 - c * c) / 2)
-            f = lambda z: mp.sin(mp.sqrt(q) * z) * mp.sin(mp.sqrt(q) * c * z) * mp.npdf(z)  # noqa: E731
-            return damp * mp.quad(f, [-mp.inf, 0, mp.inf])
-    with mp.workdps(dps):
-        s, th0 = mp.sqrt(mp.mpf(q)), mp.acos(mp.mpf(c))
-
-        def radial(t):
-            a, b = s * mp.cos(t), s * mp.cos(t - th0)
-            f = lambda r: r * mp.exp(-r * r / 2) * phi(a * r) * phi(b * r)  # noqa: E731
-            return mp.quad(f, [0, 1, mp.inf])
-
-        cuts = sorted({mp.pi / 2, (th0 + mp.pi / 2) % mp.pi})
-        return mp.quad(radial, [mp.mpf(0), *cuts, mp.pi]) / mp.pi
 
 
 # ------------------------------------------------------------------- the registry
@@ -164,11 +123,12 @@ def test_a_callable_without_complex_support_gets_central_differences():
 def test_q_star_and_chi1_match_mpmath_in_both_phases(name):
     for sw, sb in ORDERED[name] + CHAOTIC[name]:
         q = mf.q_star(sw, sb, name)
-        ref = mp_q_star(name, sw, sb, q)
-        assert abs(q / float(ref) - 1) <= RTOL, (name, sw, sb)
-        chi = sw**2 * mp_gauss(lambda u: MP_DPHI[name](u) ** 2, ref)
-        assert abs(mf.chi1(sw, sb, name) / float(chi) - 1) <= RTOL, (name, sw, sb)
-        assert (float(chi) < 1) == ((sw, sb) in ORDERED[name])
+        start = float(f"{q:.6g}")  # findroot's start: stays put when q* moves in its last digits
+        ref = reference(fixed_point, name, sw, sb, start)
+        assert abs(q / ref - 1) <= RTOL, (name, sw, sb)
+        chi = reference(chi1, name, sw, sb, start)
+        assert abs(mf.chi1(sw, sb, name) / chi - 1) <= RTOL, (name, sw, sb)
+        assert (chi < 1) == ((sw, sb) in ORDERED[name])
 
 
 @pytest.mark.slow
@@ -177,13 +137,13 @@ def test_c_star_matches_mpmath_in_both_phases(name):
     for sw, sb in ORDERED[name]:  # chi_1 < 1 (checked against mpmath above): c* = 1
         assert mf.c_star(sw, sb, name) == 1.0
     for sw, sb in CHAOTIC[name]:
-        q = float(mp_q_star(name, sw, sb, mf.q_star(sw, sb, name)))
         c = mf.c_star(sw, sb, name)
         assert 0 < c < 1
-        # C(c*) - c* by mpmath; to first order the error of c* is that over 1 - C'(c*)
-        resid = float((sw**2 * mp_kernel(name, q, c) + sb**2) / q) - c
-        slope = mf.chi_c(c, sw, sb, name, q=q)
-        assert abs(resid) <= RTOL * c * (1 - slope), (name, sw, sb, resid, slope)
+        # c* by mpmath (findroot of C(c) - c on the mpmath kernel at the mpmath q*), started
+        # from ours to 6 digits; the kernel is good to ~1e-12, over 1 - C'(c*) in c*
+        q_start = float(f"{mf.q_star(sw, sb, name):.6g}")
+        ref = reference(mp_c_star, name, sw, sb, q_start, float(f"{c:.6g}"))
+        assert abs(c / ref - 1) <= RTOL, (name, sw, sb, c, ref)
 
 
 def test_sin_closed_kernel_matches_the_numerical_quadrature():
@@ -225,7 +185,7 @@ def test_sin_closed_moments_match_mpmath():
     q = np.array([1e-6, 0.05, 0.7, 3.0, 10.0])
     m2, d2, slope = quadrature._moments(q, sin)
     for k, qk in enumerate(q):
-        assert abs(m2[k] / float(mp_gauss(lambda u: mp.sin(u) ** 2, qk)) - 1) <= 1e-12
-        assert abs(d2[k] / float(mp_gauss(lambda u: mp.cos(u) ** 2, qk)) - 1) <= 1e-12
-        ref = mp_gauss(lambda u: mp.cos(u) ** 2 - mp.sin(u) ** 2, qk)  # E[phi'^2 + phi phi'']
-        assert abs(slope[k] / float(ref) - 1) <= 1e-12
+        assert abs(m2[k] / reference(gauss_moment, "sin", "phi2", float(qk)) - 1) <= 1e-12
+        assert abs(d2[k] / reference(gauss_moment, "sin", "dphi2", float(qk)) - 1) <= 1e-12
+        ref = reference(gauss_moment, "sin", "slope", float(qk))  # E[phi'^2 + phi phi'']
+        assert abs(slope[k] / ref - 1) <= 1e-12

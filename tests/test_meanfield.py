@@ -9,11 +9,11 @@ import ast
 import dataclasses
 import functools
 
-import mp_references
 import mpmath as mp
 import numpy as np
 import pytest
 from conftest import ROOT
+from mp_references import reference, tanh_kernel
 
 from dltheory import activations, depth, quadrature
 from dltheory import kernel as kern
@@ -98,9 +98,9 @@ def test_critical_sigma_w_agrees_with_edge_of_chaos():
 
 def test_two_dimensional_kernel_matches_mpmath_in_the_near_step_regime():
     # q = 400: tanh(20 z) is a near step; c = 0.6 puts the inner transition anywhere
-    case = mp_references.CASES["tanh_kernel_near_step"]
-    ref = mp_references.stored("tanh_kernel_near_step")  # good to ~1e-13 at 12 digits
-    got = kern._kernel(case["c"], case["q1"], activations.get("tanh"), 0)
+    q, c = 400.0, 0.6
+    ref = reference(tanh_kernel, q, q, c, 12)  # good to ~1e-13 at 12 digits
+    got = kern._kernel(c, q, activations.get("tanh"), 0)
     assert abs(got / ref - 1) <= RTOL
 
 

@@ -6,9 +6,11 @@ narrow and off-centre, the case that used to be off by 8e-11) and in test_meanfi
 
 from __future__ import annotations
 
-import mp_references
+import math
+
 import numpy as np
 import pytest
+from mp_references import reference, tanh_kernel
 
 from dltheory import activations
 from dltheory import kernel as kern
@@ -18,9 +20,8 @@ from dltheory import meanfield as mf
 def test_kernel_with_a_narrow_off_centre_inner_gaussian_matches_mpmath():
     # q = 32.2, theta = 0.105: sqrt(q (1 - c^2)) = 0.59, just above the Gauss-Hermite
     # switch; the remainder tanh - erf there used to be sampled too coarsely (8.5e-11)
-    case = mp_references.CASES["tanh_kernel_narrow_off_centre"]
-    q, c = case["q1"], case["c"]
-    ref = mp_references.stored("tanh_kernel_narrow_off_centre")
+    q, c = 32.1758051, math.cos(0.104957149)
+    ref = reference(tanh_kernel, q, q, c, 14)
     assert kern._kernel(c, q, activations.get("tanh"), 0) == pytest.approx(ref, rel=1e-13)
 
 

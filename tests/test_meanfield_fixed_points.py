@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import warnings
 
-import mpmath as mp
 import numpy as np
 import pytest
+from mp_references import fixed_point, gauss_moment, reference
 
 from dltheory import activations, fixed_points, quadrature
 from dltheory import meanfield as mf
@@ -18,55 +18,6 @@ from dltheory import meanfield as mf
 ALL = (*activations.NAMES, "leaky_relu:0.2")
 SW = np.linspace(0.5, 3.0, 26)[:, None]
 SB = np.array([0.0, 0.05, 0.3, 0.7, 1.5, 3.0])[None, :]
-
-MP_PHI = {
-    "tanh": mp.tanh,
-    "erf": mp.erf,
-    "sigmoid": lambda u: 1 / (1 + mp.exp(-u)),
-    "softplus": lambda u: mp.log1p(mp.exp(u)),
-    "swish": lambda u: u / (1 + mp.exp(-u)),
-    "gelu": lambda u: u * mp.ncdf(u),
-    "selu": lambda u: (
-        activations.SELU_SCALE * (u if u > 0 else activations.SELU_ALPHA * mp.expm1(u))
-    ),
-    "softsign": lambda u: u / (1 + abs(u)),
-    "sin": mp.sin,
-}
-MP_DPHI = {
-    "tanh": lambda u: mp.sech(u) ** 2,
-    "sigmoid": lambda u: mp.exp(-u) / (1 + mp.exp(-u)) ** 2,
-    "softplus": lambda u: 1 / (1 + mp.exp(-u)),
-    "swish": lambda u: (1 + mp.exp(-u) + u * mp.exp(-u)) / (1 + mp.exp(-u)) ** 2,
-    "gelu": lambda u: mp.ncdf(u) + u * mp.npdf(u),
-    "selu": lambda u: activations.SELU_SCALE * (1 if u > 0 else activations.SELU_ALPHA * mp.exp(u)),
-    "softsign": lambda u: 1 / (1 + abs(u)) ** 2,
-    "sin": mp.cos,
-}
-
-
-def _mp_sigmoid(u):
-    return 1 / (1 + mp.exp(-u))
-
-
-MP_D2PHI = {
-    "tanh": lambda u: -2 * mp.tanh(u) * mp.sech(u) ** 2,
-    "sigmoid": lambda u: _mp_sigmoid(u) * (1 - _mp_sigmoid(u)) * (1 - 2 * _mp_sigmoid(u)),
-    "softplus": lambda u: _mp_sigmoid(u) * (1 - _mp_sigmoid(u)),
-    "swish": lambda u: _mp_sigmoid(u) * (1 - _mp_sigmoid(u)) * (2 + u * (1 - 2 * _mp_sigmoid(u))),
-    "gelu": lambda u: (2 - u * u) * mp.npdf(u),
-    "selu": lambda u: 0 if u > 0 else activations.SELU_SCALE * activations.SELU_ALPHA * mp.exp(u),
-    "softsign": lambda u: -2 * mp.sign(u) / (1 + abs(u)) ** 3,
-    "sin": lambda u: -mp.sin(u),
-}
-
-
-def mp_gauss(f, q, dps=25):
-    """E_z[f(sqrt(q) z)] by mpmath, split at 0 and at the transition scale 1/sqrt(q)."""
-    with mp.workdps(dps):
-        q = mp.mpf(q)
-        s = mp.sqrt(q)
-        pts = sorted({-mp.inf, -12, -1 / s, 0, 1 / s, 12, mp.inf}) if s > 1 / 12 else None
-        return mp.quad(lambda z: f(s * z) * mp.npdf(z), pts or [-mp.inf, 0, mp.inf])
 
 
 def fixed_point_checks(name, q, sw, sb):
@@ -140,24 +91,15 @@ def test_swish_fixed_point_in_its_concave_piece():
     # and the point was wrongly passed on as divergent
     sw, sb = 1.3625, 1.65
     q = mf.q_star(sw, sb, "swish")
-    assert q == pytest.approx(float(mp_fixed_point("swish", sw, sb, 33.0)), rel=1e-10)
+    assert q == pytest.approx(reference(fixed_point, "swish", sw, sb, 33.0), rel=1e-10)
     assert mf.q_star(1.4125, 1.935, "swish") == pytest.approx(1518.3807, rel=1e-6)
-
-
-def mp_fixed_point(name, sw, sb, start):
-    phi = MP_PHI[name]
-    with mp.workdps(25):
-        return mp.findroot(
-            lambda q: mp.mpf(sw) ** 2 * mp_gauss(lambda u: phi(u) ** 2, q) + mp.mpf(sb) ** 2 - q,
-            mp.mpf(start),
-        )
 
 
 @pytest.mark.slow
 def test_gelu_with_a_stable_and_an_unstable_fixed_point():
     # two fixed points: stable 0.3611322829 and unstable 1.4440203 (mpmath)
-    lo = float(mp_fixed_point("gelu", 1.45, 0.3, 0.36))
-    hi = float(mp_fixed_point("gelu", 1.45, 0.3, 1.44))
+    lo = reference(fixed_point, "gelu", 1.45, 0.3, 0.36)
+    hi = reference(fixed_point, "gelu", 1.45, 0.3, 1.44)
     assert lo == pytest.approx(0.3611322829, abs=1e-10)
     assert hi == pytest.approx(1.4440203, abs=1e-7)
     for q0 in (0.01, 0.5, 1.0, 0.999 * hi):
@@ -166,8 +108,8 @@ def test_gelu_with_a_stable_and_an_unstable_fixed_point():
     assert mf.q_star(1.45, 0.3, "gelu") == np.inf
     assert mf.q_star(1.45, 0.3, "gelu", q0=1.001 * hi) == np.inf
     chi = mf.chi1(1.45, 0.3, "gelu", q=mf.q_star(1.45, 0.3, "gelu", q0=1.0))
-    ref = 1.45**2 * mp_gauss(lambda u: MP_DPHI["gelu"](u) ** 2, lo)
-    assert chi == pytest.approx(float(ref), rel=1e-10) and chi == pytest.approx(0.804, abs=1e-3)
+    ref = 1.45**2 * reference(gauss_moment, "gelu", "dphi2", lo)
+    assert chi == pytest.approx(ref, rel=1e-10) and chi == pytest.approx(0.804, abs=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -179,8 +121,10 @@ def test_q_star_matches_mpmath_for_smooth_activations(name):
         q = mf.q_star(sw, sb, name, q0=q0)
         if not np.isfinite(q):
             continue
-        ref = mp_fixed_point(name, sw, sb, q)
-        assert abs(q / float(ref) - 1) <= 1e-10, (name, sw, sb)
+        # findroot from our q* to 6 digits (a start that stays put when q* moves in its
+        # last digits, so the stored reference still applies)
+        ref = reference(fixed_point, name, sw, sb, float(f"{q:.6g}"))
+        assert abs(q / ref - 1) <= 1e-10, (name, sw, sb)
 
 
 @pytest.mark.parametrize(
@@ -191,19 +135,19 @@ def test_moment_tables_match_mpmath(name):
     act = activations.get(name)
     rng = np.random.default_rng(3)
     # random q over the table's range plus panel edges (ln q on a multiple of 1/8)
-    q = np.concatenate([np.exp(rng.uniform(np.log(2e-6), np.log(1e7), 5)),
-                        np.exp(np.array([-3.0, 0.0, 2.125]))])  # fmt: skip
+    # (the random ones to 12 digits: the same arguments, and stored references, whatever
+    # the last bit of exp on this machine)
+    drawn = np.exp(rng.uniform(np.log(2e-6), np.log(1e7), 5))
+    q = np.concatenate([[float(f"{v:.12g}") for v in drawn], np.exp([-3.0, 0.0, 2.125])])
     m2, d2, slope = quadrature._fast_moments(q, act)
     for k, qk in enumerate(q):
-        ref_m2 = mp_gauss(lambda u: MP_PHI[name](u) ** 2, qk)
-        ref_d2 = mp_gauss(lambda u: MP_DPHI[name](u) ** 2, qk)
-        assert abs(m2[k] / float(ref_m2) - 1) <= 1e-12, (name, qk)
-        assert abs(d2[k] / float(ref_d2) - 1) <= 1e-12, (name, qk)
-        # dE[phi^2]/dq = E[phi'^2 + phi phi''] (Gaussian integration by parts)
-        ref_slope = mp_gauss(
-            lambda u: MP_DPHI[name](u) ** 2 + MP_PHI[name](u) * MP_D2PHI[name](u), qk
+        ref_m2, ref_d2, ref_slope = (
+            reference(gauss_moment, name, kind, float(qk)) for kind in ("phi2", "dphi2", "slope")
         )
-        assert abs(slope[k] - float(ref_slope)) <= 1e-12 * max(abs(float(ref_slope)), d2[k])
+        assert abs(m2[k] / ref_m2 - 1) <= 1e-12, (name, qk)
+        assert abs(d2[k] / ref_d2 - 1) <= 1e-12, (name, qk)
+        # dE[phi^2]/dq = E[phi'^2 + phi phi''] (Gaussian integration by parts)
+        assert abs(slope[k] - ref_slope) <= 1e-12 * max(abs(ref_slope), d2[k])
 
 
 def test_q_star_general_iteration_path_agrees(monkeypatch):
