@@ -166,6 +166,27 @@ def test_a_successful_job_logs_progress_warnings_and_its_seed(tmp_path):
     assert "a deliberate warning" in log and "Traceback" not in log
 
 
+def test_a_job_snakemake_started_ends_its_process_after_flushing(tmp_path):
+    # a job with Snakemake's scriptdir (this checkout's): after a successful block the
+    # process exits at once, with the log and the (block-buffered) stdout flushed and
+    # without Python's teardown (the atexit handler never runs)
+    body = (
+        "import atexit\n"
+        "snakemake.scriptdir = " + repr(str(SCRIPTS)) + "\n"
+        "atexit.register(print, 'teardown ran')\n"
+        "job.log.info('the last line of the log')\n"
+        "print('printed in the job')\n"
+    )
+    proc, log = _run_script(tmp_path, body)
+    assert proc.returncode == 0, proc.stderr
+    assert "the last line of the log" in log
+    assert "printed in the job" in proc.stdout and "teardown ran" not in proc.stdout
+    # a failing block exits the usual way: traceback, status 1
+    proc, log = _run_script(tmp_path, body + "raise RuntimeError('deliberate')\n")
+    assert proc.returncode == 1 and "RuntimeError: deliberate" in log
+    assert "teardown ran" in proc.stdout
+
+
 @pytest.mark.slow
 def test_importing_the_package_changes_no_global_state():
     code = (

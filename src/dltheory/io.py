@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,7 @@ __all__ = [
     "check_inputs_belong",
     "check_own_code",
     "check_same_params",
+    "end_process",
     "job",
     "mock_snakemake",
     "mock_snakemake_from_argv",
@@ -427,6 +428,8 @@ class Job:
             unread = self.unread_config()
             if unread:
                 self.log.warning("%s: %s", UNREAD_CONFIG, ", ".join(unread))
+            if getattr(self.snakemake, "scriptdir", None):  # a job Snakemake started
+                end_process()
         return False  # never swallow the exception: the job must fail
 
     def _tables_without(self, column: str) -> list[str]:
@@ -570,7 +573,9 @@ def job(smk: Any) -> Job:
     It sends progress messages and warnings to the rule's ``log:`` file (and stderr),
     limits torch, BLAS and OpenMP to the rule's ``threads:``, refuses a figure whose
     tables mix configurations, and returns a :class:`Job`; an exception in the ``with``
-    block (or in these checks) goes with its traceback into the log.
+    block (or in these checks) goes with its traceback into the log. When the block of a
+    job that Snakemake started ends without error, the process ends there
+    (:func:`end_process`), so the ``with`` block is a script's last statement.
     """
     log_path = smk.log[0] if len(smk.log) else None
     logger = script_logger(log_path, name=f"dltheory.{smk.rule}")
@@ -587,6 +592,25 @@ def job(smk: Any) -> Job:
         _log_failure(logger, err)
         raise
     return Job(smk, logger, limiter)
+
+
+def end_process() -> NoReturn:
+    """End this process with status 0 once a job has finished, skipping Python's teardown.
+
+    A finished job's outputs are written (atomically) and closed; what remains is the
+    interpreter's teardown of the libraries the job imported, about 0.25 s of CPU per job
+    and 0.8 s with torch, a sixth of a small job's time. So the log handlers and the
+    standard streams are flushed and the process exits at once (``os._exit``). Called by
+    :class:`Job` when the block of a job that Snakemake started ends without error; a job
+    that fails, and a script run alone, exit the usual way.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or gone: nothing left to flush
+            pass
+    os._exit(0)
 
 
 def check_own_code(smk: Any) -> None:
