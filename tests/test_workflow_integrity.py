@@ -113,6 +113,30 @@ def _scripts_of_rules() -> dict[str, Path]:
 RULE_FILES = [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]
 
 
+def test_the_import_reader_skips_strings_and_comments_and_reads_every_form(tmp_path):
+    pkg = tmp_path / "dltheory"
+    pkg.mkdir()
+    for name in ("__init__", "a", "b", "c", "d", "e", "f", "g", "h", "s", "t"):
+        (pkg / f"{name}.py").write_text("")
+    script = tmp_path / "script.py"
+    script.write_text(
+        '"""Docstring: from dltheory import s\nimport dltheory.s"""\n'
+        "import os, dltheory.a as x  # from dltheory import t\n"
+        "from dltheory import (\n    b,  # a comment with a quote: don't\n    c,\n)\n"
+        "from dltheory.d import thing\n"
+        'text = "# not a comment, from dltheory import t"\n'
+        "def f():\n    from dltheory import e, __version__\n"
+        "    other = 'it''s' ; name = r'from dltheory import t'\n"
+        "class K:\n    import dltheory.f\n"
+        "x = '''\nfrom dltheory import t\n'''\n"
+        "from dltheory import g as gg, h\n"
+    )
+    assert pipeline.imported_modules(script, pkg) == set("abcdefgh")
+    inner = pkg / "s.py"
+    inner.write_text("from . import a\nfrom .b import y\nfrom .. import c\nfrom os import d\n")
+    assert pipeline.imported_modules(inner, pkg) == {"a", "b"}
+
+
 def test_every_script_rule_declares_its_code_inputs_and_env():
     """Each rule with a script lists, as its `code` input, exactly the package files its
     script reaches (by the package's walk and by the regex reading above), and names the

@@ -12,9 +12,9 @@ Plain functions of paths; nothing here imports Snakemake.
 
 from __future__ import annotations
 
-import ast
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,46 +41,66 @@ def load_yaml(stream):
     return yaml.load(stream, Loader=YAML_LOADER)
 
 
-def _statements(body):
-    """Every statement in ``body`` and in the blocks nested in it (imports are statements:
-    walking only these, not every expression node, halves the time of the walk)."""
-    for node in body:
-        yield node
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            yield from _statements(getattr(node, field, None) or [])
+#: a string literal (any prefix and quotes; triple-quoted ones across lines) or a comment
+_STRING_OR_COMMENT = re.compile(
+    r'"""(?:\\[\s\S]|[^\\])*?"""'
+    r"|'''(?:\\[\s\S]|[^\\])*?'''"
+    r'|"(?:\\.|[^"\\\n])*"'
+    r"|'(?:\\.|[^'\\\n])*'"
+    r"|#[^\n]*"
+)
+#: ``import a.b, c as d`` and ``from .x import (y, z)`` at the start of a line (any
+#: indentation: imports inside functions count)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n;]+)", re.M)
+_FROM_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n;]*)", re.M
+)
+
+
+def _code_text(source: str) -> str:
+    """``source`` with its strings and comments blanked: what import statements are made of.
+
+    The first literal or comment from the left is matched, as Python's tokenizer reads it,
+    so a quote inside a comment and a ``#`` inside a string do not mislead it. (Reading
+    only this, not parsing the whole module, makes every launch of the workflow about
+    0.2 s faster: it reads every module each time.)
+    """
+    return _STRING_OR_COMMENT.sub(lambda m: "" if m.group(0)[0] == "#" else '""', source)
 
 
 @functools.cache
 def imported_modules(path: str | os.PathLike, package_dir: str | os.PathLike) -> frozenset[str]:
     """Modules of the package in ``package_dir`` that the Python file ``path`` imports.
 
-    Reads the file's syntax tree (every import statement, also inside functions):
-    ``import dltheory.x``, ``from dltheory import x``, ``from dltheory.x import y`` and,
-    inside the package, ``from . import x`` and ``from .x import y``. Names imported
-    from the package that are not modules (``from dltheory import __version__``) are
-    left out.
+    Reads every import statement of the file (also inside functions; not in strings or
+    comments): ``import dltheory.x``, ``from dltheory import x``, ``from dltheory.x
+    import y`` and, inside the package, ``from . import x`` and ``from .x import y``.
+    Names imported from the package that are not modules (``from dltheory import
+    __version__``) are left out. A statement is read where a line starts with it, as the
+    formatter writes them (not after ``;`` or ``:`` on one line, nor continued with a
+    backslash).
     """
     path, package_dir = Path(path), Path(package_dir)
-    tree = ast.parse(path.read_text(), filename=str(path))
+    text = _code_text(path.read_text())
     inside = path.resolve().parent == package_dir.resolve()
     found = set()
-    for node in _statements(tree.body):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == PACKAGE and len(parts) > 1:
-                    found.add(parts[1])
-        elif isinstance(node, ast.ImportFrom):
-            if node.level == 0 and node.module and node.module.split(".")[0] == PACKAGE:
-                parts = node.module.split(".")
-            elif node.level == 1 and inside:
-                parts = [PACKAGE, *(node.module.split(".") if node.module else [])]
-            else:
-                continue
-            if len(parts) > 1:
+    for names in _IMPORT.findall(text):
+        for alias in names.split(","):
+            parts = alias.split()[0].split(".") if alias.strip() else []
+            if len(parts) > 1 and parts[0] == PACKAGE:
                 found.add(parts[1])
-            else:  # from dltheory import x: x is a module or a name of __init__
-                found.update(alias.name for alias in node.names)
+    for dots, module, names in _FROM_IMPORT.findall(text):
+        if not dots and module.split(".")[0] == PACKAGE:
+            parts = module.split(".")
+        elif len(dots) == 1 and inside:
+            parts = [PACKAGE, *(module.split(".") if module else [])]
+        else:
+            continue
+        if len(parts) > 1:
+            found.add(parts[1])
+        else:  # from dltheory import x: x is a module or a name of __init__
+            listed = names.strip().strip("()").split(",")
+            found.update(n.split()[0] for n in listed if n.strip())
     return frozenset(m for m in found if (package_dir / f"{m}.py").exists())
 
 
