@@ -345,6 +345,10 @@ def test_answer_ranges():
     )
     got = tr.trained_range(grid, 0.3)
     assert got[["lo", "hi", "n_trained"]].values.tolist() == [[1.0, 3.0, 4], [1.5, 1.5, 1]]
+    assert got["contiguous"].tolist() == [True, True]
+    # a grid point inside the range that fails: the trained values, not an interval
+    gap = tr.trained_range(grid.assign(mean=[0.9, 0.1, 0.9, 0.5] * 2), 0.3).iloc[0]
+    assert gap["trained"] == [1.0, 2.0, 3.0] and not gap["contiguous"]
     none = tr.trained_range(grid.assign(mean=0.0), 0.3)
     assert none["lo"].isna().all() and (none["n_trained"] == 0).all()
     curve = tr.depth_scale_curve(np.linspace(1.0, 4.0, 301), SB2)

@@ -74,12 +74,15 @@ def accuracy_grid(records: pd.DataFrame, value: str = "train_acc") -> pd.DataFra
 def trained_range(grid: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Per (keep_prob, depth): smallest and largest sigma_w^2 whose mean accuracy > threshold.
 
-    ``grid`` from :func:`accuracy_grid`. Also ``n_trained`` (grid points above threshold)
-    and ``n_grid``; lo/hi are NaN where none trains.
+    ``grid`` from :func:`accuracy_grid`. Also ``n_trained`` (grid points above threshold),
+    ``n_grid``, ``trained`` (those sigma_w^2, ascending) and ``contiguous`` (no grid point
+    between lo and hi fails: the trained set is the interval); lo/hi are NaN where none
+    trains.
     """
     rows = []
     for (kp, depth), sub in grid.groupby(["keep_prob", "depth"]):
         ok = sub.loc[sub["mean"] > threshold, "sigma_w2"]
+        between = sub["sigma_w2"].between(ok.min(), ok.max()).sum() if len(ok) else 0
         rows.append(
             {
                 "keep_prob": kp,
@@ -88,6 +91,8 @@ def trained_range(grid: pd.DataFrame, threshold: float) -> pd.DataFrame:
                 "hi": ok.max() if len(ok) else np.nan,
                 "n_trained": len(ok),
                 "n_grid": len(sub),
+                "trained": sorted(float(v) for v in ok),
+                "contiguous": bool(between == len(ok)),
             }
         )
     return pd.DataFrame(rows)

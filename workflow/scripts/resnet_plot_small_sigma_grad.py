@@ -89,15 +89,12 @@ if __name__ == "__main__":
             "linear_between": float(
                 at_min[at_min["activation"] == "linear"]["rel_between_draws"].max()
             ),
-            "relu_between_min": float(
-                at_min[at_min["activation"] == "relu"]["rel_between_draws"].min()
-            ),
+            # "stay apart", "never approaches": over every sigma_W, not only the smallest
+            "relu_between_min": float(rel["rel_between_draws"].min()),
             "relu_to_own": float(
                 at_min[at_min["activation"] == "relu"]["rel_to_relu_limit_a"].max()
             ),
-            "relu_to_linear_min": float(
-                at_min[at_min["activation"] == "relu"]["rel_to_linear_limit"].min()
-            ),
+            "relu_to_linear_min": float(rel["rel_to_linear_limit"].min()),
             "n_layers": len(layers),
             "has_relu": bool(len(rel)),
         }

@@ -23,6 +23,12 @@ if __name__ == "__main__":
                 "no sigma_w^2 of the grid" if np.isnan(lo) else f"sigma_w^2 in [{lo:.3g}, {hi:.3g}]"
             )
 
+        def fmt_trained(row):
+            # the values themselves where a grid point inside the range does not train
+            if row.n_trained and not row.contiguous:
+                return "sigma_w^2 = " + ", ".join(f"{v:.3g}" for v in row.trained)
+            return fmt_range(row.lo, row.hi)
+
         answers = []
         for path in (job.input.plain, job.input.dropout):
             runs = io.read_table(path)
@@ -55,7 +61,7 @@ if __name__ == "__main__":
                         question=f"Which sigma_w^2 train at depth L = {row.depth} ({drop})?",
                         answer=f"trained (mean training accuracy of {int(cells['n_seeds'].min())} "
                         "seeds "
-                        f"> {threshold:g}): {fmt_range(row.lo, row.hi)} "
+                        f"> {threshold:g}): {fmt_trained(row)} "
                         f"({row.n_trained} of {row.n_grid} grid points, best "
                         f"{cells['mean'].max():.2f}); mean field L < 6 xi_c: "
                         f"{fmt_range(lo, hi)}; the two agree on {agree:.0%} of the grid points",

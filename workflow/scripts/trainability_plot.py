@@ -115,6 +115,8 @@ if __name__ == "__main__":
                     "hi": float(row.hi),
                     "n_trained": int(row.n_trained),
                     "n_grid": int(row.n_grid),
+                    "trained": list(row.trained),
+                    "contiguous": bool(row.contiguous),
                     "best": float(best["mean"]),
                     "best_sigma_w2": float(best["sigma_w2"]),
                     "theory_lo": lo,
