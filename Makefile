@@ -42,16 +42,13 @@ venv: $(STAMP)
 # The lock pins every package (torch==2.13.0 without a local label, so it resolves to
 # whatever wheel the machine's index offers for that release), so pip installs it as it
 # is, without resolving dependencies (--no-deps); `pip check` then fails the bootstrap if
-# the lock ever misses a dependency.
-# pip byte-compiles every file it installs on one core; installing without that and then
-# compiling on every core is about a fifth faster on 2 cores (the .pyc files are needed:
-# PYTHONDONTWRITEBYTECODE=1, set on some machines, stops Python from writing them later).
-# Files written for newer Pythons (torch's tests for 3.12) do not compile; pip skips them
-# too, hence the `|| true`.
+# the lock ever misses a dependency. Nothing is byte-compiled here (--no-compile): of the
+# 12,000 modules installed the jobs import a few thousand, and Python writes their
+# bytecode on first import (`make` unexports PYTHONDONTWRITEBYTECODE and the Snakefile
+# drops it for its jobs); compiling everything took 25 s on 2 cores.
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q --no-compile --no-deps -r requirements.lock
-	$(PY) -m compileall -qq -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || true
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check --disable-pip-version-check
 	@touch $@
