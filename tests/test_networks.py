@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT, run_snakemake
+from mp_references import chi1 as mp_chi1
+from mp_references import fixed_point, reference
 
 from dltheory import io, isometry, meanfield, networks
 
@@ -49,20 +51,24 @@ def test_empirical_qstar_within_three_standard_errors():
 
 
 @pytest.mark.slow
-def test_layer_jacobian_trace_estimates_chi1_within_two_percent():
-    # (1/N) Tr(J^l J^l^T) at q*: per-layer relative s.d. ~ 1/sqrt(N) = 4.5% at N = 500,
-    # so 3 nets x 20 layers give ~0.6%; we demand 3 s.e. and 2%.
-    q_star, chi1 = _chi1_mpmath(2.0, 0.3)
+@pytest.mark.parametrize("sigma_w", [0.9769, 1.3956, 2.5121])  # ordered, critical, chaotic
+def test_layer_jacobian_trace_estimates_chi1_in_every_phase(sigma_w):
+    # (1/N) Tr(J^l J^l^T) at q*: per-layer relative s.d. ~ 1/sqrt(N) at N = 500 (more in
+    # the chaotic phase), so 3 nets x 20 layers give 0.3-1 %: within 3 s.e. of chi_1 (mpmath)
+    sigma_b = 0.3
+    start = float(f"{meanfield.q_star(sigma_w, sigma_b, 'tanh'):.6g}")
+    q_star = reference(fixed_point, "tanh", sigma_w, sigma_b, start)
+    chi = reference(mp_chi1, "tanh", sigma_w, sigma_b, start)
     traces = []
     for rep in range(3):
         gen = networks.generator(SEED + rep)
         x = networks.input_with_length([q_star], 500, gen)
-        p = networks.propagate(x, 25, 2.0, 0.3, "tanh", gen, trace=True)
+        p = networks.propagate(x, 25, sigma_w, sigma_b, "tanh", gen, trace=True)
         traces.append(p.chi_trace[6:])
     t = np.concatenate(traces)
     se = t.std(ddof=1) / np.sqrt(t.size)
-    assert abs(t.mean() - chi1) < 3 * se, (t.mean(), se, chi1)
-    assert abs(t.mean() / chi1 - 1) < 0.02
+    assert abs(t.mean() - chi) < 3 * se, (t.mean(), se, chi)
+    assert abs(t.mean() / chi - 1) < 0.03
 
 
 def test_relu_trace_is_half_sigma_w_squared():
