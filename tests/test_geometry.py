@@ -9,6 +9,7 @@ finite-width bias allowed at that width (measured O(l/N), stated per test).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import mpmath as mp
 import numpy as np
@@ -272,6 +273,22 @@ def test_kinked_activations_are_refused():
             curvature.chi2(1.5, 0.3, act)
         with pytest.raises(ValueError, match="allowed: .*tanh"):
             curvature.curvature_layers(3, 1.5, 0.3, act)
+
+
+def test_a_kinked_curvature_activation_is_refused_by_the_config_check():
+    # at validation, with the key and the smooth activations named (before any job)
+    from configs import tiny_config
+
+    from dltheory import validation
+
+    cfg = tiny_config()
+    schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    validation.validate_config(cfg, schema)
+    cfg["geometry"]["curvature"]["activation"] = "hard_tanh"
+    with pytest.raises(validation.ConfigError) as err:
+        validation.validate_config(cfg, schema)
+    assert "geometry.curvature.activation" in str(err.value)
+    assert "not twice differentiable" in str(err.value) and "allowed: tanh" in str(err.value)
 
 
 @pytest.mark.parametrize("sigma_w", [1.3, 2.5, 4.0])

@@ -200,7 +200,20 @@ def semantic_errors(config: Mapping) -> list[str]:
             )
         else:
             errors += _covariance_errors("saxe.exercise1.sigma_x", rows_x)
-    return errors + cross_key_errors(config) + _start_errors(config)
+    return errors + cross_key_errors(config) + _start_errors(config) + _smoothness_errors(config)
+
+
+def _smoothness_errors(config: Mapping) -> list[str]:
+    """The curvature recursion needs phi'' everywhere: a kinked activation is refused
+    (the image of a circle has corners; dltheory.curvature refuses it too)."""
+    name = config.get("geometry", {}).get("curvature", {}).get("activation")
+    if not isinstance(name, str) or activations.get(name).smooth:
+        return []
+    smooth = ", ".join(n for n in activations.names() if activations.get(n).smooth)
+    return [
+        f"  config key 'geometry.curvature.activation': {name!r} is not twice differentiable "
+        f"(the image of a circle has corners); allowed: {smooth}"
+    ]
 
 
 def _covariance_errors(key: str, rows: list) -> list[str]:

@@ -6,8 +6,6 @@
 # tables do not depend on the grouping. Intermediates in results/data/geometry/.
 
 
-from dltheory import activations
-
 ANSWER_PARTS.append("results/answers/geometry.parquet")
 
 GEOMETRY = config["geometry"]
@@ -27,14 +25,6 @@ GRADIENT_COVARIANCE_CHUNKS = chunk_indices(
     + len(GRADIENT_COVARIANCE_CFG["sweep"]["sigma_w2"]),
     GEOMETRY["gradient_covariance"]["settings_per_job"],
 )
-# the curvature recursion needs phi'' everywhere: a kinked activation is refused before any
-# job (dltheory.curvature refuses it too)
-if not activations.get(CURVATURE_CFG["activation"]).smooth:
-    raise WorkflowError(
-        f"config key geometry.curvature.activation: {CURVATURE_CFG['activation']!r} is not "
-        "twice differentiable (the image of a circle has corners); allowed: "
-        + ", ".join(n for n in activations.names() if activations.get(n).smooth)
-    )
 CURVATURE_CHUNKS = chunk_indices(
     len(CURVATURE_CFG["sigma_w"]), GEOMETRY["curvature"]["sigmas_per_job"]
 )
