@@ -16,7 +16,7 @@ FIGURES_MD = ROOT.parent / "shared" / "FIGURES.md"
 
 def sections() -> dict[str, tuple[str, str]]:
     """Figure id -> (category, subcategory) as listed in workflow/catalogue.yaml."""
-    return {f.id: (f.sheet, f.question) for f in pipeline.read_catalogue(CATALOGUE)}
+    return {f.id: (f.category, f.subcategory) for f in pipeline.read_catalogue(CATALOGUE)}
 
 
 def figure_rules() -> list[str]:

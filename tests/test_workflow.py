@@ -57,7 +57,8 @@ def test_the_catalogue_agrees_with_the_shared_figure_list_when_present():
 def test_a_malformed_catalogue_is_refused_naming_the_entry(tmp_path):
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / "a.rst").write_text("A.\n")
-    sheet = {"sheet": "S", "questions": [{"question": "Q", "figures": []}]}
+    question = {"question": "Q", "short": "q", "figures": []}
+    sheet = {"sheet": "S", "short": "s", "questions": [question]}
     figures = sheet["questions"][0]["figures"]
     path = tmp_path / "catalogue.yaml"
 
@@ -67,13 +68,30 @@ def test_a_malformed_catalogue_is_refused_naming_the_entry(tmp_path):
         return pipeline.read_catalogue(path)
 
     (figure,) = read([{"id": "a", "caption": "report/a.rst"}])
-    assert figure == pipeline.Figure("a", "S", "Q", "report/a.rst")
+    assert figure == pipeline.Figure("a", "S", "Q", "report/a.rst", "s", "q", "1.1")
+    assert (figure.category, figure.subcategory) == ("1. s", "1.1 q")
     with pytest.raises(pipeline.CatalogueError, match="listed twice: a"):
         read([{"id": "a", "caption": "report/a.rst"}] * 2)
     with pytest.raises(pipeline.CatalogueError, match="caption file.*report/b.rst"):
         read([{"id": "b", "caption": "report/b.rst"}])
     with pytest.raises(pipeline.CatalogueError, match=r"'Q'.*exactly the keys \['caption', 'id'\]"):
         read([{"id": "a", "captoin": "report/a.rst"}])
+    del sheet["short"]
+    keys = r"sheet 1: .*\['questions', 'sheet', 'short'\]"
+    with pytest.raises(pipeline.CatalogueError, match=keys):
+        read([{"id": "a", "caption": "report/a.rst"}])
+
+
+def test_report_categories_sort_in_the_catalogue_order():
+    # the report orders categories and subcategories by name: the numbers make that the
+    # sheets' order; short names, the long titles stay in the book and the entries' labels
+    figures = pipeline.read_catalogue(CATALOGUE)
+    categories = list(dict.fromkeys(f.category for f in figures))
+    assert categories == sorted(categories) and len(categories) >= 5
+    for category in categories:
+        subs = list(dict.fromkeys(f.subcategory for f in figures if f.category == category))
+        assert subs == sorted(subs), subs
+    assert all(len(f.sheet_short) <= 30 and len(f.question_short) <= 30 for f in figures)
 
 
 def test_each_figure_target_resolves():

@@ -130,23 +130,40 @@ class CatalogueError(ValueError):
 @dataclass(frozen=True)
 class Figure:
     """One catalogue entry: ``id`` is the figure's target rule and the stem of its files
-    ``results/figures/<id>.png`` and ``.pdf``; ``sheet`` and ``question`` are its report
-    category and subcategory; ``caption`` is its caption file, relative to the folder of
-    the catalogue."""
+    ``results/figures/<id>.png`` and ``.pdf``; ``sheet`` and ``question`` are the long
+    titles of its problem sheet and question, ``sheet_short`` and ``question_short`` their
+    short names, ``number`` the question's place (``"2.1"``: sheet 2, its first question);
+    ``caption`` is its caption file, relative to the folder of the catalogue."""
 
     id: str
     sheet: str
     question: str
     caption: str
+    sheet_short: str = ""
+    question_short: str = ""
+    number: str = ""
+
+    @property
+    def category(self) -> str:
+        """The report category: the sheet's number and short name (``"2. Expressivity"``);
+        the numbers keep the sheets' order where the report sorts names."""
+        return f"{self.number.split('.')[0]}. {self.sheet_short}"
+
+    @property
+    def subcategory(self) -> str:
+        """The report subcategory: the question's number and short name."""
+        return f"{self.number} {self.question_short}"
 
 
 def read_catalogue(path: str | os.PathLike) -> list[Figure]:
     """The figures of the catalogue at ``path``, in catalogue order.
 
-    The file is a list of sheets ``{sheet, questions}``, each question
-    ``{question, figures}``, each figure ``{id, caption}``. Raises :class:`CatalogueError`
-    naming the file and the entry for a missing or unknown field, a duplicate id or a
-    caption file that does not exist.
+    The file is a list of sheets ``{sheet, short, questions}``, each question
+    ``{question, short, figures}``, each figure ``{id, caption}``. Raises
+    :class:`CatalogueError` naming the file and the entry for a missing or unknown field,
+    a duplicate id, a caption file that does not exist, or more than 9 sheets or 9
+    questions of a sheet (the report sorts its categories by name: "10." would come
+    before "2.").
     """
     path = Path(path)
     with open(path) as fh:
@@ -155,16 +172,30 @@ def read_catalogue(path: str | os.PathLike) -> list[Figure]:
     if not isinstance(sheets, list):
         raise CatalogueError(f"{where}: expected a list of sheets {{sheet, questions}}")
     figures: list[Figure] = []
-    for i, sheet in enumerate(sheets):
-        _check_keys(sheet, {"sheet", "questions"}, f"{where}, sheet {i + 1}")
-        for j, question in enumerate(sheet["questions"]):
+    if len(sheets) > 9:
+        raise CatalogueError(f"{where}: {len(sheets)} sheets; allowed: at most 9")
+    for i, sheet in enumerate(sheets, start=1):
+        _check_keys(sheet, {"sheet", "short", "questions"}, f"{where}, sheet {i}")
+        if len(sheet["questions"]) > 9:
+            raise CatalogueError(
+                f"{where}, sheet {i}: {len(sheet['questions'])} questions; allowed: at most 9"
+            )
+        for j, question in enumerate(sheet["questions"], start=1):
             _check_keys(
-                question, {"question", "figures"}, f"{where}, sheet {i + 1} question {j + 1}"
+                question, {"question", "short", "figures"}, f"{where}, sheet {i} question {j}"
             )
             for entry in question["figures"]:
                 _check_keys(entry, {"id", "caption"}, f"{where}, {question['question']!r}")
                 figures.append(
-                    Figure(entry["id"], sheet["sheet"], question["question"], entry["caption"])
+                    Figure(
+                        entry["id"],
+                        sheet["sheet"],
+                        question["question"],
+                        entry["caption"],
+                        sheet_short=sheet["short"],
+                        question_short=question["short"],
+                        number=f"{i}.{j}",
+                    )
                 )
     ids = [f.id for f in figures]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

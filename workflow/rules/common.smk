@@ -88,9 +88,9 @@ def figure_outputs(figure_id):
         f"results/figures/{figure_id}.png",
         # the caption the figure's job rendered for this config (a path from this file)
         caption=os.path.relpath(caption, Path(workflow.basedir) / "workflow" / "rules"),
-        category=FIGURES[figure_id].sheet,
-        subcategory=FIGURES[figure_id].question,
-        labels={"figure": figure_id},
+        category=FIGURES[figure_id].category,
+        subcategory=FIGURES[figure_id].subcategory,
+        labels={"figure": figure_id, "question": FIGURES[figure_id].question},
     )
     return [png, f"results/figures/{figure_id}.pdf", caption]
 
