@@ -159,6 +159,18 @@ def test_every_rendered_caption_is_clean_rest_and_every_figure_records_its_prove
         assert record["config_digest"] and record["commit"] and meta["texts"], figure.id
 
 
+def test_a_complete_build_passes_the_reports_provenance_check(tiny_build):
+    # what `make report` runs first: every figure and answers table of one build carries
+    # a record that agrees with its config (a table without one would be refused)
+    from dltheory import provenance
+
+    results = tiny_build.workdir / "results"
+    schema = tiny_build.workdir / "workflow" / "schemas" / "config.schema.yaml"
+    args = ["--configfile", str(tiny_build.configfile), "--schema", str(schema), str(results)]
+    assert provenance.main(args) == 0
+    assert len(list(results.glob("answers/**/*.parquet"))) >= 6
+
+
 def test_answers_documents_open_with_their_provenance(tiny_build):
     from dltheory import provenance
 

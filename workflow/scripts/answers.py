@@ -14,7 +14,8 @@ if __name__ == "__main__":
         for section, command in (job.params.get("missing") or {}).items():
             header.append((f"missing section {section}", f"build it with: {command}"))
         title = job.params.title
-        io.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
+        # with the job's params, so the table carries its provenance like every other
+        job.write_table(table, job.output.table, schema=answers.SCHEMA, require_numbers=False)
         with io.atomic_path(job.output.markdown) as tmp:
             tmp.write_text(answers.to_markdown(table, header, title))
         with io.atomic_path(job.output.html) as tmp:
