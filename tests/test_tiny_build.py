@@ -105,7 +105,9 @@ def test_report_holds_every_built_figure_with_its_caption_and_the_answers(tiny_b
     targets = [*figures, "results/answers.html"]
     for report in ("report.zip", "report.html"):
         out = str(workflow_dir.parent / report)
-        run_snakemake(workflow_dir, *targets, "--configfile", str(cfg_path), "--report", out)
+        proc = run_snakemake(workflow_dir, *targets, "--configfile", str(cfg_path), "--report", out)
+        # no warnings (Snakemake's default disk_mb reads input sizes, which a report cannot)
+        assert "Warning" not in proc.stdout + proc.stderr, proc.stderr[-3000:]
 
     with zipfile.ZipFile(workflow_dir.parent / "report.zip") as zf:
         names = zf.namelist()
