@@ -30,6 +30,19 @@ def test_legend_over_points_is_reported_and_one_beside_them_is_not():
     assert any("legend covers" in p for p in problems), problems
 
 
+def test_a_label_or_legend_cut_at_the_figures_edge_is_reported():
+    fig, ax = _points_figure()
+    ax.set_ylabel("a long axis label")
+    assert style.check_overlaps(fig) == []
+    ax.set_position([0.0, 0.1, 0.9, 0.8])  # the tick labels and the axis label off the left
+    fig.set_layout_engine("none")
+    problems = style.check_overlaps(fig)
+    assert any("'a long axis label' is cut at the figure's edge" in p for p in problems)
+    fig, ax = _points_figure()
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.6, 1.0))
+    assert any("legend is cut" in p for p in style.check_overlaps(fig))
+
+
 def test_note_over_points_image_or_text_is_reported():
     fig, ax = _points_figure()
     style.caption(ax, "a note\nof two lines", loc="lower right")

@@ -263,7 +263,8 @@ def check_overlaps(fig, pad: float = 1.0, *, draw: bool = True) -> list[str]:
     markers, scatter points, error-bar points and caps, bar tops; a point counts when its
     marker disc reaches into the box), must not lie over an image or colour mesh, and must
     not intersect another box, a tick label, an axis label or a title; axis labels and
-    titles of different panels must not intersect each other. Lines without
+    titles of different panels must not intersect each other; no box, tick label, axis
+    label or title may be cut at the figure's edge. Lines without
     markers (theory curves) are not points. Returns one sentence per overlap (empty if
     none). ``pad`` shrinks each box by that many pixels (anti-aliasing slack). With
     ``draw=False`` the figure as last drawn on its canvas is checked (:func:`save` checks
@@ -295,13 +296,31 @@ def check_overlaps(fig, pad: float = 1.0, *, draw: bool = True) -> list[str]:
         for other, obox, _ in boxes[i + 1 :]:
             if box.overlaps(obox):
                 problems.append(f"{name} overlaps {other}")
-    # axis labels and titles of neighbouring panels must not run into each other
+    # nothing a reader needs may run off the figure (a label cut at the edge)
+    page = fig.bbox
+    for name, box, _owner in boxes:
+        if _outside(box, page, pad):
+            problems.append(f"{name} is cut at the figure's edge")
     titles = _titles(fig, renderer)
+    for name, box in dict([*_labels(fig, renderer), *titles]).items():
+        if _outside(box, page, pad):
+            problems.append(f"{name} is cut at the figure's edge")
+    # axis labels and titles of neighbouring panels must not run into each other
     for i, (name, box) in enumerate(titles):
         for other, obox in titles[i + 1 :]:
             if name.split(" label")[0] != other.split(" label")[0] and box.overlaps(obox):
                 problems.append(f"{name} overlaps {other}")
     return problems
+
+
+def _outside(box, page, pad: float) -> bool:
+    """Whether ``box`` reaches more than ``pad`` pixels beyond the figure ``page``."""
+    return (
+        box.x0 < page.x0 - pad
+        or box.y0 < page.y0 - pad
+        or box.x1 > page.x1 + pad
+        or box.y1 > page.y1 + pad
+    )
 
 
 def _titles(fig, renderer):
@@ -384,6 +403,9 @@ def save(
         dpi = fig.dpi
         fig.set_dpi(png_dpi)
         try:
+            # two layout passes, as checking and then saving made: constrained layout
+            # settles in the second (one pass cut a colour-bar figure's axis label)
+            fig.draw_without_rendering()
             fig.canvas.draw()
             if check:
                 problems = check_overlaps(fig, draw=False)
