@@ -88,10 +88,15 @@ def row_facts(curves, theory, tree, lr, level_of, max_level):
     """The caption's numbers of one row, from its tables."""
     from dltheory import saxe_trees
 
+    def _mean_ratio(t_half, t_theory):
+        # NaN for a mode no run learnt half-way (without numpy's empty-mean warning)
+        ratio = (t_half / t_theory).to_numpy(dtype=float)
+        return float(np.nanmean(ratio)) if np.isfinite(ratio).any() else float("nan")
+
     mean = theory.groupby("mode").agg(
         s=("s", "first"),
         t=("t_half", "mean"),
-        ratio=("t_half", lambda t: float(np.nanmean(t / theory.loc[t.index, "t_theory"]))),
+        ratio=("t_half", lambda t: _mean_ratio(t, theory.loc[t.index, "t_theory"])),
         some=("t_half", lambda t: int(t.isna().sum())),
         all_missing=("t_half", lambda t: bool(t.isna().all())),
     )
