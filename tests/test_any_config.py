@@ -154,8 +154,20 @@ def test_every_figure_under_an_alternative_config_describes_that_config(tmp_path
 # -- the key walk ----------------------------------------------------------------------
 
 
-def _candidates(value):
-    """Other values of the same kind, most likely valid first."""
+def _schema_node(schema: dict, dotted: str) -> dict:
+    """The schema of the config key ``dotted`` ({} where the schema does not say)."""
+    node = schema
+    for part in dotted.split("."):
+        node = node.get("properties", {}).get(part, {})
+    return node
+
+
+def _candidates(value, node: dict | None = None):
+    """Other values of the same kind, most likely valid first (the schema's other allowed
+    values first where it lists them)."""
+    node = node or {}
+    if "enum" in node:
+        return [v for v in node["enum"] if v != value]
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
@@ -165,9 +177,14 @@ def _candidates(value):
     if isinstance(value, str):
         names = [n for n in activations.names() if n != value]
         return [*names[:6], value + "_other"]
+    if value is None and "integer" in node.get("type", []):
+        return [100, 10, 1]
+    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+        # a matrix (an input covariance): every entry scaled, the shape and sign kept
+        return [[[x * 1.1 for x in row] for row in value]]
     if isinstance(value, list) and value:
         first = value[0]
-        alt = [v for v in _candidates(first) if v not in value]
+        alt = [v for v in _candidates(first, node.get("items")) if v not in value]
         return (
             [[*value[:-1], v] for v in alt[:2]] + [value[:-1]]
             if len(value) > 1
@@ -222,11 +239,12 @@ def test_changing_a_config_key_reruns_exactly_the_rules_that_read_it(tiny_build)
             reads[key].add(rule)
     problems, unchanged = [], []
     original = Path(tiny_build.configfile).read_text()
+    schema = validation.load_schema(SCHEMA)
     for key in sorted(provenance.flatten(tiny_build.config, "")):
         if key in {"figure_overlap"}:
             continue
         value = provenance.lookup(tiny_build.config, key)
-        for candidate in _candidates(value):
+        for candidate in _candidates(value, _schema_node(schema, key)):
             cfg = _set(tiny_build.config, key, candidate)
             try:
                 validation.validate_config(cfg, SCHEMA)
