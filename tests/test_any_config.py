@@ -281,4 +281,6 @@ def test_changing_a_config_key_reruns_exactly_the_rules_that_read_it(tiny_build)
         if unexplained or missing:
             problems.append(f"{key}: reruns {unexplained} too, not {missing}")
     assert not problems, "\n".join(problems)
-    assert len(unchanged) <= 5, f"no valid other value found for {unchanged}"
+    # the IDX data source needs files; tests/test_trainability.py changes those on its own
+    idx = {"trainability.data.idx_dir", "trainability.data.source"}
+    assert set(unchanged) <= idx, f"no valid other value found for {unchanged}"
