@@ -66,7 +66,7 @@ def test_against_central_differences():
         return float((g * ugrnn.forward(xs_, h0_, params)[0][1:]).sum())
 
     eps = 1e-5
-    for name in ugrnn.TENSORS:
+    for name in ugrnn.INPUT_TENSORS:  # the intermediates are checked against autograd
         base = {"x": xs, "h0": h0}.get(name, getattr(p, name, None))
         v = torch.randn(base.shape, generator=gen, dtype=DT)
 

@@ -56,9 +56,11 @@ import numpy as np
 import torch
 
 __all__ = [
+    "INPUT_TENSORS",
     "TENSORS",
     "Params",
     "backward",
+    "concat_gates",
     "concat_step",
     "forward",
     "gradcheck",
@@ -69,8 +71,12 @@ __all__ = [
 ]
 
 DTYPE = torch.float64
-#: tensors whose gradients the check compares, in the order of the figure
-TENSORS = ("W_fx", "W_fh", "b_f", "W_dx", "W_dh", "b_d", "x", "h0")
+#: the inputs of the loss: parameters, the sequence and the initial state
+INPUT_TENSORS = ("W_fx", "W_fh", "b_f", "W_dx", "W_dh", "b_d", "x", "h0")
+#: tensors whose gradients the check compares, in the order of the figure: the inputs and
+#: the intermediates Problem 2(c) asks for, f^t.grad, d^t.grad and h^t.grad (t = 1..T, the
+#: whole gradient of each state, through the loss and the later steps)
+TENSORS = (*INPUT_TENSORS, "f", "d", "h")
 
 
 @dataclass
@@ -114,11 +120,15 @@ def init_params(n_in: int, n_hidden: int, gen: torch.Generator, bias_std: float 
     )
 
 
+def concat_gates(x, h, W_f, b_f, W_d, b_d):
+    """The gates ``(f, d)`` of one step of the sheet's concatenated form."""
+    xh = torch.cat([x, h], dim=-1)
+    return torch.sigmoid(xh @ W_f.T + b_f), torch.tanh(xh @ W_d.T + b_d)
+
+
 def concat_step(x, h, W_f, b_f, W_d, b_d):
     """One step of the sheet's concatenated form (plain torch ops, autograd-friendly)."""
-    xh = torch.cat([x, h], dim=-1)
-    f = torch.sigmoid(xh @ W_f.T + b_f)
-    d = torch.tanh(xh @ W_d.T + b_d)
+    f, d = concat_gates(x, h, W_f, b_f, W_d, b_d)
     return f * h + (1 - f) * d
 
 
@@ -165,8 +175,9 @@ def backward(xs, hs, fs, ds, p: Params, h_grads):
 
     ``h_grads`` (steps, batch, n_hidden) are the direct loss gradients of ``h^1 .. h^T``
     (``dL/dh^{t+1}`` from the loss alone). Returns a dict of gradients named as
-    :data:`TENSORS` (``x`` of shape (steps, batch, n_in)), plus the accumulated gate
-    gradients ``f`` and ``d``.
+    :data:`TENSORS` (``x`` of shape (steps, batch, n_in)); ``f`` and ``d`` are the
+    accumulated gate gradients and ``h`` the gradients of ``h^1 .. h^T`` (steps, batch,
+    n_hidden).
     """
     steps = xs.shape[0]
     grads = {
@@ -199,17 +210,23 @@ def backward(xs, hs, fs, ds, p: Params, h_grads):
             grads["x"][t] += torch.einsum("bi,ij->bj", a_grad, W_x)
             h_grad[t] += torch.einsum("bi,ik->bk", a_grad, W_h)
     grads["h0"] = h_grad[0]
+    grads["h"] = h_grad[1:]
     return grads
 
 
 def loss_autograd(xs, h0, p: Params, h_grads):
-    """Reference: autograd of ``L = sum_t <h_grads[t], h^{t+1}>`` on the concatenated form."""
+    """Reference: autograd of ``L = sum_t <h_grads[t], h^{t+1}>`` on the concatenated form,
+    with the gradients of the gates and states kept (``retain_grad``)."""
     W_f, b_f, W_d, b_d = (t.detach().clone().requires_grad_(True) for t in p.concatenated())
     xs_r = xs.detach().clone().requires_grad_(True)
     h0_r = h0.detach().clone().requires_grad_(True)
-    h, loss = h0_r, 0.0
+    h, loss, kept = h0_r, 0.0, {"f": [], "d": [], "h": []}
     for t in range(xs.shape[0]):
-        h = concat_step(xs_r[t], h, W_f, b_f, W_d, b_d)
+        f, d = concat_gates(xs_r[t], h, W_f, b_f, W_d, b_d)
+        h = f * h + (1 - f) * d
+        for name, tensor in (("f", f), ("d", d), ("h", h)):
+            tensor.retain_grad()
+            kept[name].append(tensor)
         loss = loss + (h_grads[t] * h).sum()
     loss.backward()
     n_in = p.W_fx.shape[1]
@@ -222,6 +239,7 @@ def loss_autograd(xs, h0, p: Params, h_grads):
         "b_d": b_d.grad,
         "x": xs_r.grad,
         "h0": h0_r.grad,
+        **{name: torch.stack([t.grad for t in kept[name]]) for name in ("f", "d", "h")},
     }
 
 

@@ -21,13 +21,16 @@ if __name__ == "__main__":
             "b_d": r"$b^d$",
             "x": r"$x^t$",
             "h0": r"$h^0$",
+            "f": r"$f^t$",
+            "d": r"$d^t$",
+            "h": r"$h^t$",
         }
 
         #: the bound the tests require of every relative error
         BOUND = 1e-10
         worst = data[["rel_err_normwise", "rel_err_elementwise"]].max()
         top = max(1e-8, 10 ** np.ceil(np.log10(max(worst.max(), 1e-18)) + 1))
-        fig, axes = style.figure(ncols=2, width=3.9, height=3.2, sharey=True)
+        fig, axes = style.figure(ncols=2, width=4.6, height=3.2, sharey=True)
         width = 0.8 / len(cases)
         for ax, col, title in zip(
             axes,
@@ -67,6 +70,8 @@ if __name__ == "__main__":
             "worst_normwise": float(worst.iloc[0]),
             "worst_elementwise": float(worst.iloc[1]),
             "eps": float(np.finfo(float).eps),
+            "forward_max": float(data["forward_max_abs_diff"].max()),
+            "intermediates": [t for t in tensors if t in ("f", "d", "h")],
             "bound": BOUND,
         }
         job.save_figure(fig, facts=facts)
