@@ -9,7 +9,7 @@ inf) are left blank and counted in the caption.
 import itertools
 
 import numpy as np
-from matplotlib import colors
+from matplotlib import colormaps, colors
 from matplotlib import patheffects as pe
 from matplotlib.lines import Line2D
 
@@ -66,7 +66,9 @@ if __name__ == "__main__":
             )
         labels = {
             "qstar_phase": r"$q^*$",
-            "q_convergence_depth": r"layers $l$ until $|q^l-q^*|\leq$ tol $q^*$",
+            "q_convergence_depth": r"layers $l$ until $|q^l-q^*|\leq$"
+            + (f"{100 * float(data['tolerance'].iloc[0]):g}% " if "tolerance" in data else "")
+            + r"$q^*$",
             "cstar_phase": r"$c^*$",
             "chi1_phase": r"$\chi_1$",
         }
@@ -86,11 +88,14 @@ if __name__ == "__main__":
             # depths span 1 to the cap: log colours; the cap (no convergence) is its own colour
             cap = int(data["max_depth"].iloc[0])
             norm = colors.LogNorm(vmin=max(1.0, lo), vmax=float(max(cap, 2)))
-            cmap = "viridis"
+            # a start already within tolerance (0 layers) has its own colour, below the scale
+            cmap = colormaps["viridis"].with_extremes(under="lightgrey")
+            if (Z == 0).any():
+                extend = "min"
         else:
             norm, cmap = None, "viridis"
-        # a start already within tolerance (q* = q^0) takes 0 layers: drawn as 1 on the log scale
-        shown = np.maximum(Z, 1.0) if which == "q_convergence_depth" else Z
+        # a start already within tolerance (q* = q^0) takes 0 layers: below the log scale
+        shown = np.where(Z == 0, 0.5, Z) if which == "q_convergence_depth" else Z
         mesh = ax.pcolormesh(
             sw, sb, np.ma.masked_invalid(shown), shading="auto", cmap=cmap, norm=norm
         )
