@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 
 from dltheory import io, style
 
@@ -59,11 +60,15 @@ if __name__ == "__main__":
 
         fig, (ax0, ax1, ax2) = style.figure(ncols=3, width=3.3, height=3.2)
         widths = sorted(sim["width"].unique())
+        # bands for the narrowest and the widest network only: four overlapping bands
+        # merged into one grey
+        banded = {widths[0], widths[-1]}
         for colour, width in zip(style.PALETTE, widths, strict=False):
             sub = sim[sim["width"] == width]
             per_layer = sub.groupby("layer")["q"]
             mean, lo, hi = per_layer.mean(), per_layer.quantile(0.05), per_layer.quantile(0.95)
-            ax0.fill_between(mean.index, lo, hi, color=colour, alpha=0.2, lw=0)
+            if width in banded:
+                ax0.fill_between(mean.index, lo, hi, color=colour, alpha=0.25, lw=0)
             ax0.plot(mean.index, mean, color=colour, lw=1, label=f"N={width}")
         ax0.axhline(q_star, color="k", ls="--", lw=1, label=f"$q^*$={q_star:.4f}")
         ax0.axvline(cfg["layer_min"], color="0.6", lw=0.8, ls=":")
@@ -74,7 +79,7 @@ if __name__ == "__main__":
             bbox_to_anchor=(0.5, -0.3),
             ncols=2,
             fontsize=7,
-            title="lines: mean, bands: 5-95% over nets and inputs",
+            title="lines: mean; bands (narrowest, widest N): 5-95%",
             title_fontsize=7,
         )
 
@@ -116,6 +121,18 @@ if __name__ == "__main__":
             else np.nan
         )
         ax2.set(xscale="log", yscale="log", xlabel="width $N$", ylabel="s.d. of $q^l$ between nets")
+
+        # plain numbers on the log axes (not 6x10^0): the decades, and 2 and 5 times them
+        # (3 too on the y axes, where the labels do not run into each other)
+        def labelled(*mantissas):
+            return ticker.FuncFormatter(
+                lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in mantissas else ""
+            )
+
+        for axis, minor in ((ax0.yaxis, (2, 3, 5)), (ax1.xaxis, (2, 5)), (ax2.xaxis, (2, 5)),
+                            (ax2.yaxis, (2, 3, 5))):  # fmt: skip
+            axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(labelled(*minor))
         ax2.set_title("spread of one deep layer")
         ax2.legend(
             [ax2.containers[0], theory_line],
