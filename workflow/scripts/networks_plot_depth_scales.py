@@ -96,12 +96,16 @@ if __name__ == "__main__":
         ax_q.set_title(r"length: $|q^l-q^*|$")
         ax_c.set_title(r"correlation: $|c^l-c^*|$")
 
-        ax.plot(theory["sigma_w2"], theory["xi_q"], color=style.PALETTE[0])
-        ax.plot(theory["sigma_w2"], theory["xi_c"], color=style.PALETTE[1])
-        ax.plot(fit["sigma_w2"], fit["xi_q_fit"], "o", color=style.PALETTE[0], ms=4)
-        ax.plot(fit["sigma_w2"], fit["xi_c_fit"], "s", color=style.PALETTE[1], ms=4)
-        ax.plot(fit["sigma_w2"], fit["xi_q_map"], "o", color=style.PALETTE[0], ms=8, mfc="none")
-        ax.plot(fit["sigma_w2"], fit["xi_c_map"], "s", color=style.PALETTE[1], ms=8, mfc="none")
+        # one meaning per colour: the left panels' colours are sigma_w^2 values, so xi_q and
+        # xi_c take the first two colours they leave free
+        free = [c for c in style.PALETTE if c not in colours.values()]
+        xi_q_colour, xi_c_colour = (free + ["0.2", "0.55"])[:2]
+        ax.plot(theory["sigma_w2"], theory["xi_q"], color=xi_q_colour)
+        ax.plot(theory["sigma_w2"], theory["xi_c"], color=xi_c_colour)
+        ax.plot(fit["sigma_w2"], fit["xi_q_fit"], "o", color=xi_q_colour, ms=4)
+        ax.plot(fit["sigma_w2"], fit["xi_c_fit"], "s", color=xi_c_colour, ms=4)
+        ax.plot(fit["sigma_w2"], fit["xi_q_map"], "o", color=xi_q_colour, ms=8, mfc="none")
+        ax.plot(fit["sigma_w2"], fit["xi_c_map"], "s", color=xi_c_colour, ms=8, mfc="none")
         if np.isfinite(critical):
             ax.axvline(critical, color="0.6", ls=":", lw=1)
         ax.set(xlabel=r"$\sigma_w^2$", ylabel="depth scale (layers)", yscale="log")
@@ -111,8 +115,8 @@ if __name__ == "__main__":
         labels = [rf"$\sigma_w^2$={s:g} ({phase})" for s, phase in shown.items()]
         handles += [
             Line2D([], [], color="0.3", ls=":", lw=1),
-            Line2D([], [], color=style.PALETTE[0]),
-            Line2D([], [], color=style.PALETTE[1]),
+            Line2D([], [], color=xi_q_colour),
+            Line2D([], [], color=xi_c_colour),
             Line2D([], [], ls="none", marker="o", ms=4, color="0.3"),
             Line2D([], [], ls="none", marker="o", ms=8, mfc="none", color="0.3"),
         ]
