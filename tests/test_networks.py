@@ -6,8 +6,6 @@ error of the quantity tested (stated next to each assertion).
 
 from __future__ import annotations
 
-import functools
-
 import mpmath as mp
 import numpy as np
 import pandas as pd
@@ -20,23 +18,6 @@ from mp_references import fixed_point, reference
 from dltheory import io, isometry, meanfield, networks
 
 SEED = 20161205
-
-
-@functools.lru_cache
-def _chi1_mpmath(sigma_w, sigma_b):
-    """(q*, chi_1 = sigma_w^2 E[sech^4(sqrt(q*) z)]) for tanh, by mpmath (independent)."""
-    mp.mp.dps = 20
-
-    def gauss(f):
-        return mp.quad(lambda z: f(z) * mp.exp(-(z**2) / 2), [-mp.inf, 0, mp.inf]) / mp.sqrt(
-            2 * mp.pi
-        )
-
-    def excess(q):
-        return sigma_w**2 * gauss(lambda z: mp.tanh(mp.sqrt(q) * z) ** 2) + sigma_b**2 - q
-
-    q = mp.findroot(excess, mp.mpf(sigma_w**2) / 2)
-    return float(q), float(sigma_w**2 * gauss(lambda z: mp.sech(mp.sqrt(q) * z) ** 4))
 
 
 @pytest.mark.slow
@@ -274,7 +255,7 @@ def test_pair_correlation_after_one_layer_matches_the_c_map():
     # c^1 of pairs at q* with c^0 = 0.5, N = 500, 8 nets: s.d. of c^1 over nets ~ 0.03,
     # s.e. ~ 0.01; tolerance 3 s.e.
     for sigma_w in (1.3, 2.5):
-        q_star, _ = _chi1_mpmath(sigma_w, 0.3)
+        q_star = reference(fixed_point, "tanh", sigma_w, 0.3, sigma_w**2 / 2)
         table = networks.correlation_table("tanh", [(sigma_w, 0.3)], [0.5], 500, 1, 8, SEED)
         c1 = table[table["layer"] == 1]["c"].to_numpy()
         ref = _c_map_reference(0.5, sigma_w, 0.3, q_star)
@@ -286,7 +267,7 @@ def test_backpropagated_gradients_scale_by_chi1_per_layer():
     # |dE/dh^l|^2 = |dE/dh^L|^2 chi_1^(L-l): log-slope over 12 layers, N = 300, batch 8,
     # 3 nets; per-layer noise ~ sqrt(2/(N B)) = 3% -> slope error ~ 0.005; we allow 0.03
     for sigma_w in (1.3, 2.5):
-        _, chi1 = _chi1_mpmath(sigma_w, 0.3)
+        chi1 = reference(mp_chi1, "tanh", sigma_w, 0.3, sigma_w**2 / 2)
         norms, samples = networks.gradient_table(
             "tanh", [(sigma_w, 0.3)], 300, 12, 8, 3, SEED, n_sample=100
         )
