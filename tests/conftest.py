@@ -16,6 +16,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,9 @@ WORKFLOW_PARTS = ["Snakefile", "config.yaml", "workflow", "envs", "src", "profil
 #: to the machine's speed, and a loaded machine may take many times the idle time
 CEILING = 3600
 #: names whose use launches Snakemake in a subprocess (see pytest_collection_modifyitems)
-LAUNCHERS = frozenset({"run_snakemake", "jobs_of_dry_run", "start_snakemake", "SNAKEMAKE"})
+LAUNCHERS = frozenset(
+    {"run_snakemake", "jobs_of_dry_run", "dry_run_blocks", "start_snakemake", "SNAKEMAKE"}
+)
 
 
 @functools.cache
@@ -272,6 +275,21 @@ def tiny_copy(tiny_build, tmp_path) -> Build:
 def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:
     """Rule -> job count from a dry run's job stats ({} when nothing is to be done)."""
     return job_stats(run_snakemake(workdir, "-n", *args).stdout)
+
+
+def dry_run_blocks(workdir: Path, *args: str) -> list[dict]:
+    """The jobs of a dry run, one dict each: ``rule``, ``reason`` (text) and the lists
+    ``input``, ``output`` and ``log`` where the job has them."""
+    out = run_snakemake(workdir, "-n", *args).stdout
+    blocks = []
+    for chunk in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        m = re.match(r"(?:local)?rule (\w+):", chunk)
+        if m:
+            fields = dict(re.findall(r"^    (input|output|log|reason): (.*)$", chunk, re.M))
+            reason = fields.pop("reason", "")
+            lists = {k: v.split(", ") for k, v in fields.items()}
+            blocks.append({"rule": m.group(1), "reason": reason, **lists})
+    return blocks
 
 
 def job_stats(out: str) -> dict[str, int]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, copy_workflow, run_snakemake, write_config
+from conftest import ROOT, copy_workflow, dry_run_blocks, run_snakemake, write_config
 
 from dltheory import activations, io, provenance, style, validation
 
@@ -203,23 +203,6 @@ def _set(cfg: dict, dotted: str, value) -> dict:
     return out
 
 
-def _blocks(workdir: Path, *args: str) -> list[dict]:
-    out = run_snakemake(workdir, "-n", *args).stdout
-    blocks = []
-    for chunk in re.split(r"\n(?=(?:local)?rule \w+:)", out):
-        m = re.match(r"(?:local)?rule (\w+):", chunk)
-        if m:
-            fields = dict(re.findall(r"^    (input|output|reason): (.*)$", chunk, re.M))
-            blocks.append(
-                {
-                    "rule": m.group(1),
-                    "reason": fields.pop("reason", ""),
-                    **{k: v.split(", ") for k, v in fields.items()},
-                }
-            )
-    return blocks
-
-
 def _own_keys(path: Path) -> set[str]:
     if path.suffix == ".parquet":
         return set((io.read_provenance(path) or {}).get("config", {}))
@@ -231,7 +214,7 @@ def _own_keys(path: Path) -> set[str]:
 def test_changing_a_config_key_reruns_exactly_the_rules_that_read_it(tiny_build):
     wf = tiny_build.workdir
     assert tiny_build.proc.returncode == 0
-    blocks = _blocks(wf, "--forceall", "all", "--configfile", str(tiny_build.configfile))
+    blocks = dry_run_blocks(wf, "--forceall", "all", "--configfile", str(tiny_build.configfile))
     produced_by = {f: b["rule"] for b in blocks for f in b.get("output", [])}
     reads = defaultdict(set)  # key -> rules whose outputs record it
     for f, rule in produced_by.items():
@@ -258,7 +241,7 @@ def test_changing_a_config_key_reruns_exactly_the_rules_that_read_it(tiny_build)
         path = Path(tiny_build.configfile)
         try:
             write_config(path, cfg)
-            blocks_now = _blocks(wf, "all", "--configfile", str(path))
+            blocks_now = dry_run_blocks(wf, "all", "--configfile", str(path))
         finally:
             path.write_text(original)
         rerun = {b["rule"] for b in blocks_now} - {"all"}

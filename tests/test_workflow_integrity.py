@@ -17,7 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CEILING, ROOT, copy_workflow, load_config, run_snakemake, write_config
+from conftest import (
+    CEILING,
+    ROOT,
+    copy_workflow,
+    dry_run_blocks,
+    load_config,
+    run_snakemake,
+    write_config,
+)
 
 from dltheory import io as dio
 from dltheory import pipeline, seeds
@@ -84,18 +92,6 @@ def _reach(script: Path) -> frozenset[str]:
     return frozenset(seen)
 
 
-def _dry_run_blocks(workdir: Path, *args: str) -> list[dict]:
-    out = run_snakemake(workdir, "-n", *args).stdout
-    blocks = []
-    for chunk in re.split(r"\n(?=(?:local)?rule \w+:)", out):
-        m = re.match(r"(?:local)?rule (\w+):", chunk)
-        if not m:
-            continue
-        fields = dict(re.findall(r"^    (input|output|log): (.*)$", chunk, re.M))
-        blocks.append({"rule": m.group(1), **{k: v.split(", ") for k, v in fields.items()}})
-    return blocks
-
-
 def _scripts_of_rules() -> dict[str, Path]:
     """rule -> script, read from the rule files (``use rule`` inherits its base's script)."""
     text = "\n".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
@@ -144,9 +140,9 @@ def test_every_script_rule_declares_its_code_inputs_and_env():
     scripts = _scripts_of_rules()
     # the *_available rules lose a ruleorder to the complete ones: asked for by name
     available = sorted(r for r in scripts if r.endswith("_available"))
-    blocks = _dry_run_blocks(ROOT, "--forceall", "--nolock")
+    blocks = dry_run_blocks(ROOT, "--forceall", "--nolock")
     for rule in available:
-        blocks += _dry_run_blocks(ROOT, "--forceall", "--nolock", rule)
+        blocks += dry_run_blocks(ROOT, "--forceall", "--nolock", rule)
     seen = set()
     for block in blocks:
         rule = block["rule"]
@@ -196,7 +192,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_reach_it(tmp_path):
     """Each module edit reruns every rule whose script reaches it (and their
     consumers, whose inputs change), and no other rule."""
     wf = copy_workflow(tmp_path / "wf")
-    blocks = _dry_run_blocks(wf, "--forceall")
+    blocks = dry_run_blocks(wf, "--forceall")
     scripts = _scripts_of_rules()
     produced_by = {f: b["rule"] for b in blocks for f in b.get("output", [])}
     consumers = defaultdict(set)
@@ -232,7 +228,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_reach_it(tmp_path):
         expected = {r for r in expected if not r.endswith("_available")}
         src = wf / "src" / "dltheory" / f"{module}.py"
         os.utime(src, (t0 + 200, t0 + 200))
-        rerun = {b["rule"] for b in _dry_run_blocks(wf)} - {"all"}
+        rerun = {b["rule"] for b in dry_run_blocks(wf)} - {"all"}
         os.utime(src, (t0, t0))
         assert rerun == expected, (module, sorted(rerun ^ expected))
     # a script that imports the answers module: answers_meanfield reaches dltheory.answers
@@ -446,5 +442,5 @@ def test_targets_before_configfile_as_the_readme_says(tmp_path):
     write_config(wf / "my.yaml", cfg)
     readme = (ROOT / "README.md").read_text()
     assert "--cores 2 qmap --configfile my.yaml" in readme
-    jobs = {b["rule"] for b in _dry_run_blocks(wf, "qmap", "--configfile", "my.yaml")}
+    jobs = {b["rule"] for b in dry_run_blocks(wf, "qmap", "--configfile", "my.yaml")}
     assert jobs == {"qmap", "qmap_theory", "qmap_simulation"}
