@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -428,6 +429,7 @@ class Job:
             unread = self.unread_config()
             if unread:
                 self.log.warning("%s: %s", UNREAD_CONFIG, ", ".join(unread))
+            self.log.info("finished: %.2f s wall, %.2f s CPU in all", *process_times())
             if getattr(self.snakemake, "scriptdir", None):  # a job Snakemake started
                 end_process()
         return False  # never swallow the exception: the job must fail
@@ -582,6 +584,9 @@ def job(smk: Any) -> Job:
     _route_warnings_to(logger)
     limiter = _limit_threads(smk.threads)
     logger.info("rule %s: %d thread(s)", smk.rule, int(smk.threads))
+    # what the job paid before its first line of work (interpreter, Snakemake's preamble,
+    # imports): read by benchmarks/profile.py for the start-up share
+    logger.info("start-up: %.2f s wall, %.2f s CPU before the job's block", *process_times())
     tables = [str(p) for p in smk.input if str(p).endswith(".parquet")]
     try:
         check_own_code(smk)
@@ -592,6 +597,16 @@ def job(smk: Any) -> Job:
         _log_failure(logger, err)
         raise
     return Job(smk, logger, limiter)
+
+
+def process_times() -> tuple[float, float]:
+    """(wall, CPU) seconds of this process so far: since it started, and its user plus
+    system time with that of its waited-for children."""
+    import psutil  # Snakemake's own dependency
+
+    t = os.times()
+    cpu = t.user + t.system + t.children_user + t.children_system
+    return time.time() - psutil.Process().create_time(), cpu
 
 
 def end_process() -> NoReturn:

@@ -42,6 +42,8 @@ rule answers:
         ),
     log:
         "results/logs/answers.log",
+    benchmark:
+        "results/benchmarks/answers.tsv",
     conda:
         CONDA_ENV
     params:
@@ -66,6 +68,8 @@ rule answers_available:
         html="results/answers.html",
     log:
         "results/logs/answers.log",
+    benchmark:
+        "results/benchmarks/answers_available.tsv",
     conda:
         CONDA_ENV
     params:
@@ -90,6 +94,8 @@ rule answers_section:
         html="results/answers/sections/{section}.html",
     log:
         "results/logs/answers/{section}.log",
+    benchmark:
+        "results/benchmarks/answers/{section}.tsv",
     conda:
         CONDA_ENV
     params:

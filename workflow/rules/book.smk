@@ -29,6 +29,8 @@ rule book:
         html="results/solutions.html",
     log:
         "results/logs/book.log",
+    benchmark:
+        "results/benchmarks/book.tsv",
     conda:
         CONDA_ENV
     params:
@@ -51,6 +53,8 @@ rule book_available:
         html="results/solutions.html",
     log:
         "results/logs/book.log",
+    benchmark:
+        "results/benchmarks/book_available.tsv",
     conda:
         CONDA_ENV
     params:

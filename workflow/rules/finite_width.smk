@@ -43,6 +43,8 @@ rule finite_width_simulation:
         "results/data/finite_width/{panel}_N{width}.parquet",
     log:
         "results/logs/finite_width/simulation_{panel}_N{width}.log",
+    benchmark:
+        "results/benchmarks/finite_width/simulation_{panel}_N{width}.tsv",
     wildcard_constraints:
         panel="|".join(FINITE_WIDTH_PANELS),
         width=r"\d+",
@@ -68,6 +70,8 @@ rule finite_width_theory:
         "results/data/finite_width/theory.parquet",
     log:
         "results/logs/finite_width/theory.log",
+    benchmark:
+        "results/benchmarks/finite_width/theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -86,6 +90,8 @@ rule finite_width:
         figure_outputs("finite_width"),
     log:
         "results/logs/finite_width/figure.log",
+    benchmark:
+        "results/benchmarks/finite_width/figure.tsv",
     conda:
         CONDA_ENV
     script:
@@ -101,6 +107,8 @@ rule answers_finite_width:
         "results/answers/finite_width.parquet",
     log:
         "results/logs/finite_width/answers.log",
+    benchmark:
+        "results/benchmarks/finite_width/answers.tsv",
     conda:
         CONDA_ENV
     params:

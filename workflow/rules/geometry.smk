@@ -46,6 +46,8 @@ rule gradient_covariance_theory:
         scales="results/data/geometry/gradient_covariance_scales.parquet",
     log:
         "results/logs/geometry/gradient_covariance_theory.log",
+    benchmark:
+        "results/benchmarks/geometry/gradient_covariance_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -71,6 +73,8 @@ rule gradient_covariance_simulation:
         "results/data/geometry/gradient_covariance_simulation_{chunk}.parquet",
     log:
         "results/logs/geometry/gradient_covariance_simulation_{chunk}.log",
+    benchmark:
+        "results/benchmarks/geometry/gradient_covariance_simulation_{chunk}.tsv",
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -111,6 +115,8 @@ rule gradient_covariance_fit:
         "results/data/geometry/gradient_covariance_fit.parquet",
     log:
         "results/logs/geometry/gradient_covariance_fit.log",
+    benchmark:
+        "results/benchmarks/geometry/gradient_covariance_fit.tsv",
     conda:
         CONDA_ENV
     params:
@@ -131,6 +137,8 @@ rule gradient_covariance:
         figure_outputs("gradient_covariance"),
     log:
         "results/logs/geometry/gradient_covariance.log",
+    benchmark:
+        "results/benchmarks/geometry/gradient_covariance.tsv",
     conda:
         CONDA_ENV
     params:
@@ -152,6 +160,8 @@ rule curvature_theory:
         "results/data/geometry/curvature_theory.parquet",
     log:
         "results/logs/geometry/curvature_theory.log",
+    benchmark:
+        "results/benchmarks/geometry/curvature_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -169,6 +179,8 @@ rule curvature_simulation:
         "results/data/geometry/curvature_simulation_{chunk}.parquet",
     log:
         "results/logs/geometry/curvature_simulation_{chunk}.log",
+    benchmark:
+        "results/benchmarks/geometry/curvature_simulation_{chunk}.tsv",
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -204,6 +216,8 @@ rule curvature:
         figure_outputs("curvature"),
     log:
         "results/logs/geometry/curvature.log",
+    benchmark:
+        "results/benchmarks/geometry/curvature.tsv",
     conda:
         CONDA_ENV
     params:
@@ -224,6 +238,8 @@ rule answers_geometry:
         "results/answers/geometry.parquet",
     log:
         "results/logs/geometry/answers.log",
+    benchmark:
+        "results/benchmarks/geometry/answers.tsv",
     conda:
         CONDA_ENV
     params:

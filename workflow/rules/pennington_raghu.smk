@@ -10,6 +10,8 @@ rule networks_trajectory_simulation:
         "results/data/pennington_raghu/networks_trajectory_simulation.parquet",
     log:
         "results/logs/pennington_raghu/networks_trajectory_simulation.log",
+    benchmark:
+        "results/benchmarks/pennington_raghu/networks_trajectory_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -44,6 +46,8 @@ rule networks_trajectory_theory:
         "results/data/pennington_raghu/networks_trajectory_theory.parquet",
     log:
         "results/logs/pennington_raghu/networks_trajectory_theory.log",
+    benchmark:
+        "results/benchmarks/pennington_raghu/networks_trajectory_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -70,6 +74,8 @@ rule trajectory_length:
         figure_outputs("trajectory_length"),
     log:
         "results/logs/pennington_raghu/trajectory_length.log",
+    benchmark:
+        "results/benchmarks/pennington_raghu/trajectory_length.tsv",
     conda:
         CONDA_ENV
     params:
@@ -85,6 +91,8 @@ rule networks_jacobian_simulation:
         "results/data/pennington_raghu/networks_jacobian_simulation.parquet",
     log:
         "results/logs/pennington_raghu/networks_jacobian_simulation.log",
+    benchmark:
+        "results/benchmarks/pennington_raghu/networks_jacobian_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -116,6 +124,8 @@ rule networks_jacobian_theory:
         density="results/data/pennington_raghu/networks_jacobian_density.parquet",
     log:
         "results/logs/pennington_raghu/networks_jacobian_theory.log",
+    benchmark:
+        "results/benchmarks/pennington_raghu/networks_jacobian_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -137,6 +147,8 @@ rule jacobian_spectrum:
         figure_outputs("jacobian_spectrum"),
     log:
         "results/logs/pennington_raghu/jacobian_spectrum.log",
+    benchmark:
+        "results/benchmarks/pennington_raghu/jacobian_spectrum.tsv",
     conda:
         CONDA_ENV
     script:

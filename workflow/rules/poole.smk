@@ -14,6 +14,8 @@ rule qmap_theory:
         "results/data/poole/qmap_theory.parquet",
     log:
         "results/logs/poole/qmap_theory.log",
+    benchmark:
+        "results/benchmarks/poole/qmap_theory.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -33,6 +35,8 @@ rule qmap_simulation:
         "results/data/poole/qmap_simulation.parquet",
     log:
         "results/logs/poole/qmap_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/qmap_simulation.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -56,6 +60,8 @@ rule qmap:
         figure_outputs("qmap"),
     log:
         "results/logs/poole/qmap.log",
+    benchmark:
+        "results/benchmarks/poole/qmap.tsv",
     conda:
         CONDA_ENV
     script:
@@ -69,6 +75,8 @@ rule meanfield_phase_theory:
         "results/data/poole/meanfield_phase.parquet",
     log:
         "results/logs/poole/meanfield_phase_theory.log",
+    benchmark:
+        "results/benchmarks/poole/meanfield_phase_theory.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -99,6 +107,8 @@ rule qstar_phase:
         figure_outputs("qstar_phase"),
     log:
         "results/logs/poole/qstar_phase.log",
+    benchmark:
+        "results/benchmarks/poole/qstar_phase.tsv",
     conda:
         CONDA_ENV
     params:
@@ -117,6 +127,8 @@ use rule qstar_phase as q_convergence_depth with:
         figure_outputs("q_convergence_depth"),
     log:
         "results/logs/poole/q_convergence_depth.log",
+    benchmark:
+        "results/benchmarks/poole/q_convergence_depth.tsv",
     params:
         which="q_convergence_depth",
         qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
@@ -131,6 +143,8 @@ use rule qstar_phase as cstar_phase with:
         figure_outputs("cstar_phase"),
     log:
         "results/logs/poole/cstar_phase.log",
+    benchmark:
+        "results/benchmarks/poole/cstar_phase.tsv",
     params:
         which="cstar_phase",
         qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
@@ -145,6 +159,8 @@ use rule qstar_phase as chi1_phase with:
         figure_outputs("chi1_phase"),
     log:
         "results/logs/poole/chi1_phase.log",
+    benchmark:
+        "results/benchmarks/poole/chi1_phase.tsv",
     params:
         which="chi1_phase",
         qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
@@ -157,6 +173,8 @@ rule meanfield_edge_theory:
         "results/data/poole/meanfield_edge.parquet",
     log:
         "results/logs/poole/meanfield_edge_theory.log",
+    benchmark:
+        "results/benchmarks/poole/meanfield_edge_theory.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -178,6 +196,8 @@ rule edge_of_chaos:
         figure_outputs("edge_of_chaos"),
     log:
         "results/logs/poole/edge_of_chaos.log",
+    benchmark:
+        "results/benchmarks/poole/edge_of_chaos.tsv",
     conda:
         CONDA_ENV
     script:
@@ -191,6 +211,8 @@ rule meanfield_cmap_theory:
         "results/data/poole/meanfield_cmap.parquet",
     log:
         "results/logs/poole/meanfield_cmap_theory.log",
+    benchmark:
+        "results/benchmarks/poole/meanfield_cmap_theory.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -215,6 +237,8 @@ rule cmap:
         figure_outputs("cmap"),
     log:
         "results/logs/poole/cmap.log",
+    benchmark:
+        "results/benchmarks/poole/cmap.tsv",
     conda:
         CONDA_ENV
     params:
@@ -228,6 +252,8 @@ use rule meanfield_cmap_theory as meanfield_activation_comparison_theory with:
         "results/data/poole/meanfield_activation_comparison.parquet",
     log:
         "results/logs/poole/meanfield_activation_comparison_theory.log",
+    benchmark:
+        "results/benchmarks/poole/meanfield_activation_comparison_theory.tsv",
     resources:
         mem_mb=MEMORY.budget(
             "meanfield_activation_comparison_theory",
@@ -255,6 +281,8 @@ use rule cmap as activation_comparison with:
         figure_outputs("activation_comparison"),
     log:
         "results/logs/poole/activation_comparison.log",
+    benchmark:
+        "results/benchmarks/poole/activation_comparison.tsv",
     params:
         which="activation_comparison",
 
@@ -266,6 +294,8 @@ rule networks_qstar_simulation:
         "results/data/poole/networks_qstar_simulation.parquet",
     log:
         "results/logs/poole/networks_qstar_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/networks_qstar_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -299,6 +329,8 @@ rule qstar_empirical:
         figure_outputs("qstar_empirical"),
     log:
         "results/logs/poole/qstar_empirical.log",
+    benchmark:
+        "results/benchmarks/poole/qstar_empirical.tsv",
     conda:
         CONDA_ENV
     params:
@@ -317,6 +349,8 @@ rule networks_q_dynamics_simulation:
         "results/data/poole/networks_q_dynamics_simulation.parquet",
     log:
         "results/logs/poole/networks_q_dynamics_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/networks_q_dynamics_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -350,6 +384,8 @@ rule networks_q_dynamics_theory:
         "results/data/poole/networks_q_dynamics_theory.parquet",
     log:
         "results/logs/poole/networks_q_dynamics_theory.log",
+    benchmark:
+        "results/benchmarks/poole/networks_q_dynamics_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -370,6 +406,8 @@ rule q_dynamics:
         figure_outputs("q_dynamics"),
     log:
         "results/logs/poole/q_dynamics.log",
+    benchmark:
+        "results/benchmarks/poole/q_dynamics.tsv",
     conda:
         CONDA_ENV
     script:
@@ -383,6 +421,8 @@ rule networks_c_dynamics_simulation:
         "results/data/poole/networks_c_dynamics_simulation.parquet",
     log:
         "results/logs/poole/networks_c_dynamics_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/networks_c_dynamics_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -416,6 +456,8 @@ rule networks_c_dynamics_theory:
         "results/data/poole/networks_c_dynamics_theory.parquet",
     log:
         "results/logs/poole/networks_c_dynamics_theory.log",
+    benchmark:
+        "results/benchmarks/poole/networks_c_dynamics_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -436,6 +478,8 @@ rule c_dynamics:
         figure_outputs("c_dynamics"),
     log:
         "results/logs/poole/c_dynamics.log",
+    benchmark:
+        "results/benchmarks/poole/c_dynamics.tsv",
     conda:
         CONDA_ENV
     script:
@@ -447,6 +491,8 @@ use rule networks_c_dynamics_simulation as networks_correlation_layers_simulatio
         "results/data/poole/networks_correlation_layers_simulation.parquet",
     log:
         "results/logs/poole/networks_correlation_layers_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/networks_correlation_layers_simulation.tsv",
     resources:
         mem_mb=MEMORY.budget(
             "networks_correlation_layers_simulation",
@@ -473,6 +519,8 @@ use rule networks_c_dynamics_theory as networks_correlation_layers_theory with:
         "results/data/poole/networks_correlation_layers_theory.parquet",
     log:
         "results/logs/poole/networks_correlation_layers_theory.log",
+    benchmark:
+        "results/benchmarks/poole/networks_correlation_layers_theory.tsv",
     params:
         cfg=config_slice(
             "networks.correlation_layers",
@@ -494,6 +542,8 @@ rule correlation_layers:
         figure_outputs("correlation_layers"),
     log:
         "results/logs/poole/correlation_layers.log",
+    benchmark:
+        "results/benchmarks/poole/correlation_layers.tsv",
     conda:
         CONDA_ENV
     script:
@@ -508,6 +558,8 @@ rule networks_gradient_simulation:
         samples="results/data/poole/networks_gradient_samples.parquet",
     log:
         "results/logs/poole/networks_gradient_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/networks_gradient_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -540,6 +592,8 @@ rule networks_gradient_theory:
         "results/data/poole/networks_gradient_theory.parquet",
     log:
         "results/logs/poole/networks_gradient_theory.log",
+    benchmark:
+        "results/benchmarks/poole/networks_gradient_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -560,6 +614,8 @@ rule gradient_histograms:
         figure_outputs("gradient_histograms"),
     log:
         "results/logs/poole/gradient_histograms.log",
+    benchmark:
+        "results/benchmarks/poole/gradient_histograms.tsv",
     conda:
         CONDA_ENV
     script:
@@ -574,6 +630,8 @@ rule networks_dw_simulation:
         singular_values="results/data/poole/networks_dw_singular_values.parquet",
     log:
         "results/logs/poole/networks_dw_simulation.log",
+    benchmark:
+        "results/benchmarks/poole/networks_dw_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -602,6 +660,8 @@ use rule networks_gradient_theory as networks_dw_theory with:
         "results/data/poole/networks_dw_theory.parquet",
     log:
         "results/logs/poole/networks_dw_theory.log",
+    benchmark:
+        "results/benchmarks/poole/networks_dw_theory.tsv",
     params:
         cfg=config_slice("networks.dw", "activation", "sigma_w_factor", "sigma_b"),
 
@@ -617,6 +677,8 @@ rule dw_spectrum:
         figure_outputs("dw_spectrum"),
     log:
         "results/logs/poole/dw_spectrum.log",
+    benchmark:
+        "results/benchmarks/poole/dw_spectrum.tsv",
     conda:
         CONDA_ENV
     script:
@@ -630,6 +692,8 @@ rule answers_meanfield:
         "results/answers/meanfield.parquet",
     log:
         "results/logs/poole/answers_meanfield.log",
+    benchmark:
+        "results/benchmarks/poole/answers_meanfield.tsv",
     conda:
         CONDA_ENV
     params:
@@ -648,6 +712,8 @@ rule answers_networks:
         "results/answers/networks.parquet",
     log:
         "results/logs/poole/answers_networks.log",
+    benchmark:
+        "results/benchmarks/poole/answers_networks.tsv",
     conda:
         CONDA_ENV
     params:

@@ -13,6 +13,8 @@ rule saxe_exercise1:
         "results/data/saxe/saxe_exercise1.parquet",
     log:
         "results/logs/saxe/saxe_exercise1.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_exercise1.tsv",
     conda:
         CONDA_ENV
     params:
@@ -41,6 +43,8 @@ rule saxe_svd_dynamics:
         figure_outputs("saxe_svd_dynamics"),
     log:
         "results/logs/saxe/saxe_svd_dynamics.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_svd_dynamics.tsv",
     conda:
         CONDA_ENV
     script:
@@ -56,6 +60,8 @@ rule saxe_analytic:
         figure_outputs("saxe_analytic"),
     log:
         "results/logs/saxe/saxe_analytic.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_analytic.tsv",
     conda:
         CONDA_ENV
     params:
@@ -72,6 +78,8 @@ rule saxe_tree_simulation:
         theory="results/data/saxe/saxe_tree_theory.parquet",
     log:
         "results/logs/saxe/saxe_tree_simulation.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_tree_simulation.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -102,6 +110,8 @@ use rule saxe_tree_simulation as saxe_tree_wide_simulation with:
         lr_search="results/data/saxe/saxe_tree_wide_lr_search.parquet",
     log:
         "results/logs/saxe/saxe_tree_wide_simulation.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_tree_wide_simulation.tsv",
     resources:
         # measured peak 1.4 GB (1001 epochs x 10 nets x 64 x 100 maps)
         mem_mb=MEMORY.budget(
@@ -137,6 +147,8 @@ rule saxe_deep_linear_tree:
         figure_outputs("saxe_deep_linear_tree"),
     log:
         "results/logs/saxe/saxe_deep_linear_tree.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_deep_linear_tree.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -161,6 +173,8 @@ use rule saxe_deep_linear_tree as saxe_relu_tree with:
         figure_outputs("saxe_relu_tree"),
     log:
         "results/logs/saxe/saxe_relu_tree.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_relu_tree.tsv",
     params:
         variant="relu",
         network=config_slice("saxe.network", "hidden_units"),
@@ -173,6 +187,8 @@ rule saxe_depth_simulation:
         "results/data/saxe/saxe_depth.parquet",
     log:
         "results/logs/saxe/saxe_depth_simulation.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_depth_simulation.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -207,6 +223,8 @@ rule saxe_depth:
         figure_outputs("saxe_depth"),
     log:
         "results/logs/saxe/saxe_depth.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_depth.tsv",
     conda:
         CONDA_ENV
     script:
@@ -222,6 +240,8 @@ rule saxe_answers:
         "results/answers/saxe.parquet",
     log:
         "results/logs/saxe/saxe_answers.log",
+    benchmark:
+        "results/benchmarks/saxe/saxe_answers.tsv",
     conda:
         CONDA_ENV
     params:

@@ -56,6 +56,8 @@ rule gradient_depth_scale:
         figure_outputs("gradient_depth_scale"),
     log:
         "results/logs/schoenholz/gradient_depth_scale.log",
+    benchmark:
+        "results/benchmarks/schoenholz/gradient_depth_scale.tsv",
     conda:
         CONDA_ENV
     script:
@@ -70,6 +72,8 @@ rule networks_depth_scales_simulation:
         correlations="results/data/schoenholz/depth_scales_chunks/correlations_{chunk}.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_simulation_{chunk}.log",
+    benchmark:
+        "results/benchmarks/schoenholz/networks_depth_scales_simulation_{chunk}.tsv",
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -106,6 +110,8 @@ rule networks_depth_scales_merge:
         correlations="results/data/schoenholz/networks_depth_scales_correlations.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_merge.log",
+    benchmark:
+        "results/benchmarks/schoenholz/networks_depth_scales_merge.tsv",
     conda:
         CONDA_ENV
     params:
@@ -122,6 +128,8 @@ rule networks_depth_scales_theory:
         "results/data/schoenholz/networks_depth_scales_theory.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_theory.log",
+    benchmark:
+        "results/benchmarks/schoenholz/networks_depth_scales_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -139,6 +147,8 @@ rule networks_depth_scales_fit:
         "results/data/schoenholz/networks_depth_scales_fit.parquet",
     log:
         "results/logs/schoenholz/networks_depth_scales_fit.log",
+    benchmark:
+        "results/benchmarks/schoenholz/networks_depth_scales_fit.tsv",
     conda:
         CONDA_ENV
     params:
@@ -159,6 +169,8 @@ rule depth_scales:
         figure_outputs("depth_scales"),
     log:
         "results/logs/schoenholz/depth_scales.log",
+    benchmark:
+        "results/benchmarks/schoenholz/depth_scales.tsv",
     conda:
         CONDA_ENV
     params:
@@ -174,6 +186,8 @@ rule networks_dropout_simulation:
         "results/data/schoenholz/networks_dropout_simulation.parquet",
     log:
         "results/logs/schoenholz/networks_dropout_simulation.log",
+    benchmark:
+        "results/benchmarks/schoenholz/networks_dropout_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -197,6 +211,8 @@ rule networks_dropout_theory:
         scales="results/data/schoenholz/networks_dropout_scales.parquet",
     log:
         "results/logs/schoenholz/networks_dropout_theory.log",
+    benchmark:
+        "results/benchmarks/schoenholz/networks_dropout_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -216,6 +232,8 @@ rule dropout_cmap:
         figure_outputs("dropout_cmap"),
     log:
         "results/logs/schoenholz/dropout_cmap.log",
+    benchmark:
+        "results/benchmarks/schoenholz/dropout_cmap.tsv",
     conda:
         CONDA_ENV
     params:

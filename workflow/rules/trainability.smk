@@ -100,6 +100,8 @@ rule trainability_data_check:
         "results/data/trainability/data.parquet",
     log:
         "results/logs/trainability/data_check.log",
+    benchmark:
+        "results/benchmarks/trainability/data_check.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -123,6 +125,8 @@ rule trainability_sweep:
         "results/data/trainability/runs/keep{keep_prob}_L{depth}_g{group}.parquet",
     log:
         "results/logs/trainability/sweep_keep{keep_prob}_L{depth}_g{group}.log",
+    benchmark:
+        "results/benchmarks/trainability/sweep_keep{keep_prob}_L{depth}_g{group}.tsv",
     wildcard_constraints:
         keep_prob=r"[0-9.]+",
         depth=r"\d+",
@@ -150,6 +154,8 @@ rule trainability_merge:
         "results/data/trainability/runs_{variant}.parquet",
     log:
         "results/logs/trainability/merge_{variant}.log",
+    benchmark:
+        "results/benchmarks/trainability/merge_{variant}.tsv",
     wildcard_constraints:
         variant="|".join(TRAINABILITY_VARIANTS),
     conda:
@@ -169,6 +175,8 @@ rule trainability_theory:
         "results/data/trainability/theory.parquet",
     log:
         "results/logs/trainability/theory.log",
+    benchmark:
+        "results/benchmarks/trainability/theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -190,6 +198,8 @@ rule trainability:
         figure_outputs("trainability"),
     log:
         "results/logs/trainability/trainability.log",
+    benchmark:
+        "results/benchmarks/trainability/trainability.tsv",
     conda:
         CONDA_ENV
     params:
@@ -209,6 +219,8 @@ use rule trainability as trainability_dropout with:
         figure_outputs("trainability_dropout"),
     log:
         "results/logs/trainability/trainability_dropout.log",
+    benchmark:
+        "results/benchmarks/trainability/trainability_dropout.tsv",
 
 
 rule answers_trainability:
@@ -221,6 +233,8 @@ rule answers_trainability:
         "results/answers/trainability.parquet",
     log:
         "results/logs/trainability/answers.log",
+    benchmark:
+        "results/benchmarks/trainability/answers.tsv",
     conda:
         CONDA_ENV
     params:

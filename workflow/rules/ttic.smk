@@ -15,6 +15,8 @@ rule init_unit_theory:
         required="results/data/ttic/init_unit_required.parquet",
     log:
         "results/logs/ttic/init_unit_theory.log",
+    benchmark:
+        "results/benchmarks/ttic/init_unit_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -30,6 +32,8 @@ rule init_unit_simulation:
         "results/data/ttic/init_unit_simulation.parquet",
     log:
         "results/logs/ttic/init_unit_simulation.log",
+    benchmark:
+        "results/benchmarks/ttic/init_unit_simulation.tsv",
     conda:
         CONDA_ENV
     resources:
@@ -52,6 +56,8 @@ rule init_variance:
         figure_outputs("init_variance"),
     log:
         "results/logs/ttic/init_variance.log",
+    benchmark:
+        "results/benchmarks/ttic/init_variance.tsv",
     conda:
         CONDA_ENV
     script:
@@ -65,6 +71,8 @@ rule ugrnn_gradcheck_data:
         "results/data/ttic/ugrnn_gradcheck.parquet",
     log:
         "results/logs/ttic/ugrnn_gradcheck_data.log",
+    benchmark:
+        "results/benchmarks/ttic/ugrnn_gradcheck_data.tsv",
     conda:
         CONDA_ENV
     params:
@@ -83,6 +91,8 @@ rule ugrnn_gradcheck:
         figure_outputs("ugrnn_gradcheck"),
     log:
         "results/logs/ttic/ugrnn_gradcheck.log",
+    benchmark:
+        "results/benchmarks/ttic/ugrnn_gradcheck.tsv",
     conda:
         CONDA_ENV
     script:
@@ -97,6 +107,8 @@ rule resnet_variance_theory:
         border="results/data/ttic/resnet_border_theory.parquet",
     log:
         "results/logs/ttic/resnet_variance_theory.log",
+    benchmark:
+        "results/benchmarks/ttic/resnet_variance_theory.tsv",
     conda:
         CONDA_ENV
     params:
@@ -120,6 +132,8 @@ rule resnet_variance_simulation:
         border="results/data/ttic/resnet_border_simulation.parquet",
     log:
         "results/logs/ttic/resnet_variance_simulation.log",
+    benchmark:
+        "results/benchmarks/ttic/resnet_variance_simulation.tsv",
     conda:
         CONDA_ENV
     threads: 2
@@ -156,6 +170,8 @@ rule resnet_variance:
         figure_outputs("resnet_variance"),
     log:
         "results/logs/ttic/resnet_variance.log",
+    benchmark:
+        "results/benchmarks/ttic/resnet_variance.tsv",
     conda:
         CONDA_ENV
     script:
@@ -169,6 +185,8 @@ rule resnet_small_sigma_grad_data:
         "results/data/ttic/resnet_small_sigma_grad.parquet",
     log:
         "results/logs/ttic/resnet_small_sigma_grad_data.log",
+    benchmark:
+        "results/benchmarks/ttic/resnet_small_sigma_grad_data.tsv",
     conda:
         CONDA_ENV
     params:
@@ -195,6 +213,8 @@ rule resnet_small_sigma_grad:
         figure_outputs("resnet_small_sigma_grad"),
     log:
         "results/logs/ttic/resnet_small_sigma_grad.log",
+    benchmark:
+        "results/benchmarks/ttic/resnet_small_sigma_grad.tsv",
     conda:
         CONDA_ENV
     script:
@@ -213,6 +233,8 @@ rule answers_initialisation:
         "results/answers/initialisation.parquet",
     log:
         "results/logs/ttic/answers_initialisation.log",
+    benchmark:
+        "results/benchmarks/ttic/answers_initialisation.tsv",
     conda:
         CONDA_ENV
     params:
