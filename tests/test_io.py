@@ -1,6 +1,7 @@
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,6 +186,21 @@ def test_a_job_snakemake_started_ends_its_process_after_flushing(tmp_path):
     proc, log = _run_script(tmp_path, body + "raise RuntimeError('deliberate')\n")
     assert proc.returncode == 1 and "RuntimeError: deliberate" in log
     assert "teardown ran" in proc.stdout
+
+
+def test_a_finished_job_logs_its_start_up_before_its_first_use_of_the_job(tmp_path):
+    # CPU burnt before the script first touches the job (as an import would) counts as
+    # start-up; CPU after it as work; the finished line holds both (benchmarks/profile.py)
+    burn = "t = time.process_time()\nwhile time.process_time() - t < {:g}: pass\n"
+    body = "import time\n" + burn.format(0.3) + "job.log.info('work')\n" + burn.format(0.4)
+    proc, log = _run_script(tmp_path, body)
+    assert proc.returncode == 0, proc.stderr
+    start = re.search(r"start-up: ([\d.]+) s wall, ([\d.]+) s CPU before the job's first", log)
+    total = re.search(r"finished: ([\d.]+) s wall, ([\d.]+) s CPU in all", log)
+    assert start and total, log
+    start_cpu, total_cpu = float(start.group(2)), float(total.group(2))
+    assert start_cpu >= 0.3 and total_cpu - start_cpu >= 0.4, log
+    assert float(total.group(1)) >= float(start.group(1)) > 0
 
 
 @pytest.mark.slow

@@ -403,6 +403,15 @@ class Job:
         self.wildcards = smk.wildcards
         self.threads = int(smk.threads)
         self.rule = str(smk.rule)
+        self._work_started: tuple[float, float] | None = None
+
+    def __getattribute__(self, name: str) -> Any:
+        # the script's first use of the job (its input, config, log, ...) is its first
+        # line of work: what came before (interpreter, Snakemake's preamble, imports) is
+        # the job's start-up, logged when it finishes
+        if name[0] != "_" and object.__getattribute__(self, "_work_started") is None:
+            object.__setattr__(self, "_work_started", process_times())
+        return object.__getattribute__(self, name)
 
     def __enter__(self) -> Job:
         return self
@@ -429,7 +438,12 @@ class Job:
             unread = self.unread_config()
             if unread:
                 self.log.warning("%s: %s", UNREAD_CONFIG, ", ".join(unread))
-            self.log.info("finished: %.2f s wall, %.2f s CPU in all", *process_times())
+            now = process_times()
+            self.log.info(
+                "start-up: %.2f s wall, %.2f s CPU before the job's first line of work",
+                *(self._work_started or now),
+            )
+            self.log.info("finished: %.2f s wall, %.2f s CPU in all", *now)
             if getattr(self.snakemake, "scriptdir", None):  # a job Snakemake started
                 end_process()
         return False  # never swallow the exception: the job must fail
@@ -584,9 +598,6 @@ def job(smk: Any) -> Job:
     _route_warnings_to(logger)
     limiter = _limit_threads(smk.threads)
     logger.info("rule %s: %d thread(s)", smk.rule, int(smk.threads))
-    # what the job paid before its first line of work (interpreter, Snakemake's preamble,
-    # imports): read by benchmarks/profile.py for the start-up share
-    logger.info("start-up: %.2f s wall, %.2f s CPU before the job's block", *process_times())
     tables = [str(p) for p in smk.input if str(p).endswith(".parquet")]
     try:
         check_own_code(smk)
