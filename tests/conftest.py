@@ -16,7 +16,6 @@ import fcntl
 import functools
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from dltheory import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -278,18 +279,10 @@ def jobs_of_dry_run(workdir: Path, *args: str) -> dict[str, int]:
 
 
 def dry_run_blocks(workdir: Path, *args: str) -> list[dict]:
-    """The jobs of a dry run, one dict each: ``rule``, ``reason`` (text) and the lists
-    ``input``, ``output`` and ``log`` where the job has them."""
-    out = run_snakemake(workdir, "-n", *args).stdout
-    blocks = []
-    for chunk in re.split(r"\n(?=(?:local)?rule \w+:)", out):
-        m = re.match(r"(?:local)?rule (\w+):", chunk)
-        if m:
-            fields = dict(re.findall(r"^    (input|output|log|reason): (.*)$", chunk, re.M))
-            reason = fields.pop("reason", "")
-            lists = {k: v.split(", ") for k, v in fields.items()}
-            blocks.append({"rule": m.group(1), "reason": reason, **lists})
-    return blocks
+    """The jobs of a dry run, one dict each (:func:`dltheory.pipeline.dry_run_jobs`):
+    ``rule``, ``reason`` (text), ``threads``, ``wildcards`` and the lists ``input``,
+    ``output``, ``log`` and ``benchmark`` where the job has them."""
+    return pipeline.dry_run_jobs(run_snakemake(workdir, "-n", *args).stdout)
 
 
 def job_stats(out: str) -> dict[str, int]:

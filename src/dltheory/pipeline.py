@@ -6,6 +6,8 @@
 * :func:`read_catalogue`: the figure catalogue (``workflow/catalogue.yaml``), the one
   list of figures: each figure's id (the name of its target rule), its place in the
   report (problem sheet and question) and its caption file.
+* :func:`dry_run_jobs`: the jobs a dry run (``snakemake -n``) prints, read from its text:
+  the one reader of that output for the tests and ``benchmarks/profile.py``.
 
 Plain functions of paths; nothing here imports Snakemake.
 """
@@ -24,6 +26,7 @@ __all__ = [
     "CatalogueError",
     "Figure",
     "code_inputs",
+    "dry_run_jobs",
     "imported_modules",
     "load_yaml",
     "read_catalogue",
@@ -121,6 +124,61 @@ def code_inputs(script: str | os.PathLike, package_dir: str | os.PathLike) -> li
             seen.add(name)
             todo.extend(imported_modules(package_dir / f"{name}.py", package_dir))
     return [str(package_dir / "__init__.py")] + [str(package_dir / f"{m}.py") for m in sorted(seen)]
+
+
+#: the first line of a job's block in a dry run
+_JOB_HEAD = re.compile(r"(?:local)?rule (\w+):")
+#: a field of a job's block: ``    input: a, b`` (four spaces, a name, a colon)
+_JOB_FIELD = re.compile(r"    (\w+):(?: (.*))?")
+#: the fields that list files, and ``wildcards`` (``name=value, ...``)
+_FILE_FIELDS = ("input", "output", "log", "benchmark")
+
+
+def dry_run_jobs(text: str) -> list[dict]:
+    """The jobs of a dry run's output ``text``, in its order, one dict each.
+
+    Each has ``rule``, ``reason`` (text, ``""`` without), ``threads`` (1 when not shown:
+    Snakemake prints only more), ``wildcards`` (name -> value, ``{}`` without) and the
+    lists ``input``, ``output``, ``log`` and ``benchmark`` where the job has them. A
+    block is the ``rule x:`` (or ``localrule x:``) line and the indented ``    name:
+    value`` lines after it; a value continued on further lines indented deeper is joined
+    to it; lists are comma-separated. Anything else ends the block.
+    """
+    jobs: list[dict] = []
+    fields: dict[str, str] | None = None
+    last = None
+    for line in text.splitlines():
+        head = _JOB_HEAD.fullmatch(line)
+        field = _JOB_FIELD.fullmatch(line) if fields is not None else None
+        if head:
+            fields, last = {"rule": head.group(1)}, None
+            jobs.append(fields)
+        elif field:
+            last = field.group(1)
+            fields[last] = (field.group(2) or "").strip()
+        elif fields is not None and last and line.startswith("     ") and line.strip():
+            fields[last] += " " + line.strip()
+        else:
+            fields, last = None, None
+    return [_job_of(fields) for fields in jobs]
+
+
+def _job_of(fields: dict[str, str]) -> dict:
+    """A job's dict (:func:`dry_run_jobs`) from its block's text fields."""
+    job: dict = {
+        "rule": fields["rule"],
+        "reason": fields.get("reason", ""),
+        "threads": int(fields.get("threads", 1)),
+        "wildcards": dict(
+            item.split("=", 1)
+            for item in re.split(r",\s*(?=\w+=)", fields.get("wildcards", ""))
+            if "=" in item
+        ),
+    }
+    for name in _FILE_FIELDS:
+        if name in fields:
+            job[name] = [f.strip() for f in fields[name].split(",") if f.strip()]
+    return job
 
 
 class CatalogueError(ValueError):
