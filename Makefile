@@ -24,7 +24,7 @@ export PYTHONHASHSEED := 0
 # package's sources again, about 0.6 s of CPU per job. Our commands write the bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-long test-fast venv lint bench report book clean-results help
+.PHONY: run test test-long test-fast venv lint bench profile report book clean-results help
 
 help:
 	@echo "make run       - bootstrap .venv, then build every figure and results/answers.md"
@@ -34,6 +34,7 @@ help:
 	@echo "make venv      - only create/refresh .venv from requirements.lock"
 	@echo "make lint      - ruff, snakemake --lint, snakefmt --check"
 	@echo "make bench     - speed benchmarks (ratios against baselines timed in the same run)"
+	@echo "make profile   - after a run: jobs by CPU time, rules, start-up share, critical path"
 	@echo "make report    - results/report.zip and results/report.html after a run"
 	@echo "make book      - results/solutions.html: every question with its answers and figures"
 
@@ -101,6 +102,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+# Where a run's time went, from its benchmark files and logs (results/benchmarks/,
+# results/logs/) and the DAG of CONFIG: the jobs by CPU time, the rules, the start-up
+# share, the critical path and the least wall time on CORES cores (the machine's with
+# CORES=all); PROFILE_ARGS="--estimate" scales the jobs not yet measured.
+profile: $(STAMP)
+	$(PY) benchmarks/profile.py --configfile $(CONFIG) $(if $(filter-out all,$(CORES)),--cores $(CORES)) $(PROFILE_ARGS)
 
 # Refused while a Snakemake run holds this directory's lock (.snakemake/locks): deleting
 # its inputs and outputs under it would leave a run that ends "successfully" without them.
