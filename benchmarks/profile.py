@@ -12,10 +12,12 @@ What it reads, per job of the config's DAG:
   Snakemake's TSV, whose ``s`` is the job's wall time and whose ``cpu_time`` Snakemake
   polls, so it misses the end of short jobs;
 * the job's log (``results/logs/``): the lines ``start-up: W s wall, C s CPU before the
-  job's block`` and ``finished: W s wall, C s CPU in all`` that ``dltheory.io.job``
-  writes. A job's CPU time is that of its ``finished:`` line (the process's own count,
-  exact), else the benchmark's ``cpu_time`` (marked); the start-up is what the process
-  spent before its first line of work (interpreter, Snakemake's preamble, imports).
+  job's first line of work`` and ``finished: W s wall, C s CPU in all`` that
+  ``dltheory.io.job`` writes when the job ends (logs of older runs have the start-up line
+  at the job's start, ending ``before the job's block``). A job's CPU time is that of
+  its ``finished:`` line (the process's own count, exact), else the benchmark's
+  ``cpu_time`` (marked); the start-up is what the process spent before its first line of
+  work (interpreter, Snakemake's preamble, imports).
 
 The jobs and their dependencies come from the dry run of the whole DAG
 (``snakemake -n --forceall``, read by :func:`dltheory.pipeline.dry_run_jobs`) in the
@@ -47,8 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 #: the results directory as the workflow's paths name it
 RESULTS = "results"
-#: the lines of dltheory.io.job in a job's log (after the logger's time and level)
-STARTUP = re.compile(r"start-up: ([0-9.]+) s wall, ([0-9.]+) s CPU before the job's block")
+#: the lines of dltheory.io.job in a job's log (after the logger's time and level); the
+#: start-up line ends "before the job's first line of work" ("... block" in older logs)
+STARTUP = re.compile(
+    r"start-up: ([0-9.]+) s wall, ([0-9.]+) s CPU before the job's (?:block|first line of work)"
+)
 FINISHED = re.compile(r"finished: ([0-9.]+) s wall, ([0-9.]+) s CPU in all")
 #: the mark of a CPU time taken from the benchmark's cpu_time, and an estimated time
 FROM_BENCHMARK, ESTIMATED = "*", "~"
@@ -121,9 +126,11 @@ def read_benchmark(path: Path) -> tuple[float | None, float | None] | None:
 def read_log(path: Path) -> dict[str, float]:
     """The ``start-up:`` and ``finished:`` numbers of the last run in a job's log.
 
-    A log may hold the lines of several runs appended: a ``start-up:`` line begins a run,
-    so a ``finished:`` line before the last ``start-up:`` belongs to an earlier run and
-    is left out (the last run failed or is running). Keys ``startup_wall``,
+    A log may hold the lines of several runs appended. Each run's ``start-up:`` line
+    comes before its ``finished:`` line (just before it, or at the job's start in older
+    logs), so a ``start-up:`` line begins a run and a ``finished:`` line before the last
+    ``start-up:`` belongs to an earlier run and is left out (that run failed or is
+    running). Keys ``startup_wall``,
     ``startup_cpu``, ``wall`` and ``cpu``, each only when its line is there.
     """
     found: dict[str, float] = {}
