@@ -374,6 +374,56 @@ def test_accuracy_grid_means_over_seeds():
     assert grid["n_seeds"].tolist() == [2, 2]
 
 
+def _records(acc_by_seed, depths, sigma_w2=2.0, keep_prob=1.0):
+    """Records of one sigma_w^2: acc_by_seed[k][i] the accuracy of seed k at depths[i]."""
+    return pd.DataFrame(
+        [
+            {"keep_prob": keep_prob, "sigma_w2": sigma_w2, "depth": d, "seed": k, "train_acc": a}
+            for k, accs in enumerate(acc_by_seed)
+            for d, a in zip(depths, accs, strict=True)
+        ]
+    )
+
+
+def test_trainable_depth_interpolates_the_crossing_in_log_depth():
+    depths = [5, 10, 20, 40]
+    # shallow accuracy 0.9, chance 0.1: threshold 0.5; 0.9 at L = 10, 0.3 at L = 20
+    rec = pd.concat(
+        [
+            _records([[0.9, 0.9, 0.3, 0.1]], depths, 2.0),
+            _records([[0.9, 0.95, 0.97, 0.96]], depths, 1.5),  # trains everywhere
+            _records([[0.9, 0.4, 0.1, 0.1]], depths, 4.0),
+        ]
+    )
+    out = tr.trainable_depth(rec).set_index("sigma_w2")
+    assert out["threshold"].iloc[0] == pytest.approx(0.5)
+    assert out.loc[2.0, "depth_max"] == pytest.approx(10 * 2 ** (2 / 3))
+    assert out.loc[2.0, "censored"] == ""
+    assert (out.loc[1.5, "depth_max"], out.loc[1.5, "censored"]) == (40, "above")
+    # 0.9 at 5, 0.4 at 10: t = 0.4 / 0.5 of the way in log depth
+    assert out.loc[4.0, "depth_max"] == pytest.approx(5 * 2**0.8)
+    assert out.loc[1.5, "depths"] == depths
+
+
+def test_trainable_depth_spread_over_seeds_and_a_column_that_never_trains():
+    depths = [4, 8, 16]
+    rec = pd.concat(
+        [
+            # seed 0 crosses between 8 and 16, seed 1 between 4 and 8
+            _records([[0.9, 0.9, 0.1], [0.9, 0.1, 0.1]], depths, 1.0),
+            _records([[0.9, 0.9, 0.9], [0.9, 0.9, 0.9]], depths, 2.0),
+        ]
+    )
+    rec.loc[(rec.sigma_w2 == 2.0) & (rec.depth == 4), "train_acc"] = 0.9
+    row = tr.trainable_depth(rec).set_index("sigma_w2").loc[1.0]
+    assert row["seed_lo"] < 8 < row["seed_hi"] <= 16 and row["n_seeds"] == 2
+    assert row["seed_lo"] <= row["depth_max"] <= row["seed_hi"]
+    # a column below the threshold at its shallowest depth: at most that depth
+    low = _records([[0.15, 0.1, 0.1]], depths, 3.0)
+    out = tr.trainable_depth(pd.concat([rec, low])).set_index("sigma_w2").loc[3.0]
+    assert (out["depth_max"], out["censored"]) == (4, "below")
+
+
 def test_cell_edges():
     np.testing.assert_allclose(tr.cell_edges([1.0, 2.0, 4.0]), [0.5, 1.5, 3.0, 5.0])
     np.testing.assert_allclose(tr.cell_edges([3.0, 1.0]), [0.0, 2.0, 4.0])

@@ -26,6 +26,7 @@ __all__ = [
     "cell_edges",
     "depth_scale_curve",
     "theory_range",
+    "trainable_depth",
     "trained_range",
 ]
 
@@ -108,3 +109,67 @@ def theory_range(curve: pd.DataFrame, depth: int, factor: float = 6.0) -> tuple[
     if ok.empty:
         return float("nan"), float("nan")
     return float(ok.min()), float(ok.max())
+
+
+def _crossing(depths: np.ndarray, acc: np.ndarray, threshold: float) -> tuple[float, str]:
+    """Largest depth at which ``acc`` (over ascending ``depths``) is above ``threshold``.
+
+    Between the deepest depth above it and the next one below, linear in log depth (the
+    grid is log-spaced and accuracy falls over a range of depths, not a point). Returns
+    (depth, censored): ``"above"`` when the deepest depth still trains (the boundary is
+    at least that depth), ``"below"`` when the shallowest does not (at most that depth).
+    """
+    above = np.flatnonzero(acc > threshold)
+    if above.size == 0:
+        return float(depths[0]), "below"
+    i = above[-1]
+    if i == depths.size - 1:
+        return float(depths[i]), "above"
+    t = (acc[i] - threshold) / (acc[i] - acc[i + 1])
+    return float(np.exp(np.log(depths[i]) + t * np.log(depths[i + 1] / depths[i]))), ""
+
+
+def trainable_depth(
+    records: pd.DataFrame, value: str = "train_acc", n_classes: int = 10
+) -> pd.DataFrame:
+    """The measured trainability boundary: per (keep_prob, sigma_w2), the largest depth that
+    trains, with its spread over seeds.
+
+    "Trains": the mean (over seeds) of ``value`` is above the threshold halfway between
+    chance (``1 / n_classes``) and the accuracy of the shallow networks (the mean over
+    sigma_w^2 at the shallowest depth of that keep probability, where every sigma_w^2
+    trains), so the measure does not depend on how well shallow networks fit the data.
+    The crossing is interpolated in log depth (:func:`_crossing`); ``censored`` is
+    ``"above"`` (every sampled depth trains: the boundary is at least ``depth_max``) or
+    ``"below"`` (none does). ``seed_lo``/``seed_hi``: the smallest and largest crossing
+    of the single seeds, the same threshold applied to each seed's own accuracies.
+    Columns keep_prob, sigma_w2, depth_max, censored, seed_lo, seed_hi, threshold,
+    n_seeds, depths (the depths sampled at that sigma_w^2).
+    """
+    rows = []
+    chance = 1.0 / n_classes
+    for kp, runs in records.groupby("keep_prob"):
+        shallow = runs.loc[runs["depth"] == runs["depth"].min(), value].mean()
+        threshold = chance + 0.5 * (shallow - chance)
+        for sw2, sub in runs.groupby("sigma_w2"):
+            per_depth = sub.groupby("depth")[value].mean()
+            depths = per_depth.index.to_numpy(dtype=float)
+            depth_max, censored = _crossing(depths, per_depth.to_numpy(), threshold)
+            per_seed = [
+                _crossing(d.index.to_numpy(dtype=float), d.to_numpy(), threshold)[0]
+                for d in (s.groupby("depth")[value].mean() for _, s in sub.groupby("seed"))
+            ]
+            rows.append(
+                {
+                    "keep_prob": float(kp),
+                    "sigma_w2": float(sw2),
+                    "depth_max": depth_max,
+                    "censored": censored,
+                    "seed_lo": float(min(per_seed)),
+                    "seed_hi": float(max(per_seed)),
+                    "threshold": float(threshold),
+                    "n_seeds": int(sub["seed"].nunique()),
+                    "depths": [int(d) for d in depths],
+                }
+            )
+    return pd.DataFrame(rows)
