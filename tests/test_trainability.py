@@ -333,30 +333,27 @@ def test_xi_c_diverges_at_criticality_without_dropout():
     assert (near > 50).all() and (drop < 10).all()
 
 
-def test_answer_ranges():
-    grid = pd.DataFrame(
-        {
-            "keep_prob": 1.0,
-            "depth": [10] * 4 + [50] * 4,
-            "sigma_w2": [1.0, 1.5, 2.0, 3.0] * 2,
-            "mean": [0.9, 0.95, 0.9, 0.5, 0.1, 0.4, 0.2, 0.1],
-            "n_seeds": 2,
-        }
-    )
-    got = tr.trained_range(grid, 0.3)
-    assert got[["lo", "hi", "n_trained"]].values.tolist() == [[1.0, 3.0, 4], [1.5, 1.5, 1]]
-    assert got["contiguous"].tolist() == [True, True]
-    # a grid point inside the range that fails: the trained values, not an interval
-    gap = tr.trained_range(grid.assign(mean=[0.9, 0.1, 0.9, 0.5] * 2), 0.3).iloc[0]
-    assert gap["trained"] == [1.0, 2.0, 3.0] and not gap["contiguous"]
-    none = tr.trained_range(grid.assign(mean=0.0), 0.3)
-    assert none["lo"].isna().all() and (none["n_trained"] == 0).all()
-    curve = tr.depth_scale_curve(np.linspace(1.0, 4.0, 301), SB2)
-    lo, hi = tr.theory_range(curve, 100)
-    assert lo < SW2_CRIT < hi
-    sub = curve[(curve.sigma_w2 >= lo) & (curve.sigma_w2 <= hi)]
-    assert (sub["six_xi_c"] > 100).all()
-    assert np.isnan(tr.theory_range(tr.depth_scale_curve([1.0, 4.0], SB2, 0.8), 100)[0])
+def test_sweep_plan_samples_near_six_xi_c_the_shallowest_and_the_deepest():
+    sw2 = [1.0, 1.76, 3.0]
+    plan = tr.sweep_plan(sw2, [5, 20, 45, 80, 150], SB2, within=2.0)
+    six = dict(zip(sw2, tr.depth_scale_curve(sw2, SB2)["six_xi_c"], strict=True))
+    for row in plan.itertuples():
+        ratio = row.depth / six[row.sigma_w2]
+        if row.reason == "near":
+            assert 0.5 <= ratio <= 2.0
+        elif row.reason == "deepest":
+            assert row.depth == 150 and ratio < 0.5
+        else:
+            assert row.reason == "shallowest" and row.depth == 5
+    cells = {(r.depth, r.sigma_w2) for r in plan.itertuples()}
+    assert {(5, s) for s in sw2} <= cells  # the threshold's reference everywhere
+    assert (150, 1.76) in cells  # near the edge of chaos: the deepest depth
+    assert (150, 1.0) not in cells and (80, 1.0) not in cells  # far beyond 6 xi_c = 22
+    assert (20, 1.0) in cells and (45, 3.0) in cells and (45, 1.0) not in cells  # 45/22 > 2
+    full = tr.sweep_plan(sw2, [5, 20], SB2, within=None)
+    assert len(full) == 6 and set(full["reason"]) == {"grid"}
+    with pytest.raises(ValueError, match="within"):
+        tr.sweep_plan(sw2, [5], SB2, within=0.5)
 
 
 def test_accuracy_grid_means_over_seeds():

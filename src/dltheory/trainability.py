@@ -5,7 +5,7 @@ correlation depth scales, ``L <~ 6 xi_c(sigma_w^2, sigma_b^2, rho)``: ``xi_c`` d
 at the critical ``sigma_w^2`` (1.76 at ``sigma_b^2 = 0.05``) without dropout and stays
 finite with dropout (keep probability ``rho``). :func:`depth_scale_curve` gives that
 curve from :func:`dltheory.meanfield.depth_scales`; :func:`accuracy_grid`,
-:func:`trained_range` and :func:`theory_range` compare it with the trained networks.
+:func:`trainable_depth` and :func:`sweep_plan` measure the trained networks against it.
 
 The networks and the batched trainer are in :mod:`dltheory.training`, the data sets and
 the sweep's record schema in :mod:`dltheory.training_data` (both kept free of the
@@ -25,9 +25,8 @@ __all__ = [
     "accuracy_grid",
     "cell_edges",
     "depth_scale_curve",
-    "theory_range",
+    "sweep_plan",
     "trainable_depth",
-    "trained_range",
 ]
 
 
@@ -70,45 +69,6 @@ def accuracy_grid(records: pd.DataFrame, value: str = "train_acc") -> pd.DataFra
     """Mean (over seeds) of ``value`` per (keep_prob, depth, sigma_w2), with n_seeds."""
     grouped = records.groupby(["keep_prob", "depth", "sigma_w2"])[value]
     return grouped.agg(["mean", "count"]).rename(columns={"count": "n_seeds"}).reset_index()
-
-
-def trained_range(grid: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Per (keep_prob, depth): smallest and largest sigma_w^2 whose mean accuracy > threshold.
-
-    ``grid`` from :func:`accuracy_grid`. Also ``n_trained`` (grid points above threshold),
-    ``n_grid``, ``trained`` (those sigma_w^2, ascending) and ``contiguous`` (no grid point
-    between lo and hi fails: the trained set is the interval); lo/hi are NaN where none
-    trains.
-    """
-    rows = []
-    for (kp, depth), sub in grid.groupby(["keep_prob", "depth"]):
-        ok = sub.loc[sub["mean"] > threshold, "sigma_w2"]
-        between = sub["sigma_w2"].between(ok.min(), ok.max()).sum() if len(ok) else 0
-        rows.append(
-            {
-                "keep_prob": kp,
-                "depth": depth,
-                "lo": ok.min() if len(ok) else np.nan,
-                "hi": ok.max() if len(ok) else np.nan,
-                "n_trained": len(ok),
-                "n_grid": len(sub),
-                "trained": sorted(float(v) for v in ok),
-                "contiguous": bool(between == len(ok)),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def theory_range(curve: pd.DataFrame, depth: int, factor: float = 6.0) -> tuple[float, float]:
-    """Smallest and largest sigma_w^2 of ``curve`` with depth < factor * xi_c (NaN if none).
-
-    ``curve`` from :func:`depth_scale_curve` on a fine grid; the answer is resolved to its
-    spacing.
-    """
-    ok = curve.loc[factor * curve["xi_c"] > depth, "sigma_w2"]
-    if ok.empty:
-        return float("nan"), float("nan")
-    return float(ok.min()), float(ok.max())
 
 
 def _crossing(depths: np.ndarray, acc: np.ndarray, threshold: float) -> tuple[float, str]:
@@ -173,3 +133,51 @@ def trainable_depth(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def sweep_plan(
+    sigma_w2, depths, sigma_b2: float, keep_prob: float = 1.0, within: float | None = 2.5
+) -> pd.DataFrame:
+    """The (sigma_w^2, L) cells a sweep trains: dense where mean field puts the boundary.
+
+    A cell is trained when ``L / (6 xi_c)`` lies within ``[1 / within, within]`` (around
+    the predicted boundary, where the measured one is decided); at the shallowest depth
+    at every sigma_w^2 (the shallow accuracy that :func:`trainable_depth`'s threshold
+    needs); and at the deepest depth wherever that is predicted to train (near the edge
+    of chaos, where 6 xi_c exceeds every depth, so the prediction is tested where it is
+    strongest). Cells far on the untrainable side (``L > within * 6 xi_c``) and far inside
+    the trainable one are skipped: their outcome is not in doubt, and they cost the most
+    (deep) or say the least (shallow). ``within=None`` trains every cell.
+
+    Columns keep_prob, depth, sigma_w2, six_xi_c, reason (``"shallowest"``, ``"near"``,
+    ``"deepest"`` or ``"grid"``), sorted by depth then sigma_w^2.
+    """
+    if within is not None and not within >= 1:
+        raise ValueError(f"within must be >= 1 (or None: every cell), got {within}")
+    sw2 = np.unique(np.asarray(sigma_w2, dtype=float))
+    six = depth_scale_curve(sw2, sigma_b2, keep_prob)["six_xi_c"].to_numpy()
+    levels = sorted({int(d) for d in depths})
+    rows = []
+    for depth in levels:
+        ratio = depth / six  # 0 where 6 xi_c is infinite (at the critical point)
+        if within is None:
+            reason = np.full(sw2.shape, "grid", dtype=object)
+        else:
+            reason = np.full(sw2.shape, "", dtype=object)
+            reason[(ratio < 1 / within) & (depth == levels[-1])] = "deepest"
+            reason[(ratio >= 1 / within) & (ratio <= within)] = "near"
+            if depth == levels[0]:
+                reason[:] = "shallowest"
+        keep = reason != ""
+        rows.append(
+            pd.DataFrame(
+                {
+                    "keep_prob": float(keep_prob),
+                    "depth": depth,
+                    "sigma_w2": sw2[keep],
+                    "six_xi_c": six[keep],
+                    "reason": reason[keep].astype(str),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)

@@ -13,11 +13,11 @@ ANSWER_PARTS.append("results/answers/trainability.parquet")
 TRAINABILITY = config["trainability"]
 TRAINABILITY_VARIANTS = ["plain", "dropout"]
 # the keys of `trainability` a sweep chunk reads (its depth, keep probability and seeds
-# come from the wildcards): changing depths or adding seeds reruns no finished chunk
+# come from the wildcards, its sigma_w^2 from the plan): adding seeds reruns no
+# finished chunk
 TRAINABILITY_TRAINING_KEYS = [
     "data",
     "sigma_b2",
-    "sigma_w2",
     "width",
     "batch",
     "steps",
@@ -116,9 +116,30 @@ rule trainability_data_check:
         "../scripts/trainability_data_check.py"
 
 
+# which (sigma_w^2, depth) cells each figure's sweep trains: those near the predicted
+# boundary L = 6 xi_c, the shallowest depth everywhere, the deepest where it should train
+rule trainability_plan:
+    input:
+        code=code_inputs("trainability_plan.py"),
+    output:
+        "results/data/trainability/plan.parquet",
+    log:
+        "results/logs/trainability/plan.log",
+    benchmark:
+        "results/benchmarks/trainability/plan.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        cfg=config_slice("trainability", "sigma_b2", "sigma_w2", "depths", "sample_within"),
+        dropout=config_slice("trainability.dropout", "keep_probs", "depths"),
+    script:
+        "../scripts/trainability_plan.py"
+
+
 rule trainability_sweep:
     input:
         data=rules.trainability_data_check.output[0],
+        plan=rules.trainability_plan.output[0],
         idx=TRAINABILITY_DATA_FILES,
         code=code_inputs("trainability_sweep.py"),
     output:
@@ -191,6 +212,7 @@ rule trainability:
     input:
         caption=caption_template("trainability"),
         runs="results/data/trainability/runs_plain.parquet",
+        plan=rules.trainability_plan.output[0],
         data=rules.trainability_data_check.output[0],
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_plot.py"),
@@ -202,8 +224,6 @@ rule trainability:
         "results/benchmarks/trainability/trainability.tsv",
     conda:
         CONDA_ENV
-    params:
-        cfg=config_slice("trainability", "threshold"),
     script:
         "../scripts/trainability_plot.py"
 
@@ -212,6 +232,7 @@ use rule trainability as trainability_dropout with:
     input:
         caption=caption_template("trainability_dropout"),
         runs="results/data/trainability/runs_dropout.parquet",
+        plan=rules.trainability_plan.output[0],
         data=rules.trainability_data_check.output[0],
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_plot.py"),
@@ -238,6 +259,6 @@ rule answers_trainability:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("trainability", "threshold", "sigma_b2"),
+        cfg=config_slice("trainability", "sigma_b2"),
     script:
         "../scripts/trainability_answers.py"

@@ -1,4 +1,5 @@
-"""Figures `trainability` and `trainability_dropout`: accuracy over (sigma_w^2, L) with 6 xi_c."""
+"""Figures `trainability` and `trainability_dropout`: accuracy over (sigma_w^2, L), the measured
+largest trainable depth and 6 xi_c."""
 
 import matplotlib.colors as mcolors
 import matplotlib.patheffects as pe
@@ -12,38 +13,35 @@ if __name__ == "__main__":
     with io.job(snakemake) as job:
         from dltheory import trainability
 
-        cfg = job.cfg
         runs = io.read_table(job.input.runs)
         theory = io.read_table(job.input.theory)
+        plan = io.read_table(job.input.plan)
         grid = trainability.accuracy_grid(runs, "train_acc")
+        boundary = trainability.trainable_depth(runs, "train_acc")
         keep_probs = sorted(grid["keep_prob"].unique(), reverse=True)
+        plan = plan[plan["keep_prob"].isin(keep_probs)]
         sw2 = np.sort(grid["sigma_w2"].unique())
-        depths = np.sort(grid["depth"].unique())
+        depths = np.sort(plan["depth"].unique())
         x_edges = trainability.cell_edges(sw2)
         y_edges = np.concatenate([[0.0], trainability.cell_edges(depths)[1:]])
         n_seeds = int(grid["n_seeds"].min())
         norm = mcolors.Normalize(vmin=0.0, vmax=1.0)
-        threshold = float(cfg["threshold"])
-        THRESHOLD_COLOUR = "#E69F00"
+        BOUNDARY_COLOUR = "#E69F00"
+        UNSAMPLED = "0.8"
         # a dark rim keeps the light curves visible over the bright (trained) cells
         RIM = [pe.withStroke(linewidth=3.0, foreground="0.1")]
+        CENSORED = {"above": "^", "below": "v", "": "o"}
 
-        fig, axes = style.figure(ncols=len(keep_probs), width=3.6, height=3.3, squeeze=False)
+        fig, axes = style.figure(ncols=len(keep_probs), width=3.6, height=3.5, squeeze=False)
         for ax, kp in zip(axes[0], keep_probs, strict=True):
             sub = grid[np.isclose(grid["keep_prob"], kp)]
-            # cells a panel did not train (a depth of another keep probability) stay blank
+            # cells the plan did not sample stay grey (the axes' background)
+            ax.set_facecolor(UNSAMPLED)
             table = sub.pivot(index="depth", columns="sigma_w2", values="mean")
             values = np.ma.masked_invalid(table.reindex(index=depths, columns=sw2).to_numpy())
             mesh = ax.pcolormesh(x_edges, y_edges, values, norm=norm, cmap="viridis")
-            if len(sw2) > 1 and len(depths) > 1 and values.min() < threshold < values.max():
-                lines = ax.contour(
-                    sw2, depths, values, levels=[threshold], colors=THRESHOLD_COLOUR, linewidths=1.2
-                )
-                lines.set(path_effects=RIM)
-                ax.plot(
-                    [], [], color=THRESHOLD_COLOUR, lw=1.2, path_effects=RIM,
-                    label=f"accuracy {threshold:g} (mean)",
-                )  # fmt: skip
+            if values.mask.any():
+                ax.fill_between([], [], color=UNSAMPLED, label="not sampled (far from 6 $\\xi_c$)")
             bad = runs[np.isclose(runs["keep_prob"], kp) & runs["diverged"]]
             if len(bad):
                 ax.plot(bad["sigma_w2"], bad["depth"], "rx", ms=4, label="diverged run")
@@ -67,6 +65,22 @@ if __name__ == "__main__":
                     path_effects=RIM,
                     label=r"$6\,\xi_c$ without dropout",
                 )
+            measured = boundary[np.isclose(boundary["keep_prob"], kp)]
+            for kind, marker in CENSORED.items():
+                pts = measured[measured["censored"] == kind]
+                if pts.empty:
+                    continue
+                label = {
+                    "": "largest depth that trains (bars: seeds)",
+                    "above": "trains at every sampled depth",
+                    "below": "fails at the shallowest depth",
+                }[kind]
+                ax.errorbar(
+                    pts["sigma_w2"], pts["depth_max"],
+                    yerr=[pts["depth_max"] - pts["seed_lo"], pts["seed_hi"] - pts["depth_max"]],
+                    fmt=marker, color=BOUNDARY_COLOUR, ms=4.5, mec="0.1", mew=0.6, elinewidth=1.2,
+                    capsize=2, label=label, zorder=5,
+                )  # fmt: skip
             ax.set(xlim=(x_edges[0], x_edges[-1]), ylim=(0, y_edges[-1]))
             ax.set(xlabel=r"$\sigma_w^2$", ylabel="depth $L$ (hidden tanh layers)")
             title = "no dropout" if kp == 1 else rf"dropout, keep probability $\rho={kp:g}$"
@@ -79,7 +93,8 @@ if __name__ == "__main__":
             legend.values(),
             legend.keys(),
             loc="outside lower center",
-            ncols=min(len(legend), 3 * len(keep_probs)),
+            ncols=min(len(legend), 2 * len(keep_probs)),
+            fontsize="small",
             facecolor="0.6",
             frameon=True,
         )
@@ -94,55 +109,63 @@ if __name__ == "__main__":
             f"{made['batch']}",
             fontsize=8,
         )
-        # per panel and depth: the trained range against L < 6 xi_c (as in the answers)
         data = io.read_table(job.input.data).iloc[0]
-        measured = trainability.trained_range(grid, threshold)
-        depth_rows = []
-        for row in measured.itertuples():
-            same_kp = np.isclose(grid["keep_prob"], row.keep_prob)
-            cells = grid[same_kp & (grid["depth"] == row.depth)]
-            curve = theory[
-                np.isclose(theory["keep_prob"], row.keep_prob)
-                & theory["sigma_w2"].between(cells["sigma_w2"].min(), cells["sigma_w2"].max())
-            ]
-            lo, hi = trainability.theory_range(curve, row.depth)
-            best = cells.loc[cells["mean"].idxmax()]
-            depth_rows.append(
+        plain = theory[np.isclose(theory["keep_prob"], 1.0)]
+        rows = []
+        for b in boundary.sort_values(
+            ["keep_prob", "sigma_w2"], ascending=[False, True]
+        ).itertuples():
+            six = trainability.depth_scale_curve([b.sigma_w2], made["sigma_b2"], b.keep_prob)
+            six_xi = float(six["six_xi_c"].iloc[0])
+            rows.append(
                 {
-                    "keep_prob": float(row.keep_prob),
-                    "depth": int(row.depth),
-                    "lo": float(row.lo),
-                    "hi": float(row.hi),
-                    "n_trained": int(row.n_trained),
-                    "n_grid": int(row.n_grid),
-                    "trained": list(row.trained),
-                    "contiguous": bool(row.contiguous),
-                    "best": float(best["mean"]),
-                    "best_sigma_w2": float(best["sigma_w2"]),
-                    "theory_lo": lo,
-                    "theory_hi": hi,
+                    "keep_prob": float(b.keep_prob),
+                    "sigma_w2": float(b.sigma_w2),
+                    "depth_max": float(b.depth_max),
+                    "censored": b.censored,
+                    "seed_lo": float(b.seed_lo),
+                    "seed_hi": float(b.seed_hi),
+                    "six_xi_c": six_xi,
+                    "ratio": float(b.depth_max / six_xi),
+                    "depths": list(b.depths),
                 }
             )
-        depth_rows.sort(key=lambda r: (-r["keep_prob"], r["depth"]))  # the panels' order
-        plain = theory[np.isclose(theory["keep_prob"], 1.0)]
-        six_xi_max = {
-            float(kp): float(theory.loc[np.isclose(theory["keep_prob"], kp), "six_xi_c"].max())
-            for kp in keep_probs
-        }
+        per_kp = []
+        for kp in keep_probs:
+            sub = grid[np.isclose(grid["keep_prob"], kp)]
+            deepest = sub[sub["depth"] == sub["depth"].max()]
+            best = deepest.loc[deepest["mean"].idxmax()]
+            cells = plan[np.isclose(plan["keep_prob"], kp)]
+            per_kp.append(
+                {
+                    "keep_prob": float(kp),
+                    "threshold": float(
+                        boundary.loc[np.isclose(boundary["keep_prob"], kp), "threshold"].iloc[0]
+                    ),
+                    "deepest": int(best["depth"]),
+                    "best": float(best["mean"]),
+                    "best_sigma_w2": float(best["sigma_w2"]),
+                    "n_cells": len(cells),
+                    "n_grid": len(sw2) * cells["depth"].nunique(),
+                    "depths": sorted(int(d) for d in cells["depth"].unique()),
+                    "six_xi_max": float(
+                        theory.loc[np.isclose(theory["keep_prob"], kp), "six_xi_c"].max()
+                    ),
+                }
+            )
         facts = {
             "data_name": str(data["name"]),
             "n_train": int(data["n_train"]),
-            "n_test": int(data["n_test"]),
             "n_classes": int(data["n_classes"]),
             "chance": 1.0 / int(data["n_classes"]),
             "n_seeds": n_seeds,
             "sigma_w2": [float(v) for v in sw2],
-            "depths": [int(d) for d in depths],
             "keep_probs": [float(kp) for kp in keep_probs],
             # where xi_c diverges without dropout (to the theory curve's spacing)
             "critical_sigma_w2": float(plain.loc[plain["xi_c"].idxmax(), "sigma_w2"]),
-            "six_xi_max": [six_xi_max[float(kp)] for kp in keep_probs],
-            "per_depth": depth_rows,
+            "sample_within": io.read_params(job.input.plan)["cfg"]["sample_within"],
+            "per_kp": per_kp,
+            "boundary": rows,
             "n_diverged": int(runs["diverged"].sum()),
             "n_runs": len(runs),
         }
