@@ -17,15 +17,21 @@ thread.
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
+import os
 
-import pandas as pd
-import torch
-from threadpoolctl import threadpool_limits
+# one thread, as a sweep job (threads: 1); set before numpy and torch load their pools
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
-from dltheory import trainability, training
+import argparse  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from dltheory import trainability, training  # noqa: E402
 
 SIGMA_W2 = [1.0, 1.25, 1.5, 1.65, 1.76, 1.9, 2.1, 2.35, 2.6, 3.0, 3.5, 4.0]
 SIGMA_B2 = 0.05
