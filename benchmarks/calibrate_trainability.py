@@ -98,7 +98,8 @@ def main(argv=None):
         runs = run(optimizer, lr, steps, batch, depths)
         grid, boundary = summarise(runs)
         table = grid.pivot(index="depth", columns="sigma_w2", values="mean")
-        lines += [f"## {runs['setting'].iloc[0]} ({runs['cpu_s'].sum():.0f} CPU-s)", ""]
+        cpu = runs.groupby("depth")["cpu_s"].first().sum()  # one time per depth's run
+        lines += [f"## {runs['setting'].iloc[0]} ({cpu:.0f} CPU-s)", ""]
         lines += ["| L | " + " | ".join(f"{c:g}" for c in table.columns) + " |"]
         lines += ["|---" * (len(table.columns) + 1) + "|"]
         for depth, row in table.iterrows():
