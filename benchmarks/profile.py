@@ -334,7 +334,7 @@ def report(
             f"... the other {len(rest)} jobs: {_sum(j.wall for j in rest):.2f} s wall, "
             f"{rest_cpu:.2f} s CPU ({_pct(rest_cpu, total_cpu)} of all CPU)"
         )
-    if any(j.cpu_from_benchmark for j in measured):
+    if any(j.cpu_from_benchmark for j in shown):
         out += _note(
             f"{FROM_BENCHMARK} CPU from the benchmark's cpu_time (no `finished:` line in the "
             "job's log): Snakemake polls it and misses the end of short jobs, so it reads low"
@@ -374,7 +374,9 @@ def report(
     n_no_startup = sum(j.startup_cpu is None for j in measured)
     n_no_wall = sum(j.wall is None for j in measured)
     cpu_note = [
-        f"{n_bench_cpu} from the benchmark's cpu_time {FROM_BENCHMARK}" if n_bench_cpu else "",
+        f"{n_bench_cpu} from the benchmark's cpu_time (no `finished:` line; it reads low)"
+        if n_bench_cpu
+        else "",
         f"{NA} for {n_no_cpu}" if n_no_cpu else "",
     ]
     out += ["", "Totals"]

@@ -149,6 +149,8 @@ def test_jobs_are_listed_by_cpu_time_with_the_rest_summed(results):
     assert re.search(r"^  right +- +3\.00  +2\.50\* +0\.60  +0\.25  +10\.0%$", full, re.M)
     assert re.search(r"^  extra +- +0\.50  +0\.40\* +n/a  +n/a  +n/a$", full, re.M)
     assert "* CPU from the benchmark's cpu_time" in full
+    # explained where a marked job is listed only
+    assert "* CPU from" not in profile.report(list(jobs.values()), top=1, cores=2)
 
 
 def test_rule_totals_and_the_start_up_share(results):
@@ -158,7 +160,7 @@ def test_rule_totals_and_the_start_up_share(results):
     assert "sweep 2 10.00 8.00 44.4% 0.40" in text
     assert "jobs 7 of 9 in the DAG" in text
     assert "wall-seconds of the jobs (sum of s) 21.50" in text
-    assert "CPU seconds 18.00 2 from the benchmark's cpu_time *" in text
+    assert "CPU seconds 18.00 2 from the benchmark's cpu_time (no `finished:` line" in text
     # start-up CPU 0.2 + 0.3 + 0.25 + 0.1 + 0.2 + 0.2 of those jobs' 17.6 s CPU (extra has none)
     assert "start-up CPU seconds 1.25 = 7.1% of the CPU of the 6 jobs with a start-up line" in text
     assert "(n/a for 1)" in text
