@@ -154,9 +154,20 @@ def input_circle(q: float, n_points: int, width: int, gen: torch.Generator) -> t
     return torch.cos(theta)[:, None] * pair[0] + torch.sin(theta)[:, None] * pair[1]
 
 
+def gaussian_draws(*shape: int, gen: torch.Generator) -> torch.Tensor:
+    """Standard normals of ``shape`` in :data:`DTYPE`, drawn in float32.
+
+    torch draws float32 normals about 6x faster than float64 ones, and the weight draws
+    are most of a simulation's time. Each value is a normal rounded to float32 (relative
+    error below 6e-8), which moves any statistic of the networks by that relative amount,
+    far below its standard error over networks; the arithmetic stays in float64.
+    """
+    return torch.randn(*shape, generator=gen, dtype=torch.float32).to(DTYPE)
+
+
 def orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
     """Haar-distributed n x n orthogonal matrix (QR of a Gaussian with the sign fix)."""
-    a = torch.randn(n, n, generator=gen, dtype=DTYPE)
+    a = gaussian_draws(n, n, gen=gen)
     q, r = torch.linalg.qr(a)
     return q * torch.sign(torch.diagonal(r))[None, :]
 
@@ -179,9 +190,7 @@ def random_layer(
             raise ValueError("orthogonal weights need width_in == width_out")
         w = orthogonal(width_in, gen) * sigma_w
     elif weights == "gaussian":
-        w = torch.randn(width_out, width_in, generator=gen, dtype=DTYPE) * (
-            sigma_w / np.sqrt(width_in)
-        )
+        w = gaussian_draws(width_out, width_in, gen=gen) * (sigma_w / np.sqrt(width_in))
     else:
         raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     b = torch.randn(width_out, generator=gen, dtype=DTYPE) * sigma_b
