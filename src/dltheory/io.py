@@ -613,11 +613,16 @@ def job(smk: Any) -> Job:
 def process_times() -> tuple[float, float]:
     """(wall, CPU) seconds of this process so far: since it started, and its user plus
     system time with that of its waited-for children."""
-    import psutil  # Snakemake's own dependency
-
     t = os.times()
     cpu = t.user + t.system + t.children_user + t.children_system
-    return time.time() - psutil.Process().create_time(), cpu
+    try:  # Linux: the start in clock ticks since boot (psutil's start rounds to a second)
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"), cpu
+    except (OSError, ValueError, IndexError):
+        import psutil  # Snakemake's own dependency
+
+        return time.time() - psutil.Process().create_time(), cpu
 
 
 def end_process() -> NoReturn:

@@ -14,7 +14,6 @@ rule networks_trajectory_simulation:
         "results/benchmarks/pennington_raghu/networks_trajectory_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_trajectory_simulation",
@@ -95,7 +94,6 @@ rule networks_jacobian_simulation:
         "results/benchmarks/pennington_raghu/networks_jacobian_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_jacobian_simulation", 4000, memory.networks_jacobian_simulation

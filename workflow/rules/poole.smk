@@ -298,7 +298,6 @@ rule networks_qstar_simulation:
         "results/benchmarks/poole/networks_qstar_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_qstar_simulation", 2000, memory.networks_qstar_simulation
@@ -353,7 +352,6 @@ rule networks_q_dynamics_simulation:
         "results/benchmarks/poole/networks_q_dynamics_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_q_dynamics_simulation",
@@ -425,7 +423,6 @@ rule networks_c_dynamics_simulation:
         "results/benchmarks/poole/networks_c_dynamics_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_c_dynamics_simulation",
@@ -562,7 +559,6 @@ rule networks_gradient_simulation:
         "results/benchmarks/poole/networks_gradient_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_gradient_simulation", 2000, memory.networks_gradient_simulation
@@ -634,7 +630,6 @@ rule networks_dw_simulation:
         "results/benchmarks/poole/networks_dw_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_dw_simulation", 2000, memory.networks_dw_simulation

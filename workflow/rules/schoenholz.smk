@@ -78,7 +78,6 @@ rule networks_depth_scales_simulation:
         chunk=r"\d+",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_depth_scales_simulation",
@@ -190,7 +189,6 @@ rule networks_dropout_simulation:
         "results/benchmarks/schoenholz/networks_dropout_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "networks_dropout_simulation", 2000, memory.networks_dropout_simulation

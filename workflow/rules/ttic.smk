@@ -136,7 +136,6 @@ rule resnet_variance_simulation:
         "results/benchmarks/ttic/resnet_variance_simulation.tsv",
     conda:
         CONDA_ENV
-    threads: 2
     resources:
         mem_mb=MEMORY.budget(
             "resnet_variance_simulation", 3000, memory.resnet_variance_simulation
