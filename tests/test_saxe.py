@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import ROOT, load_config
@@ -396,3 +397,125 @@ def test_tree_data_is_the_data_the_tree_experiment_trains_on():
     _, y = saxe.tree_data(**kw, seed=3)
     assert np.array_equal(y, y_trained)
     assert not np.array_equal(y, saxe.diffuse_tree(**kw, seed=3)[1])
+
+
+# ---------------------------------------------------------------- rates trained as one stack
+
+
+def _small_nets(one_hot, n_nets=2, epochs=20):
+    x, y = saxe.diffuse_tree(2, 3, 12, 0.1, seed=2)
+    if not one_hot:
+        x = np.random.default_rng(0).normal(size=(9, 5))
+    sizes = [x.shape[1], 16, 24, 16, y.shape[1]]
+    gen = seeds.torch_generator(101, "net")
+    weights = saxe.gaussian_init(sizes, n_nets, 0.3, gen)
+    orders = np.stack([saxe.epoch_orders(x.shape[0], epochs, gen).numpy() for _ in range(n_nets)])
+    return x, y, weights, orders
+
+
+@pytest.mark.parametrize("one_hot", [True, False])
+def test_per_net_rates_equal_separate_runs_bit_for_bit(one_hot):
+    """lr as an (n_nets,) array: a stack of rate copies repeats each rate's own run exactly."""
+    x, y, weights, orders = _small_nets(one_hot)
+    rates = [0.05, 0.2, 0.1] if one_hot else [0.01, 0.04, 0.02]  # stable rates
+    m = len(rates)
+    relu = np.array([False, True])
+    maps, final = saxe.train_fast(
+        [w.repeat(m, 1, 1) for w in weights],
+        x,
+        y,
+        np.tile(orders, (m, 1, 1)),
+        lr=np.repeat(rates, 2),
+        relu=np.tile(relu, m),
+    )
+    for r, lr in enumerate(rates):
+        alone_maps, alone = saxe.train_fast(weights, x, y, orders, lr=lr, relu=relu)
+        assert np.array_equal(maps[:, 2 * r : 2 * r + 2], alone_maps)
+        for w, w_alone in zip(final, alone, strict=True):
+            assert np.array_equal(w[2 * r : 2 * r + 2], w_alone)
+    # the rates made a difference: this is not a trivial agreement
+    assert not np.allclose(maps[-1, :2], maps[-1, 2:4], rtol=0, atol=1e-3)
+    with pytest.raises(ValueError, match="lr"):
+        saxe.train_fast(weights, x, y, orders, lr=[0.1, 0.2, 0.3])
+
+
+def test_stability_probe_isolates_a_diverging_net_and_records_its_epoch():
+    x, y, weights, orders = _small_nets(True, n_nets=1, epochs=30)
+    rates = np.array([0.1, 50.0, 0.3])  # the middle copy overflows
+    m = len(rates)
+    loss_start, loss_end, first_bad = saxe.stability_probe(
+        [w.repeat(m, 1, 1) for w in weights], x, y, np.tile(orders, (m, 1, 1)), lr=rates
+    )
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as err:
+        saxe.train_fast(weights, x, y, orders, lr=50.0)
+    assert first_bad[1] == err.value.epoch and not np.isfinite(loss_end[1])
+    assert np.isnan(first_bad[[0, 2]]).all()
+    for k in (0, 2):
+        maps, _ = saxe.train_fast(weights, x, y, orders, lr=rates[k])
+        loss = np.mean((maps[[0, -1]] - y) ** 2, axis=(2, 3))
+        assert loss_start[k] == loss[0, 0] and loss_end[k] == loss[1, 0]
+    # prune: nets dropped once any copy diverged; their final loss is not computed
+    _, loss_end, first_bad = saxe.stability_probe(
+        [w.repeat(m, 1, 1) for w in weights],
+        x,
+        y,
+        np.tile(orders, (m, 1, 1)),
+        lr=rates,
+        prune=lambda bad: np.array([True, False, False]) if np.isfinite(bad).any() else [True] * 3,
+    )
+    assert np.isfinite(loss_end[0]) and np.isnan(loss_end[1:]).all()
+    assert first_bad[1] == err.value.epoch
+
+
+@pytest.mark.parametrize(
+    "hidden, block",
+    # (16, 16): 1.35 first diverges (epoch 30), after 1.40-1.50 (epochs 7-9) of its block;
+    # (8, 8): 1.10 diverges at epoch 12, 1.15 and 1.20 above it are stable
+    [((16, 16), 5), ((16, 16), 16), ((16, 16), 3), ((8, 8), 4), ((8, 8), 7)],
+    ids=["16x16-block5", "16x16-block16", "16x16-block3", "8x8-block4", "8x8-block7"],
+)
+def test_batched_scan_equals_the_sequential_scan(hidden, block):
+    kw = dict(
+        depth=2,
+        branching=4,
+        n_features=40,
+        epsilon=0.05,
+        hidden_units=hidden,
+        variants=("linear", "relu"),
+        n_seeds=2,
+        init_std=0.05,
+        seed=0,
+        lr_low=0.8,
+        lr_high=2.0,
+        step=0.05,
+        epochs=30,
+    )
+    limit, probes = saxe.largest_stable_lr(**kw, block=1)
+    batched_limit, batched = saxe.largest_stable_lr(**kw, block=block)
+    assert batched_limit == limit
+    pd.testing.assert_frame_equal(batched, probes)
+    expected = {(16, 16): (1.3, 30.0), (8, 8): (1.05, 12.0)}[hidden]
+    assert (limit, probes["epoch"].iloc[-1]) == expected
+
+
+def test_the_finiteness_certificate_agrees_with_the_maps():
+    """stability_probe's per-epoch check: a bound on the weights, else the maps themselves."""
+    from dltheory.saxe_nets import _StackedSGD
+
+    x, y, weights, orders = _small_nets(True, n_nets=6)
+    ws = [w.numpy().copy() for w in weights]
+    ws[1][1] *= 1e152  # huge but finite map, bound above 1e300: evaluated
+    ws[2][1] *= 1e152
+    ws[2][2, 0, 0] = np.inf
+    ws[0][3, 0, 0] = np.nan
+    ws[0][4, 0, :] = -np.inf  # ReLU net: -inf pre-activations are cut to 0, map finite
+    ws[2][5] *= 1e160  # overflows
+    ws[3][5] *= 1e160
+    sgd = _StackedSGD(ws, x, y, orders, lr=0.1, relu=[False, False, False, False, True, False])
+    with np.errstate(all="ignore"):
+        expected = np.all(np.isfinite(sgd.maps()), axis=(1, 2))
+        got = sgd.maps_finite()
+        top = np.max(np.abs(sgd.maps()[[1, 4]]), axis=(1, 2))
+    assert 1e300 < top[0] < np.inf and np.isfinite(top[1])
+    assert expected.tolist() == [True, True, False, False, True, False]
+    assert got.tolist() == expected.tolist()
