@@ -61,6 +61,7 @@ __all__ = [
     "job",
     "mock_snakemake",
     "mock_snakemake_from_argv",
+    "process_times",
     "read_params",
     "read_table",
     "render_caption",
