@@ -41,7 +41,7 @@ if __name__ == "__main__":
             values = np.ma.masked_invalid(table.reindex(index=depths, columns=sw2).to_numpy())
             mesh = ax.pcolormesh(x_edges, y_edges, values, norm=norm, cmap="viridis")
             if values.mask.any():
-                ax.fill_between([], [], color=UNSAMPLED, label="not sampled (far from 6 $\\xi_c$)")
+                ax.fill_between([], [], color=UNSAMPLED, label="not sampled")
             bad = runs[np.isclose(runs["keep_prob"], kp) & runs["diverged"]]
             if len(bad):
                 ax.plot(bad["sigma_w2"], bad["depth"], "rx", ms=4, label="diverged run")
@@ -71,9 +71,9 @@ if __name__ == "__main__":
                 if pts.empty:
                     continue
                 label = {
-                    "": "largest depth that trains (bars: seeds)",
-                    "above": "trains at every sampled depth",
-                    "below": "fails at the shallowest depth",
+                    "": "largest trained L (bars: seeds)",
+                    "above": "trains at every sampled L",
+                    "below": "fails at the shallowest L",
                 }[kind]
                 ax.errorbar(
                     pts["sigma_w2"], pts["depth_max"],
