@@ -43,9 +43,9 @@ SETTINGS = [
     ("sgd", 3e-3, 600, 128, DEPTHS),
     ("sgd", 1e-2, 600, 128, DEPTHS),
     ("sgd", 3e-2, 600, 128, DEPTHS),
-    ("sgd", 1e-2, 600, 64, DEPTHS),  # half the products
-    ("sgd", 2e-2, 300, 128, DEPTHS),  # half the steps at twice the rate
-    ("sgd", 1e-2, 1800, 128, [5, 70, 100]),  # the deepest nets with three times the steps
+    ("sgd", 3e-3, 600, 64, DEPTHS),  # half the products
+    ("sgd", 1e-2, 600, 64, DEPTHS),
+    ("sgd", 6e-3, 300, 128, DEPTHS),  # half the steps at twice the rate
 ]
 
 
