@@ -413,8 +413,8 @@ def test_trainable_depth_spread_over_seeds_and_a_column_that_never_trains():
     )
     rec.loc[(rec.sigma_w2 == 2.0) & (rec.depth == 4), "train_acc"] = 0.9
     row = tr.trainable_depth(rec).set_index("sigma_w2").loc[1.0]
-    assert row["seed_lo"] < 8 < row["seed_hi"] <= 16 and row["n_seeds"] == 2
-    assert row["seed_lo"] <= row["depth_max"] <= row["seed_hi"]
+    assert row["spread_lo"] < 8 < row["spread_hi"] <= 16 and row["n_seeds"] == 2
+    assert row["spread_lo"] <= row["depth_max"] <= row["spread_hi"]
     # a column below the threshold at its shallowest depth: at most that depth
     low = _records([[0.15, 0.1, 0.1]], depths, 3.0)
     out = tr.trainable_depth(pd.concat([rec, low])).set_index("sigma_w2").loc[3.0]
@@ -507,11 +507,19 @@ def test_workflow_chunks_resume_and_idx_check(tiny_copy):
     for fid in ("trainability", "trainability_dropout"):
         assert (results / "figures" / f"{fid}.png").stat().st_size > 5000
     runs = io.read_table(results / "data/trainability/runs_plain.parquet")
-    assert len(runs) == len(tr["sigma_w2"]) * len(tr["depths"]) * tr["n_seeds"]
+    plan = io.read_table(results / "data/trainability/plan.parquet")
+    planned = plan[plan["keep_prob"] == 1.0]
+    assert len(runs) == len(planned) * tr["n_seeds"]  # every planned cell, every seed
+    assert set(zip(runs["depth"], runs["sigma_w2"], strict=True)) == set(
+        zip(planned["depth"], planned["sigma_w2"], strict=True)
+    )
     assert set(runs["seed"]) == set(range(tr["n_seeds"]))
     part = io.read_table(workflow_dir / PART)
-    expected = {f"trainability_keep1_L{d}" for d in tr["depths"]}
-    expected |= {f"trainability_keep{k:g}_L{d}" for k in drop["keep_probs"] for d in drop["depths"]}
+    expected = {
+        f"trainability_keep{k:g}_sw{s:g}"
+        for k in [1.0, *drop["keep_probs"]]
+        for s in tr["sigma_w2"]
+    }
     assert set(part["id"]) == expected
     # a sweep interrupted before its merge (no merged tables, figures, answers) resumes:
     # only the missing chunk reruns

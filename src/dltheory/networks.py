@@ -57,6 +57,7 @@ __all__ = [
     "empirical_fixed_point",
     "fit_decay_length",
     "fitted_depth_scales",
+    "gaussian_draws",
     "generator",
     "gradient_table",
     "input_circle",

@@ -101,9 +101,9 @@ def trainable_depth(
     trains), so the measure does not depend on how well shallow networks fit the data.
     The crossing is interpolated in log depth (:func:`_crossing`); ``censored`` is
     ``"above"`` (every sampled depth trains: the boundary is at least ``depth_max``) or
-    ``"below"`` (none does). ``seed_lo``/``seed_hi``: the smallest and largest crossing
+    ``"below"`` (none does). ``spread_lo``/``spread_hi``: the smallest and largest crossing
     of the single seeds, the same threshold applied to each seed's own accuracies.
-    Columns keep_prob, sigma_w2, depth_max, censored, seed_lo, seed_hi, threshold,
+    Columns keep_prob, sigma_w2, depth_max, censored, spread_lo, spread_hi, threshold,
     n_seeds, depths (the depths sampled at that sigma_w^2).
     """
     rows = []
@@ -125,8 +125,8 @@ def trainable_depth(
                     "sigma_w2": float(sw2),
                     "depth_max": depth_max,
                     "censored": censored,
-                    "seed_lo": float(min(per_seed)),
-                    "seed_hi": float(max(per_seed)),
+                    "spread_lo": float(min(per_seed)),
+                    "spread_hi": float(max(per_seed)),
                     "threshold": float(threshold),
                     "n_seeds": int(sub["seed"].nunique()),
                     "depths": [int(d) for d in depths],

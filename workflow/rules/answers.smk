@@ -43,7 +43,7 @@ rule answers:
     log:
         "results/logs/answers.log",
     benchmark:
-        "results/benchmarks/answers.tsv",
+        "results/benchmarks/answers.tsv"
     conda:
         CONDA_ENV
     params:
@@ -69,7 +69,7 @@ rule answers_available:
     log:
         "results/logs/answers.log",
     benchmark:
-        "results/benchmarks/answers_available.tsv",
+        "results/benchmarks/answers_available.tsv"
     conda:
         CONDA_ENV
     params:
@@ -95,7 +95,7 @@ rule answers_section:
     log:
         "results/logs/answers/{section}.log",
     benchmark:
-        "results/benchmarks/answers/{section}.tsv",
+        "results/benchmarks/answers/{section}.tsv"
     conda:
         CONDA_ENV
     params:

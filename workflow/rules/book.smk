@@ -30,7 +30,7 @@ rule book:
     log:
         "results/logs/book.log",
     benchmark:
-        "results/benchmarks/book.tsv",
+        "results/benchmarks/book.tsv"
     conda:
         CONDA_ENV
     params:
@@ -54,7 +54,7 @@ rule book_available:
     log:
         "results/logs/book.log",
     benchmark:
-        "results/benchmarks/book_available.tsv",
+        "results/benchmarks/book_available.tsv"
     conda:
         CONDA_ENV
     params:

@@ -44,7 +44,7 @@ rule finite_width_simulation:
     log:
         "results/logs/finite_width/simulation_{panel}_N{width}.log",
     benchmark:
-        "results/benchmarks/finite_width/simulation_{panel}_N{width}.tsv",
+        "results/benchmarks/finite_width/simulation_{panel}_N{width}.tsv"
     wildcard_constraints:
         panel="|".join(FINITE_WIDTH_PANELS),
         width=r"\d+",
@@ -71,7 +71,7 @@ rule finite_width_theory:
     log:
         "results/logs/finite_width/theory.log",
     benchmark:
-        "results/benchmarks/finite_width/theory.tsv",
+        "results/benchmarks/finite_width/theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -91,7 +91,7 @@ rule finite_width:
     log:
         "results/logs/finite_width/figure.log",
     benchmark:
-        "results/benchmarks/finite_width/figure.tsv",
+        "results/benchmarks/finite_width/figure.tsv"
     conda:
         CONDA_ENV
     script:
@@ -108,7 +108,7 @@ rule answers_finite_width:
     log:
         "results/logs/finite_width/answers.log",
     benchmark:
-        "results/benchmarks/finite_width/answers.tsv",
+        "results/benchmarks/finite_width/answers.tsv"
     conda:
         CONDA_ENV
     params:

@@ -47,7 +47,7 @@ rule gradient_covariance_theory:
     log:
         "results/logs/geometry/gradient_covariance_theory.log",
     benchmark:
-        "results/benchmarks/geometry/gradient_covariance_theory.tsv",
+        "results/benchmarks/geometry/gradient_covariance_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -74,7 +74,7 @@ rule gradient_covariance_simulation:
     log:
         "results/logs/geometry/gradient_covariance_simulation_{chunk}.log",
     benchmark:
-        "results/benchmarks/geometry/gradient_covariance_simulation_{chunk}.tsv",
+        "results/benchmarks/geometry/gradient_covariance_simulation_{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -116,7 +116,7 @@ rule gradient_covariance_fit:
     log:
         "results/logs/geometry/gradient_covariance_fit.log",
     benchmark:
-        "results/benchmarks/geometry/gradient_covariance_fit.tsv",
+        "results/benchmarks/geometry/gradient_covariance_fit.tsv"
     conda:
         CONDA_ENV
     params:
@@ -138,7 +138,7 @@ rule gradient_covariance:
     log:
         "results/logs/geometry/gradient_covariance.log",
     benchmark:
-        "results/benchmarks/geometry/gradient_covariance.tsv",
+        "results/benchmarks/geometry/gradient_covariance.tsv"
     conda:
         CONDA_ENV
     params:
@@ -161,7 +161,7 @@ rule curvature_theory:
     log:
         "results/logs/geometry/curvature_theory.log",
     benchmark:
-        "results/benchmarks/geometry/curvature_theory.tsv",
+        "results/benchmarks/geometry/curvature_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -180,7 +180,7 @@ rule curvature_simulation:
     log:
         "results/logs/geometry/curvature_simulation_{chunk}.log",
     benchmark:
-        "results/benchmarks/geometry/curvature_simulation_{chunk}.tsv",
+        "results/benchmarks/geometry/curvature_simulation_{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -217,7 +217,7 @@ rule curvature:
     log:
         "results/logs/geometry/curvature.log",
     benchmark:
-        "results/benchmarks/geometry/curvature.tsv",
+        "results/benchmarks/geometry/curvature.tsv"
     conda:
         CONDA_ENV
     params:
@@ -239,7 +239,7 @@ rule answers_geometry:
     log:
         "results/logs/geometry/answers.log",
     benchmark:
-        "results/benchmarks/geometry/answers.tsv",
+        "results/benchmarks/geometry/answers.tsv"
     conda:
         CONDA_ENV
     params:

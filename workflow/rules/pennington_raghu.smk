@@ -11,7 +11,7 @@ rule networks_trajectory_simulation:
     log:
         "results/logs/pennington_raghu/networks_trajectory_simulation.log",
     benchmark:
-        "results/benchmarks/pennington_raghu/networks_trajectory_simulation.tsv",
+        "results/benchmarks/pennington_raghu/networks_trajectory_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -46,7 +46,7 @@ rule networks_trajectory_theory:
     log:
         "results/logs/pennington_raghu/networks_trajectory_theory.log",
     benchmark:
-        "results/benchmarks/pennington_raghu/networks_trajectory_theory.tsv",
+        "results/benchmarks/pennington_raghu/networks_trajectory_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -74,7 +74,7 @@ rule trajectory_length:
     log:
         "results/logs/pennington_raghu/trajectory_length.log",
     benchmark:
-        "results/benchmarks/pennington_raghu/trajectory_length.tsv",
+        "results/benchmarks/pennington_raghu/trajectory_length.tsv"
     conda:
         CONDA_ENV
     params:
@@ -91,7 +91,7 @@ rule networks_jacobian_simulation:
     log:
         "results/logs/pennington_raghu/networks_jacobian_simulation.log",
     benchmark:
-        "results/benchmarks/pennington_raghu/networks_jacobian_simulation.tsv",
+        "results/benchmarks/pennington_raghu/networks_jacobian_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -123,7 +123,7 @@ rule networks_jacobian_theory:
     log:
         "results/logs/pennington_raghu/networks_jacobian_theory.log",
     benchmark:
-        "results/benchmarks/pennington_raghu/networks_jacobian_theory.tsv",
+        "results/benchmarks/pennington_raghu/networks_jacobian_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -146,7 +146,7 @@ rule jacobian_spectrum:
     log:
         "results/logs/pennington_raghu/jacobian_spectrum.log",
     benchmark:
-        "results/benchmarks/pennington_raghu/jacobian_spectrum.tsv",
+        "results/benchmarks/pennington_raghu/jacobian_spectrum.tsv"
     conda:
         CONDA_ENV
     script:

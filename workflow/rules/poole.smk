@@ -15,7 +15,7 @@ rule qmap_theory:
     log:
         "results/logs/poole/qmap_theory.log",
     benchmark:
-        "results/benchmarks/poole/qmap_theory.tsv",
+        "results/benchmarks/poole/qmap_theory.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -36,7 +36,7 @@ rule qmap_simulation:
     log:
         "results/logs/poole/qmap_simulation.log",
     benchmark:
-        "results/benchmarks/poole/qmap_simulation.tsv",
+        "results/benchmarks/poole/qmap_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -61,7 +61,7 @@ rule qmap:
     log:
         "results/logs/poole/qmap.log",
     benchmark:
-        "results/benchmarks/poole/qmap.tsv",
+        "results/benchmarks/poole/qmap.tsv"
     conda:
         CONDA_ENV
     script:
@@ -76,7 +76,7 @@ rule meanfield_phase_theory:
     log:
         "results/logs/poole/meanfield_phase_theory.log",
     benchmark:
-        "results/benchmarks/poole/meanfield_phase_theory.tsv",
+        "results/benchmarks/poole/meanfield_phase_theory.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -108,7 +108,7 @@ rule qstar_phase:
     log:
         "results/logs/poole/qstar_phase.log",
     benchmark:
-        "results/benchmarks/poole/qstar_phase.tsv",
+        "results/benchmarks/poole/qstar_phase.tsv"
     conda:
         CONDA_ENV
     params:
@@ -128,7 +128,7 @@ use rule qstar_phase as q_convergence_depth with:
     log:
         "results/logs/poole/q_convergence_depth.log",
     benchmark:
-        "results/benchmarks/poole/q_convergence_depth.tsv",
+        "results/benchmarks/poole/q_convergence_depth.tsv"
     params:
         which="q_convergence_depth",
         qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
@@ -144,7 +144,7 @@ use rule qstar_phase as cstar_phase with:
     log:
         "results/logs/poole/cstar_phase.log",
     benchmark:
-        "results/benchmarks/poole/cstar_phase.tsv",
+        "results/benchmarks/poole/cstar_phase.tsv"
     params:
         which="cstar_phase",
         qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
@@ -160,7 +160,7 @@ use rule qstar_phase as chi1_phase with:
     log:
         "results/logs/poole/chi1_phase.log",
     benchmark:
-        "results/benchmarks/poole/chi1_phase.tsv",
+        "results/benchmarks/poole/chi1_phase.tsv"
     params:
         which="chi1_phase",
         qmap=config_slice("qmap", "activation", "sigma_w", "sigma_b"),
@@ -174,7 +174,7 @@ rule meanfield_edge_theory:
     log:
         "results/logs/poole/meanfield_edge_theory.log",
     benchmark:
-        "results/benchmarks/poole/meanfield_edge_theory.tsv",
+        "results/benchmarks/poole/meanfield_edge_theory.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -197,7 +197,7 @@ rule edge_of_chaos:
     log:
         "results/logs/poole/edge_of_chaos.log",
     benchmark:
-        "results/benchmarks/poole/edge_of_chaos.tsv",
+        "results/benchmarks/poole/edge_of_chaos.tsv"
     conda:
         CONDA_ENV
     script:
@@ -212,7 +212,7 @@ rule meanfield_cmap_theory:
     log:
         "results/logs/poole/meanfield_cmap_theory.log",
     benchmark:
-        "results/benchmarks/poole/meanfield_cmap_theory.tsv",
+        "results/benchmarks/poole/meanfield_cmap_theory.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -238,7 +238,7 @@ rule cmap:
     log:
         "results/logs/poole/cmap.log",
     benchmark:
-        "results/benchmarks/poole/cmap.tsv",
+        "results/benchmarks/poole/cmap.tsv"
     conda:
         CONDA_ENV
     params:
@@ -253,7 +253,7 @@ use rule meanfield_cmap_theory as meanfield_activation_comparison_theory with:
     log:
         "results/logs/poole/meanfield_activation_comparison_theory.log",
     benchmark:
-        "results/benchmarks/poole/meanfield_activation_comparison_theory.tsv",
+        "results/benchmarks/poole/meanfield_activation_comparison_theory.tsv"
     resources:
         mem_mb=MEMORY.budget(
             "meanfield_activation_comparison_theory",
@@ -282,7 +282,7 @@ use rule cmap as activation_comparison with:
     log:
         "results/logs/poole/activation_comparison.log",
     benchmark:
-        "results/benchmarks/poole/activation_comparison.tsv",
+        "results/benchmarks/poole/activation_comparison.tsv"
     params:
         which="activation_comparison",
 
@@ -295,7 +295,7 @@ rule networks_qstar_simulation:
     log:
         "results/logs/poole/networks_qstar_simulation.log",
     benchmark:
-        "results/benchmarks/poole/networks_qstar_simulation.tsv",
+        "results/benchmarks/poole/networks_qstar_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -329,7 +329,7 @@ rule qstar_empirical:
     log:
         "results/logs/poole/qstar_empirical.log",
     benchmark:
-        "results/benchmarks/poole/qstar_empirical.tsv",
+        "results/benchmarks/poole/qstar_empirical.tsv"
     conda:
         CONDA_ENV
     params:
@@ -349,7 +349,7 @@ rule networks_q_dynamics_simulation:
     log:
         "results/logs/poole/networks_q_dynamics_simulation.log",
     benchmark:
-        "results/benchmarks/poole/networks_q_dynamics_simulation.tsv",
+        "results/benchmarks/poole/networks_q_dynamics_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -383,7 +383,7 @@ rule networks_q_dynamics_theory:
     log:
         "results/logs/poole/networks_q_dynamics_theory.log",
     benchmark:
-        "results/benchmarks/poole/networks_q_dynamics_theory.tsv",
+        "results/benchmarks/poole/networks_q_dynamics_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -405,7 +405,7 @@ rule q_dynamics:
     log:
         "results/logs/poole/q_dynamics.log",
     benchmark:
-        "results/benchmarks/poole/q_dynamics.tsv",
+        "results/benchmarks/poole/q_dynamics.tsv"
     conda:
         CONDA_ENV
     script:
@@ -420,7 +420,7 @@ rule networks_c_dynamics_simulation:
     log:
         "results/logs/poole/networks_c_dynamics_simulation.log",
     benchmark:
-        "results/benchmarks/poole/networks_c_dynamics_simulation.tsv",
+        "results/benchmarks/poole/networks_c_dynamics_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -454,7 +454,7 @@ rule networks_c_dynamics_theory:
     log:
         "results/logs/poole/networks_c_dynamics_theory.log",
     benchmark:
-        "results/benchmarks/poole/networks_c_dynamics_theory.tsv",
+        "results/benchmarks/poole/networks_c_dynamics_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -476,7 +476,7 @@ rule c_dynamics:
     log:
         "results/logs/poole/c_dynamics.log",
     benchmark:
-        "results/benchmarks/poole/c_dynamics.tsv",
+        "results/benchmarks/poole/c_dynamics.tsv"
     conda:
         CONDA_ENV
     script:
@@ -489,7 +489,7 @@ use rule networks_c_dynamics_simulation as networks_correlation_layers_simulatio
     log:
         "results/logs/poole/networks_correlation_layers_simulation.log",
     benchmark:
-        "results/benchmarks/poole/networks_correlation_layers_simulation.tsv",
+        "results/benchmarks/poole/networks_correlation_layers_simulation.tsv"
     resources:
         mem_mb=MEMORY.budget(
             "networks_correlation_layers_simulation",
@@ -517,7 +517,7 @@ use rule networks_c_dynamics_theory as networks_correlation_layers_theory with:
     log:
         "results/logs/poole/networks_correlation_layers_theory.log",
     benchmark:
-        "results/benchmarks/poole/networks_correlation_layers_theory.tsv",
+        "results/benchmarks/poole/networks_correlation_layers_theory.tsv"
     params:
         cfg=config_slice(
             "networks.correlation_layers",
@@ -540,7 +540,7 @@ rule correlation_layers:
     log:
         "results/logs/poole/correlation_layers.log",
     benchmark:
-        "results/benchmarks/poole/correlation_layers.tsv",
+        "results/benchmarks/poole/correlation_layers.tsv"
     conda:
         CONDA_ENV
     script:
@@ -556,7 +556,7 @@ rule networks_gradient_simulation:
     log:
         "results/logs/poole/networks_gradient_simulation.log",
     benchmark:
-        "results/benchmarks/poole/networks_gradient_simulation.tsv",
+        "results/benchmarks/poole/networks_gradient_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -589,7 +589,7 @@ rule networks_gradient_theory:
     log:
         "results/logs/poole/networks_gradient_theory.log",
     benchmark:
-        "results/benchmarks/poole/networks_gradient_theory.tsv",
+        "results/benchmarks/poole/networks_gradient_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -611,7 +611,7 @@ rule gradient_histograms:
     log:
         "results/logs/poole/gradient_histograms.log",
     benchmark:
-        "results/benchmarks/poole/gradient_histograms.tsv",
+        "results/benchmarks/poole/gradient_histograms.tsv"
     conda:
         CONDA_ENV
     script:
@@ -627,7 +627,7 @@ rule networks_dw_simulation:
     log:
         "results/logs/poole/networks_dw_simulation.log",
     benchmark:
-        "results/benchmarks/poole/networks_dw_simulation.tsv",
+        "results/benchmarks/poole/networks_dw_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -656,7 +656,7 @@ use rule networks_gradient_theory as networks_dw_theory with:
     log:
         "results/logs/poole/networks_dw_theory.log",
     benchmark:
-        "results/benchmarks/poole/networks_dw_theory.tsv",
+        "results/benchmarks/poole/networks_dw_theory.tsv"
     params:
         cfg=config_slice("networks.dw", "activation", "sigma_w_factor", "sigma_b"),
 
@@ -673,7 +673,7 @@ rule dw_spectrum:
     log:
         "results/logs/poole/dw_spectrum.log",
     benchmark:
-        "results/benchmarks/poole/dw_spectrum.tsv",
+        "results/benchmarks/poole/dw_spectrum.tsv"
     conda:
         CONDA_ENV
     script:
@@ -688,7 +688,7 @@ rule answers_meanfield:
     log:
         "results/logs/poole/answers_meanfield.log",
     benchmark:
-        "results/benchmarks/poole/answers_meanfield.tsv",
+        "results/benchmarks/poole/answers_meanfield.tsv"
     conda:
         CONDA_ENV
     params:
@@ -708,7 +708,7 @@ rule answers_networks:
     log:
         "results/logs/poole/answers_networks.log",
     benchmark:
-        "results/benchmarks/poole/answers_networks.tsv",
+        "results/benchmarks/poole/answers_networks.tsv"
     conda:
         CONDA_ENV
     params:

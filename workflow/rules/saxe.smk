@@ -14,7 +14,7 @@ rule saxe_exercise1:
     log:
         "results/logs/saxe/saxe_exercise1.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_exercise1.tsv",
+        "results/benchmarks/saxe/saxe_exercise1.tsv"
     conda:
         CONDA_ENV
     params:
@@ -44,7 +44,7 @@ rule saxe_svd_dynamics:
     log:
         "results/logs/saxe/saxe_svd_dynamics.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_svd_dynamics.tsv",
+        "results/benchmarks/saxe/saxe_svd_dynamics.tsv"
     conda:
         CONDA_ENV
     script:
@@ -61,7 +61,7 @@ rule saxe_analytic:
     log:
         "results/logs/saxe/saxe_analytic.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_analytic.tsv",
+        "results/benchmarks/saxe/saxe_analytic.tsv"
     conda:
         CONDA_ENV
     params:
@@ -79,7 +79,7 @@ rule saxe_tree_simulation:
     log:
         "results/logs/saxe/saxe_tree_simulation.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_tree_simulation.tsv",
+        "results/benchmarks/saxe/saxe_tree_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -111,7 +111,7 @@ use rule saxe_tree_simulation as saxe_tree_wide_simulation with:
     log:
         "results/logs/saxe/saxe_tree_wide_simulation.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_tree_wide_simulation.tsv",
+        "results/benchmarks/saxe/saxe_tree_wide_simulation.tsv"
     resources:
         # measured peak 1.4 GB (1001 epochs x 10 nets x 64 x 100 maps)
         mem_mb=MEMORY.budget(
@@ -148,7 +148,7 @@ rule saxe_deep_linear_tree:
     log:
         "results/logs/saxe/saxe_deep_linear_tree.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_deep_linear_tree.tsv",
+        "results/benchmarks/saxe/saxe_deep_linear_tree.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -174,7 +174,7 @@ use rule saxe_deep_linear_tree as saxe_relu_tree with:
     log:
         "results/logs/saxe/saxe_relu_tree.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_relu_tree.tsv",
+        "results/benchmarks/saxe/saxe_relu_tree.tsv"
     params:
         variant="relu",
         network=config_slice("saxe.network", "hidden_units"),
@@ -188,7 +188,7 @@ rule saxe_depth_simulation:
     log:
         "results/logs/saxe/saxe_depth_simulation.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_depth_simulation.tsv",
+        "results/benchmarks/saxe/saxe_depth_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -224,7 +224,7 @@ rule saxe_depth:
     log:
         "results/logs/saxe/saxe_depth.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_depth.tsv",
+        "results/benchmarks/saxe/saxe_depth.tsv"
     conda:
         CONDA_ENV
     script:
@@ -241,7 +241,7 @@ rule saxe_answers:
     log:
         "results/logs/saxe/saxe_answers.log",
     benchmark:
-        "results/benchmarks/saxe/saxe_answers.tsv",
+        "results/benchmarks/saxe/saxe_answers.tsv"
     conda:
         CONDA_ENV
     params:

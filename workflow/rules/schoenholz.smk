@@ -57,7 +57,7 @@ rule gradient_depth_scale:
     log:
         "results/logs/schoenholz/gradient_depth_scale.log",
     benchmark:
-        "results/benchmarks/schoenholz/gradient_depth_scale.tsv",
+        "results/benchmarks/schoenholz/gradient_depth_scale.tsv"
     conda:
         CONDA_ENV
     script:
@@ -73,7 +73,7 @@ rule networks_depth_scales_simulation:
     log:
         "results/logs/schoenholz/networks_depth_scales_simulation_{chunk}.log",
     benchmark:
-        "results/benchmarks/schoenholz/networks_depth_scales_simulation_{chunk}.tsv",
+        "results/benchmarks/schoenholz/networks_depth_scales_simulation_{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -110,7 +110,7 @@ rule networks_depth_scales_merge:
     log:
         "results/logs/schoenholz/networks_depth_scales_merge.log",
     benchmark:
-        "results/benchmarks/schoenholz/networks_depth_scales_merge.tsv",
+        "results/benchmarks/schoenholz/networks_depth_scales_merge.tsv"
     conda:
         CONDA_ENV
     params:
@@ -128,7 +128,7 @@ rule networks_depth_scales_theory:
     log:
         "results/logs/schoenholz/networks_depth_scales_theory.log",
     benchmark:
-        "results/benchmarks/schoenholz/networks_depth_scales_theory.tsv",
+        "results/benchmarks/schoenholz/networks_depth_scales_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -147,7 +147,7 @@ rule networks_depth_scales_fit:
     log:
         "results/logs/schoenholz/networks_depth_scales_fit.log",
     benchmark:
-        "results/benchmarks/schoenholz/networks_depth_scales_fit.tsv",
+        "results/benchmarks/schoenholz/networks_depth_scales_fit.tsv"
     conda:
         CONDA_ENV
     params:
@@ -169,7 +169,7 @@ rule depth_scales:
     log:
         "results/logs/schoenholz/depth_scales.log",
     benchmark:
-        "results/benchmarks/schoenholz/depth_scales.tsv",
+        "results/benchmarks/schoenholz/depth_scales.tsv"
     conda:
         CONDA_ENV
     params:
@@ -186,7 +186,7 @@ rule networks_dropout_simulation:
     log:
         "results/logs/schoenholz/networks_dropout_simulation.log",
     benchmark:
-        "results/benchmarks/schoenholz/networks_dropout_simulation.tsv",
+        "results/benchmarks/schoenholz/networks_dropout_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -210,7 +210,7 @@ rule networks_dropout_theory:
     log:
         "results/logs/schoenholz/networks_dropout_theory.log",
     benchmark:
-        "results/benchmarks/schoenholz/networks_dropout_theory.tsv",
+        "results/benchmarks/schoenholz/networks_dropout_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -231,7 +231,7 @@ rule dropout_cmap:
     log:
         "results/logs/schoenholz/dropout_cmap.log",
     benchmark:
-        "results/benchmarks/schoenholz/dropout_cmap.tsv",
+        "results/benchmarks/schoenholz/dropout_cmap.tsv"
     conda:
         CONDA_ENV
     params:

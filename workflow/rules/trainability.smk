@@ -101,7 +101,7 @@ rule trainability_data_check:
     log:
         "results/logs/trainability/data_check.log",
     benchmark:
-        "results/benchmarks/trainability/data_check.tsv",
+        "results/benchmarks/trainability/data_check.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -130,7 +130,9 @@ rule trainability_plan:
     conda:
         CONDA_ENV
     params:
-        cfg=config_slice("trainability", "sigma_b2", "sigma_w2", "depths", "sample_within"),
+        cfg=config_slice(
+            "trainability", "sigma_b2", "sigma_w2", "depths", "sample_within"
+        ),
         dropout=config_slice("trainability.dropout", "keep_probs", "depths"),
     script:
         "../scripts/trainability_plan.py"
@@ -147,7 +149,7 @@ rule trainability_sweep:
     log:
         "results/logs/trainability/sweep_keep{keep_prob}_L{depth}_g{group}.log",
     benchmark:
-        "results/benchmarks/trainability/sweep_keep{keep_prob}_L{depth}_g{group}.tsv",
+        "results/benchmarks/trainability/sweep_keep{keep_prob}_L{depth}_g{group}.tsv"
     wildcard_constraints:
         keep_prob=r"[0-9.]+",
         depth=r"\d+",
@@ -176,7 +178,7 @@ rule trainability_merge:
     log:
         "results/logs/trainability/merge_{variant}.log",
     benchmark:
-        "results/benchmarks/trainability/merge_{variant}.tsv",
+        "results/benchmarks/trainability/merge_{variant}.tsv"
     wildcard_constraints:
         variant="|".join(TRAINABILITY_VARIANTS),
     conda:
@@ -197,7 +199,7 @@ rule trainability_theory:
     log:
         "results/logs/trainability/theory.log",
     benchmark:
-        "results/benchmarks/trainability/theory.tsv",
+        "results/benchmarks/trainability/theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -221,7 +223,7 @@ rule trainability:
     log:
         "results/logs/trainability/trainability.log",
     benchmark:
-        "results/benchmarks/trainability/trainability.tsv",
+        "results/benchmarks/trainability/trainability.tsv"
     conda:
         CONDA_ENV
     script:
@@ -241,7 +243,7 @@ use rule trainability as trainability_dropout with:
     log:
         "results/logs/trainability/trainability_dropout.log",
     benchmark:
-        "results/benchmarks/trainability/trainability_dropout.tsv",
+        "results/benchmarks/trainability/trainability_dropout.tsv"
 
 
 rule answers_trainability:
@@ -255,7 +257,7 @@ rule answers_trainability:
     log:
         "results/logs/trainability/answers.log",
     benchmark:
-        "results/benchmarks/trainability/answers.tsv",
+        "results/benchmarks/trainability/answers.tsv"
     conda:
         CONDA_ENV
     params:

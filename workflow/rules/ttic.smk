@@ -16,7 +16,7 @@ rule init_unit_theory:
     log:
         "results/logs/ttic/init_unit_theory.log",
     benchmark:
-        "results/benchmarks/ttic/init_unit_theory.tsv",
+        "results/benchmarks/ttic/init_unit_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -33,7 +33,7 @@ rule init_unit_simulation:
     log:
         "results/logs/ttic/init_unit_simulation.log",
     benchmark:
-        "results/benchmarks/ttic/init_unit_simulation.tsv",
+        "results/benchmarks/ttic/init_unit_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -57,7 +57,7 @@ rule init_variance:
     log:
         "results/logs/ttic/init_variance.log",
     benchmark:
-        "results/benchmarks/ttic/init_variance.tsv",
+        "results/benchmarks/ttic/init_variance.tsv"
     conda:
         CONDA_ENV
     script:
@@ -72,7 +72,7 @@ rule ugrnn_gradcheck_data:
     log:
         "results/logs/ttic/ugrnn_gradcheck_data.log",
     benchmark:
-        "results/benchmarks/ttic/ugrnn_gradcheck_data.tsv",
+        "results/benchmarks/ttic/ugrnn_gradcheck_data.tsv"
     conda:
         CONDA_ENV
     params:
@@ -92,7 +92,7 @@ rule ugrnn_gradcheck:
     log:
         "results/logs/ttic/ugrnn_gradcheck.log",
     benchmark:
-        "results/benchmarks/ttic/ugrnn_gradcheck.tsv",
+        "results/benchmarks/ttic/ugrnn_gradcheck.tsv"
     conda:
         CONDA_ENV
     script:
@@ -108,7 +108,7 @@ rule resnet_variance_theory:
     log:
         "results/logs/ttic/resnet_variance_theory.log",
     benchmark:
-        "results/benchmarks/ttic/resnet_variance_theory.tsv",
+        "results/benchmarks/ttic/resnet_variance_theory.tsv"
     conda:
         CONDA_ENV
     params:
@@ -133,7 +133,7 @@ rule resnet_variance_simulation:
     log:
         "results/logs/ttic/resnet_variance_simulation.log",
     benchmark:
-        "results/benchmarks/ttic/resnet_variance_simulation.tsv",
+        "results/benchmarks/ttic/resnet_variance_simulation.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -170,7 +170,7 @@ rule resnet_variance:
     log:
         "results/logs/ttic/resnet_variance.log",
     benchmark:
-        "results/benchmarks/ttic/resnet_variance.tsv",
+        "results/benchmarks/ttic/resnet_variance.tsv"
     conda:
         CONDA_ENV
     script:
@@ -185,7 +185,7 @@ rule resnet_small_sigma_grad_data:
     log:
         "results/logs/ttic/resnet_small_sigma_grad_data.log",
     benchmark:
-        "results/benchmarks/ttic/resnet_small_sigma_grad_data.tsv",
+        "results/benchmarks/ttic/resnet_small_sigma_grad_data.tsv"
     conda:
         CONDA_ENV
     params:
@@ -213,7 +213,7 @@ rule resnet_small_sigma_grad:
     log:
         "results/logs/ttic/resnet_small_sigma_grad.log",
     benchmark:
-        "results/benchmarks/ttic/resnet_small_sigma_grad.tsv",
+        "results/benchmarks/ttic/resnet_small_sigma_grad.tsv"
     conda:
         CONDA_ENV
     script:
@@ -233,7 +233,7 @@ rule answers_initialisation:
     log:
         "results/logs/ttic/answers_initialisation.log",
     benchmark:
-        "results/benchmarks/ttic/answers_initialisation.tsv",
+        "results/benchmarks/ttic/answers_initialisation.tsv"
     conda:
         CONDA_ENV
     params:

@@ -36,7 +36,8 @@ if __name__ == "__main__":
                     measured = f"none trains, not even L = {b.depth_max:.0f}"
                 else:
                     measured = (
-                        f"L = {b.depth_max:.0f} (single seeds {b.seed_lo:.0f} to {b.seed_hi:.0f})"
+                        f"L = {b.depth_max:.0f} "
+                        f"(single seeds {b.spread_lo:.0f} to {b.spread_hi:.0f})"
                     )
                 answers.append(
                     Answer(

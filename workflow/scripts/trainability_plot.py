@@ -77,7 +77,7 @@ if __name__ == "__main__":
                 }[kind]
                 ax.errorbar(
                     pts["sigma_w2"], pts["depth_max"],
-                    yerr=[pts["depth_max"] - pts["seed_lo"], pts["seed_hi"] - pts["depth_max"]],
+                    yerr=[pts["depth_max"] - pts["spread_lo"], pts["spread_hi"] - pts["depth_max"]],
                     fmt=marker, color=BOUNDARY_COLOUR, ms=4.5, mec="0.1", mew=0.6, elinewidth=1.2,
                     capsize=2, label=label, zorder=5,
                 )  # fmt: skip
@@ -123,8 +123,8 @@ if __name__ == "__main__":
                     "sigma_w2": float(b.sigma_w2),
                     "depth_max": float(b.depth_max),
                     "censored": b.censored,
-                    "seed_lo": float(b.seed_lo),
-                    "seed_hi": float(b.seed_hi),
+                    "spread_lo": float(b.spread_lo),
+                    "spread_hi": float(b.spread_hi),
                     "six_xi_c": six_xi,
                     "ratio": float(b.depth_max / six_xi),
                     "depths": list(b.depths),
