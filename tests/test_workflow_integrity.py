@@ -444,3 +444,20 @@ def test_targets_before_configfile_as_the_readme_says(tmp_path):
     assert "--cores 2 qmap --configfile my.yaml" in readme
     jobs = {b["rule"] for b in dry_run_blocks(wf, "qmap", "--configfile", "my.yaml")}
     assert jobs == {"qmap", "qmap_theory", "qmap_simulation"}
+
+
+def test_every_job_with_a_log_writes_its_own_benchmark_file(workflow_dir):
+    """`make profile` reads one Snakemake benchmark file per job: every job of the default
+    and the full config that runs code (has a log) has one, under results/benchmarks/,
+    and no two jobs share one."""
+    from conftest import ROOT, dry_run_blocks
+
+    for config in ("config.yaml", str(ROOT / "config.full.yaml")):
+        blocks = dry_run_blocks(workflow_dir, "--forceall", "--configfile", config)
+        coded = [b for b in blocks if b.get("log")]
+        assert len(coded) > 100, config
+        missing = sorted({b["rule"] for b in coded if not b.get("benchmark")})
+        assert not missing, (config, missing)
+        files = [f for b in coded for f in b["benchmark"]]
+        assert all(f.startswith("results/benchmarks/") and f.endswith(".tsv") for f in files)
+        assert len(files) == len(set(files)), config
