@@ -400,6 +400,10 @@ def test_trainable_depth_interpolates_the_crossing_in_log_depth():
     # 0.9 at 5, 0.4 at 10: t = 0.4 / 0.5 of the way in log depth
     assert out.loc[4.0, "depth_max"] == pytest.approx(5 * 2**0.8)
     assert out.loc[1.5, "depths"] == depths
+    assert not out["gap"].any()  # no grid given
+    # the crossing of 2.0 (between 10 and 20) spans an unsampled grid depth 15
+    gapped = tr.trainable_depth(rec, grid_depths=[5, 10, 15, 20, 40]).set_index("sigma_w2")
+    assert gapped.loc[2.0, "gap"] and not gapped.loc[4.0, "gap"] and not gapped.loc[1.5, "gap"]
 
 
 def test_trainable_depth_spread_over_seeds_and_a_column_that_never_trains():

@@ -90,7 +90,7 @@ def _crossing(depths: np.ndarray, acc: np.ndarray, threshold: float) -> tuple[fl
 
 
 def trainable_depth(
-    records: pd.DataFrame, value: str = "train_acc", n_classes: int = 10
+    records: pd.DataFrame, value: str = "train_acc", n_classes: int = 10, grid_depths=None
 ) -> pd.DataFrame:
     """The measured trainability boundary: per (keep_prob, sigma_w2), the largest depth that
     trains, with its spread over seeds.
@@ -103,9 +103,12 @@ def trainable_depth(
     ``"above"`` (every sampled depth trains: the boundary is at least ``depth_max``) or
     ``"below"`` (none does). ``spread_lo``/``spread_hi``: the smallest and largest crossing
     of the single seeds, the same threshold applied to each seed's own accuracies.
+    ``gap``: with ``grid_depths`` (the sweep's depths), the crossing lies between two
+    sampled depths with an unsampled grid depth between them (a coarse measurement).
     Columns keep_prob, sigma_w2, depth_max, censored, spread_lo, spread_hi, threshold,
-    n_seeds, depths (the depths sampled at that sigma_w^2).
+    n_seeds, depths (the depths sampled at that sigma_w^2), gap.
     """
+    grid = np.asarray(sorted(grid_depths if grid_depths is not None else []), dtype=float)
     rows = []
     chance = 1.0 / n_classes
     for kp, runs in records.groupby("keep_prob"):
@@ -115,6 +118,9 @@ def trainable_depth(
             per_depth = sub.groupby("depth")[value].mean()
             depths = per_depth.index.to_numpy(dtype=float)
             depth_max, censored = _crossing(depths, per_depth.to_numpy(), threshold)
+            lo = depths[depths <= depth_max].max()
+            hi = depths[depths >= depth_max].min()
+            gap = not censored and bool(np.any((grid > lo) & (grid < hi)))
             per_seed = [
                 _crossing(d.index.to_numpy(dtype=float), d.to_numpy(), threshold)[0]
                 for d in (s.groupby("depth")[value].mean() for _, s in sub.groupby("seed"))
@@ -130,6 +136,7 @@ def trainable_depth(
                     "threshold": float(threshold),
                     "n_seeds": int(sub["seed"].nunique()),
                     "depths": [int(d) for d in depths],
+                    "gap": gap,
                 }
             )
     return pd.DataFrame(rows)

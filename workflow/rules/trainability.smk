@@ -250,6 +250,7 @@ rule answers_trainability:
     input:
         plain="results/data/trainability/runs_plain.parquet",
         dropout="results/data/trainability/runs_dropout.parquet",
+        plan=rules.trainability_plan.output[0],
         theory=rules.trainability_theory.output[0],
         code=code_inputs("trainability_answers.py"),
     output:

@@ -142,6 +142,7 @@ if __name__ == "__main__":
         fitted_c = c_vs_map.notna().to_numpy()
         crit_shown = min(shown, key=lambda s: abs(chi1[s] - 1))
         dev_crit, floor_crit = last_dev[crit_shown]
+        q_fitted = fit.loc[fit["xi_q_fit"].notna(), "q_last"]
         facts = {
             "activation": act,
             "critical_sigma_w2": critical,
@@ -151,8 +152,9 @@ if __name__ == "__main__":
             "width": width,
             "depth": n_layers,
             "n_sigma": len(fit),
-            "q_last_min": int(fit["q_last"].min()),
-            "q_last_max": int(fit["q_last"].max()),
+            # the layer ranges of the fits that exist (a setting without a fit has none)
+            "q_last_min": int(q_fitted.min()) if len(q_fitted) else 0,
+            "q_last_max": int(q_fitted.max()) if len(q_fitted) else 0,
             # NaN where too few layers are above the floor for a fit
             "n_q_fitted": int(q_vs_map.notna().sum()),
             "xi_q_fit_max": float(fit["xi_q_fit"].max()),

@@ -17,9 +17,11 @@ if __name__ == "__main__":
         cfg = job.cfg
         critical = float(meanfield.critical_sigma_w(np.sqrt(cfg["sigma_b2"]))) ** 2
         answers = []
-        for path in (job.input.plain, job.input.dropout):
+        planned = io.read_params(job.input.plan)  # the sweeps' depth grids
+        grids = (planned["cfg"]["depths"], planned["dropout"]["depths"])
+        for path, grid_depths in zip((job.input.plain, job.input.dropout), grids, strict=True):
             runs = io.read_table(path)
-            boundary = trainability.trainable_depth(runs, "train_acc")
+            boundary = trainability.trainable_depth(runs, "train_acc", grid_depths=grid_depths)
             for b in boundary.itertuples():
                 six = trainability.depth_scale_curve([b.sigma_w2], cfg["sigma_b2"], b.keep_prob)
                 six_xi = float(six["six_xi_c"].iloc[0])
@@ -37,7 +39,8 @@ if __name__ == "__main__":
                 else:
                     measured = (
                         f"L = {b.depth_max:.0f} "
-                        f"(single seeds {b.spread_lo:.0f} to {b.spread_hi:.0f})"
+                        f"(single seeds {b.spread_lo:.0f} to {b.spread_hi:.0f}"
+                        + (", across unsampled depths)" if b.gap else ")")
                     )
                 answers.append(
                     Answer(

@@ -17,9 +17,14 @@ if __name__ == "__main__":
         theory = io.read_table(job.input.theory)
         plan = io.read_table(job.input.plan)
         grid = trainability.accuracy_grid(runs, "train_acc")
-        boundary = trainability.trainable_depth(runs, "train_acc")
         keep_probs = sorted(grid["keep_prob"].unique(), reverse=True)
         plan = plan[plan["keep_prob"].isin(keep_probs)]
+        # the sweep's depth grid (the plan may sample none of its cells at some depths)
+        planned = io.read_params(job.input.plan)
+        grid_depths = sorted(
+            planned["cfg"]["depths"] if keep_probs == [1.0] else planned["dropout"]["depths"]
+        )
+        boundary = trainability.trainable_depth(runs, "train_acc", grid_depths=grid_depths)
         sw2 = np.sort(grid["sigma_w2"].unique())
         depths = np.sort(plan["depth"].unique())
         x_edges = trainability.cell_edges(sw2)
@@ -30,7 +35,8 @@ if __name__ == "__main__":
         UNSAMPLED = "0.8"
         # a dark rim keeps the light curves visible over the bright (trained) cells
         RIM = [pe.withStroke(linewidth=3.0, foreground="0.1")]
-        CENSORED = {"above": "^", "below": "v", "": "o"}
+        # (censored, across unsampled grid depths) -> marker; open markers for the latter
+        CENSORED = {("", False): "o", ("", True): "o", ("above", False): "^", ("below", False): "v"}
 
         fig, axes = style.figure(ncols=len(keep_probs), width=3.6, height=3.5, squeeze=False)
         for ax, kp in zip(axes[0], keep_probs, strict=True):
@@ -66,20 +72,21 @@ if __name__ == "__main__":
                     label=r"$6\,\xi_c$ without dropout",
                 )
             measured = boundary[np.isclose(boundary["keep_prob"], kp)]
-            for kind, marker in CENSORED.items():
-                pts = measured[measured["censored"] == kind]
+            for (kind, gap), marker in CENSORED.items():
+                pts = measured[(measured["censored"] == kind) & (measured["gap"] == gap)]
                 if pts.empty:
                     continue
                 label = {
-                    "": "largest trained L (bars: seeds)",
-                    "above": "trains at every sampled L",
-                    "below": "fails at the shallowest L",
-                }[kind]
+                    ("", False): "largest trained L (bars: seeds)",
+                    ("", True): "the same, across unsampled L",
+                    ("above", False): "trains at every sampled L",
+                    ("below", False): "fails at the shallowest L",
+                }[kind, gap]
                 ax.errorbar(
                     pts["sigma_w2"], pts["depth_max"],
                     yerr=[pts["depth_max"] - pts["spread_lo"], pts["spread_hi"] - pts["depth_max"]],
                     fmt=marker, color=BOUNDARY_COLOUR, ms=4.5, mec="0.1", mew=0.6, elinewidth=1.2,
-                    capsize=2, label=label, zorder=5,
+                    capsize=2, label=label, zorder=5, mfc="white" if gap else BOUNDARY_COLOUR,
                 )  # fmt: skip
             ax.set(xlim=(x_edges[0], x_edges[-1]), ylim=(0, y_edges[-1]))
             ax.set(xlabel=r"$\sigma_w^2$", ylabel="depth $L$ (hidden tanh layers)")
@@ -128,6 +135,7 @@ if __name__ == "__main__":
                     "six_xi_c": six_xi,
                     "ratio": float(b.depth_max / six_xi),
                     "depths": list(b.depths),
+                    "gap": bool(b.gap),
                 }
             )
         per_kp = []
@@ -146,8 +154,8 @@ if __name__ == "__main__":
                     "best": float(best["mean"]),
                     "best_sigma_w2": float(best["sigma_w2"]),
                     "n_cells": len(cells),
-                    "n_grid": len(sw2) * cells["depth"].nunique(),
-                    "depths": sorted(int(d) for d in cells["depth"].unique()),
+                    "n_grid": len(sw2) * len(grid_depths),
+                    "depths": [int(d) for d in grid_depths],
                     "six_xi_max": float(
                         theory.loc[np.isclose(theory["keep_prob"], kp), "six_xi_c"].max()
                     ),
@@ -163,7 +171,8 @@ if __name__ == "__main__":
             "keep_probs": [float(kp) for kp in keep_probs],
             # where xi_c diverges without dropout (to the theory curve's spacing)
             "critical_sigma_w2": float(plain.loc[plain["xi_c"].idxmax(), "sigma_w2"]),
-            "sample_within": io.read_params(job.input.plan)["cfg"]["sample_within"],
+            "sample_within": planned["cfg"]["sample_within"],
+            "n_gap": int(boundary["gap"].sum()),
             "per_kp": per_kp,
             "boundary": rows,
             "n_diverged": int(runs["diverged"].sum()),
