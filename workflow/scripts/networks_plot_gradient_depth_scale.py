@@ -2,6 +2,7 @@
 
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from dltheory import io, style
 
@@ -23,7 +24,7 @@ if __name__ == "__main__":
         for chi1 in theory["chi1"]:
             colour = style.REGIME_COLOURS[meanfield.phase(chi1)]
             colours.append(colour if colour not in colours else next(spare))
-        fig, ax = style.figure(width=4.2, height=3.4)
+        fig, ax = style.figure(width=4.2, height=4.4)
         rows = []
         for colour, th in zip(colours, theory.itertuples(), strict=True):
             sub = norms[np.isclose(norms["sigma_w"], th.sigma_w)]
@@ -59,6 +60,7 @@ if __name__ == "__main__":
             xlabel="layer $l$",
             ylabel=r"$|\partial E/\partial W^l|^2 / |\partial E/\partial W^L|^2$",
         )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers
         ax.set_title(rf"{label}, $\sigma_b={theory['sigma_b'].iloc[0]:g}$, L={depth}")
         n_nets = int(norms.groupby("sigma_w")["seed"].nunique().min())  # seeds differ per setting
         handles, labels = ax.get_legend_handles_labels()
@@ -67,8 +69,9 @@ if __name__ == "__main__":
             Line2D([], [], ls="none", marker="o", ms=3.5, color="0.3"),
         ]
         labels += [r"theory $e^{-(L-l)/\xi_\nabla}$", f"mean over {n_nets} nets"]
-        # beside the panel: the points fill the lower left and the lines the upper right
-        fig.legend(handles, labels, loc="outside right center")
+        # below the panel (the points fill the lower left and the lines the upper right;
+        # beside it, the long labels left the axes a third of the width)
+        fig.legend(handles, labels, loc="outside lower center", ncols=1)
         facts = {
             "activation": str(theory["activation"].iloc[0]),
             "sigma_b": float(theory["sigma_b"].iloc[0]),
