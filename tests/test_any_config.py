@@ -117,8 +117,18 @@ def _computed(word: str, facts: dict) -> bool:
 
 def _mentions(text: str, word: str) -> bool:
     if re.fullmatch(r"-?[\d.e+-]+", word):  # a number: not part of a longer number
-        return re.search(rf"(?<![\d.]){re.escape(word)}(?![\d])", text) is not None
+        # ("4" is not in "4.7e-13", nor in "14" or "0.4")
+        return re.search(rf"(?<![\d.]){re.escape(word)}(?![\d]|\.\d)", text) is not None
     return re.search(rf"(?<![A-Za-z_]){re.escape(word)}(?![A-Za-z_])", text) is not None
+
+
+def test_a_number_is_mentioned_only_as_a_whole_number():
+    # an old config value 4 is not named by 4.7e-13, 14, 0.4 or 2.4; it is by "T = 4"
+    for text in ("error 4.7e-13,", "N = 14", "rho 0.4", "2.4 s.e."):
+        assert not _mentions(text, "4"), text
+    for text in ("T = 4, B = 3", "steps 4.", "[1, 4, 16]"):
+        assert _mentions(text, "4"), text
+    assert _mentions("tanh, relu", "relu") and not _mentions("leaky_relu", "relu")
 
 
 @pytest.mark.parametrize("which", ["activations", "grids"])
