@@ -84,7 +84,10 @@ if __name__ == "__main__":
             c_in = np.linspace(c_lo, 1.0, 201)
             ax1.plot(c_in, meanfield.c_map(c_in, sw, sb, act, rho=rho), color=colour)
             if c_star >= c_lo:
-                ax1.plot([c_star], [c_star], "*", ms=9, color=colour, mec="k", mew=0.5, zorder=5)
+                ax1.plot(
+                    [c_star], [c_star], "*", ms=9, color=colour, mec="k", mew=0.5, zorder=5,
+                    clip_on=False,  # c* = 1 sits on the axis' end
+                )  # fmt: skip
             sc = scales[np.isclose(scales["keep_prob"], rho)]
             ax2.plot(sc["sigma_w2"], sc["xi_c"], color=colour)
         ax1.plot([c_lo, 1.0], [c_lo, 1.0], color="0.5", ls=":", lw=1)

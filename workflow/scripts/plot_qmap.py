@@ -40,7 +40,8 @@ if __name__ == "__main__":
                     [q_star], [q_star], marker="*", ms=11, color=colour, mec="k", mew=0.5, zorder=5
                 )
             dots = sim[sim["sigma_w"] == sigma_w]
-            ax.plot(dots["q_in"], dots["q_out"], "o", ms=3, color=colour, alpha=0.8)
+            # not clipped: the last input sits on the axis' end (q_max)
+            ax.plot(dots["q_in"], dots["q_out"], "o", ms=3, color=colour, alpha=0.8, clip_on=False)
         ax.plot([0, q_max], [0, q_max], "--", color="0.5", lw=1, label="identity")
         ax.set(xlim=(0, q_max), ylim=(0, q_max), xlabel=r"$q^{l-1}$", ylabel=r"$q^{l}$")
         ax.set_title(rf"Length map, $\phi$ = {style.activation_name(act)}, $\sigma_b={sigma_b:g}$")
