@@ -333,6 +333,27 @@ def test_xi_c_diverges_at_criticality_without_dropout():
     assert (near > 50).all() and (drop < 10).all()
 
 
+def test_measured_boundary_takes_six_xi_c_and_the_depth_grid_from_the_plan():
+    sw2 = [1.0, 3.0]
+    params = {"cfg": {"depths": [4, 8, 12]}, "dropout": {"depths": [4, 6, 8, 12]}}
+    plan = pd.concat(
+        [tr.sweep_plan(sw2, [4, 8, 12], SB2, 1.0, None), tr.sweep_plan(sw2, [4, 8], SB2, 0.8)]
+    )
+    plain = pd.concat([_records([[0.9, 0.9, 0.1]], [4, 8, 12], s) for s in sw2])
+    out = tr.measured_boundary(plain, plan, params).set_index("sigma_w2")
+    six = tr.depth_scale_curve(sw2, SB2)["six_xi_c"].to_numpy()
+    np.testing.assert_allclose(out["six_xi_c"], six, rtol=1e-12)
+    np.testing.assert_allclose(out["ratio"], out["depth_max"] / six)
+    assert not out["gap"].any()  # 8 and 12 are neighbours of the plain grid
+    # dropout runs sampled at 4 and 12 only: their crossing spans the grid's 6 and 8
+    dropout = pd.concat([_records([[0.9, 0.1]], [4, 12], s, 0.8) for s in sw2])
+    assert tr.measured_boundary(dropout, plan, params)["gap"].all()
+    assert tr.sweep_depths(params, [0.8]) == [4, 6, 8, 12]
+    assert tr.sweep_depths(params, [1.0, 1.0]) == [4, 8, 12]
+    with pytest.raises(ValueError, match="plan has no cell"):
+        tr.measured_boundary(plain.assign(sigma_w2=plain["sigma_w2"] + 0.5), plan, params)
+
+
 def test_sweep_plan_samples_near_six_xi_c_the_shallowest_and_the_deepest():
     sw2 = [1.0, 1.76, 3.0]
     plan = tr.sweep_plan(sw2, [5, 20, 45, 80, 150], SB2, within=2.0)

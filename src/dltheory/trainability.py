@@ -5,7 +5,8 @@ correlation depth scales, ``L <~ 6 xi_c(sigma_w^2, sigma_b^2, rho)``: ``xi_c`` d
 at the critical ``sigma_w^2`` (1.76 at ``sigma_b^2 = 0.05``) without dropout and stays
 finite with dropout (keep probability ``rho``). :func:`depth_scale_curve` gives that
 curve from :func:`dltheory.meanfield.depth_scales`; :func:`accuracy_grid`,
-:func:`trainable_depth` and :func:`sweep_plan` measure the trained networks against it.
+:func:`trainable_depth`, :func:`measured_boundary` and :func:`sweep_plan` measure the
+trained networks against it.
 
 The networks and the batched trainer are in :mod:`dltheory.training`, the data sets and
 the sweep's record schema in :mod:`dltheory.training_data` (both kept free of the
@@ -25,6 +26,8 @@ __all__ = [
     "accuracy_grid",
     "cell_edges",
     "depth_scale_curve",
+    "measured_boundary",
+    "sweep_depths",
     "sweep_plan",
     "trainable_depth",
 ]
@@ -188,3 +191,36 @@ def sweep_plan(
             )
         )
     return pd.concat(rows, ignore_index=True)
+
+
+def sweep_depths(plan_params: dict, keep_probs) -> list[int]:
+    """The depth grid (ascending) of the sweep of ``keep_probs``: the plan's ``cfg.depths``
+    without dropout (every keep probability 1), its ``dropout.depths`` with."""
+    plain = set(np.asarray(keep_probs, dtype=float)) == {1.0}
+    return sorted(int(d) for d in plan_params["cfg" if plain else "dropout"]["depths"])
+
+
+def measured_boundary(
+    records: pd.DataFrame, plan: pd.DataFrame, plan_params: dict, value: str = "train_acc"
+) -> pd.DataFrame:
+    """:func:`trainable_depth` of one figure's sweep against the plan it was trained by.
+
+    ``plan`` and ``plan_params`` are the plan table (:func:`sweep_plan` of every keep
+    probability) and its params (``cfg.depths``: the grid without dropout,
+    ``dropout.depths``: with). The grid of ``records``' sweep flags crossings across
+    unsampled depths, and each row gets the plan's ``six_xi_c`` (every sigma_w^2 has a
+    cell at the shallowest depth) and ``ratio`` = ``depth_max / six_xi_c``, so the figure
+    and the answers compare the same numbers without evaluating the theory again.
+    """
+    grid_depths = sweep_depths(plan_params, records["keep_prob"])
+    boundary = trainable_depth(records, value, grid_depths=grid_depths)
+    six = plan.groupby(["keep_prob", "sigma_w2"], as_index=False)["six_xi_c"].first()
+    boundary = boundary.merge(six, on=["keep_prob", "sigma_w2"], how="left", validate="1:1")
+    if boundary["six_xi_c"].isna().any():
+        missing = boundary.loc[boundary["six_xi_c"].isna(), ["keep_prob", "sigma_w2"]]
+        raise ValueError(
+            "the plan has no cell of these (keep_prob, sigma_w2) of the runs: "
+            f"{missing.to_numpy().tolist()}; rebuild the plan and the sweep together"
+        )
+    boundary["ratio"] = boundary["depth_max"] / boundary["six_xi_c"]
+    return boundary

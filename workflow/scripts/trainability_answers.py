@@ -17,15 +17,11 @@ if __name__ == "__main__":
         cfg = job.cfg
         critical = float(meanfield.critical_sigma_w(np.sqrt(cfg["sigma_b2"]))) ** 2
         answers = []
-        planned = io.read_params(job.input.plan)  # the sweeps' depth grids
-        grids = (planned["cfg"]["depths"], planned["dropout"]["depths"])
-        for path, grid_depths in zip((job.input.plain, job.input.dropout), grids, strict=True):
-            runs = io.read_table(path)
-            boundary = trainability.trainable_depth(runs, "train_acc", grid_depths=grid_depths)
+        plan, planned = io.read_table(job.input.plan), io.read_params(job.input.plan)
+        for path in (job.input.plain, job.input.dropout):
+            boundary = trainability.measured_boundary(io.read_table(path), plan, planned)
             for b in boundary.itertuples():
-                six = trainability.depth_scale_curve([b.sigma_w2], cfg["sigma_b2"], b.keep_prob)
-                six_xi = float(six["six_xi_c"].iloc[0])
-                ratio = b.depth_max / six_xi
+                six_xi, ratio = b.six_xi_c, b.ratio
                 drop = (
                     "no dropout"
                     if b.keep_prob == 1

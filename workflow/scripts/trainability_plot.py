@@ -19,12 +19,10 @@ if __name__ == "__main__":
         grid = trainability.accuracy_grid(runs, "train_acc")
         keep_probs = sorted(grid["keep_prob"].unique(), reverse=True)
         plan = plan[plan["keep_prob"].isin(keep_probs)]
-        # the sweep's depth grid (the plan may sample none of its cells at some depths)
         planned = io.read_params(job.input.plan)
-        grid_depths = sorted(
-            planned["cfg"]["depths"] if keep_probs == [1.0] else planned["dropout"]["depths"]
-        )
-        boundary = trainability.trainable_depth(runs, "train_acc", grid_depths=grid_depths)
+        boundary = trainability.measured_boundary(runs, plan, planned)
+        # the sweep's depth grid (the plan may sample none of its cells at some depths)
+        grid_depths = trainability.sweep_depths(planned, keep_probs)
         sw2 = np.sort(grid["sigma_w2"].unique())
         depths = np.sort(plan["depth"].unique())
         x_edges = trainability.cell_edges(sw2)
@@ -122,8 +120,6 @@ if __name__ == "__main__":
         for b in boundary.sort_values(
             ["keep_prob", "sigma_w2"], ascending=[False, True]
         ).itertuples():
-            six = trainability.depth_scale_curve([b.sigma_w2], made["sigma_b2"], b.keep_prob)
-            six_xi = float(six["six_xi_c"].iloc[0])
             rows.append(
                 {
                     "keep_prob": float(b.keep_prob),
@@ -132,8 +128,8 @@ if __name__ == "__main__":
                     "censored": b.censored,
                     "spread_lo": float(b.spread_lo),
                     "spread_hi": float(b.spread_hi),
-                    "six_xi_c": six_xi,
-                    "ratio": float(b.depth_max / six_xi),
+                    "six_xi_c": float(b.six_xi_c),
+                    "ratio": float(b.ratio),
                     "depths": list(b.depths),
                     "gap": bool(b.gap),
                 }
